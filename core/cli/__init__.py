@@ -1,0 +1,1 @@
+"""The ``archgen`` command line."""

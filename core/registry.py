@@ -1,0 +1,173 @@
+"""Finding and loading plugins through entry points.
+
+Every component -- ours included -- is declared as an entry point in one of
+:data:`GROUPS` and loaded by name with stevedore's ``DriverManager``, which
+imports only the chosen plugin. Names come from ``registry.toml`` or the
+Python API and act as an allow-list: nothing else is ever imported.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from dataclasses import dataclass
+from typing import Any
+
+import pydantic
+from stevedore import DriverManager
+from stevedore.exception import MultipleMatches, NoMatches
+
+from archgen.errors import ConfigError, PluginLoadError, PluginNotFoundError
+
+#: Entry-point group of each component slot (the key is the slot name used by
+#: :func:`load` and in ``registry.toml``).
+GROUPS: dict[str, str] = {
+    "space": "archgen.spaces",
+    "encoder": "archgen.encoders",
+    "quantizer": "archgen.quantizers",
+    "prior": "archgen.priors",
+    "generator": "archgen.generators",
+    "predictor": "archgen.predictors",
+    "searcher": "archgen.searchers",
+    "hooks": "archgen.hooks",
+}
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """One installed entry point, described without importing it."""
+
+    group: str
+    name: str
+    target: str
+    distribution: str
+    version: str
+
+
+def group_of(slot: str) -> str:
+    """The entry-point group of a slot name (or of a group name itself).
+
+    Raises:
+        ConfigError: If ``slot`` is neither a slot nor a group.
+    """
+    if slot in GROUPS:
+        return GROUPS[slot]
+    if slot in GROUPS.values():
+        return slot
+    raise ConfigError(f"unknown plugin slot {slot!r}; expected one of {sorted(GROUPS)}")
+
+
+def installed(slot: str) -> list[PluginInfo]:
+    """Every entry point of a slot's group, sorted by name; nothing is imported."""
+    group = group_of(slot)
+    found = []
+    for distribution in importlib.metadata.distributions():
+        for point in distribution.entry_points:
+            if point.group == group:
+                found.append(
+                    PluginInfo(group, point.name, point.value, distribution.metadata["Name"], distribution.version)
+                )
+    # The same distribution can be visible twice (e.g. an editable install plus a build dir).
+    unique = {(info.name, info.target): info for info in found}
+    return sorted(unique.values(), key=lambda info: (info.name, info.distribution))
+
+
+def names(slot: str) -> list[str]:
+    """Names of the installed plugins of a slot."""
+    return sorted({info.name for info in installed(slot)})
+
+
+def plugin_class(slot: str, name: str) -> Any:
+    """Imports and returns the class (or object) a plugin name points to.
+
+    Raises:
+        PluginNotFoundError: If no installed entry point has that name.
+        PluginLoadError: If importing it fails, or two distributions claim it.
+    """
+    group = group_of(slot)
+    try:
+        manager = DriverManager(group, name, invoke_on_load=False, on_load_failure_callback=_reraise)
+    except NoMatches:
+        raise PluginNotFoundError(group, name, names(slot)) from None
+    except MultipleMatches as error:
+        raise PluginLoadError(group, name, error, names(slot)) from None
+    except _LoadFailure as failure:
+        raise PluginLoadError(group, name, failure.cause, names(slot)) from None
+    except RuntimeError as error:  # stevedore's "No 'group' driver found"
+        if name not in names(slot):
+            raise PluginNotFoundError(group, name, names(slot)) from None
+        raise PluginLoadError(group, name, error, names(slot)) from None
+    return manager.driver
+
+
+def options_model(slot: str, name: str) -> type[pydantic.BaseModel] | None:
+    """The pydantic ``Options`` class of a plugin, if it declares one."""
+    return getattr(plugin_class(slot, name), "Options", None)
+
+
+def validate_options(slot: str, name: str, options: dict[str, Any] | None) -> pydantic.BaseModel | None:
+    """Validates raw options against a plugin's ``Options`` model.
+
+    Raises:
+        ConfigError: Naming the plugin and every bad key, in one line.
+    """
+    model = options_model(slot, name)
+    if model is None:
+        if options:
+            raise ConfigError(f"{slot} {name!r} takes no options, got {sorted(options)}")
+        return None
+    try:
+        return model.model_validate(options or {})
+    except pydantic.ValidationError as error:
+        raise ConfigError(f"bad options for {slot} {name!r}: {describe_validation_error(error)}") from None
+
+
+def load(slot: str, name: str, **options: Any) -> Any:
+    """Loads and instantiates a plugin by slot and name.
+
+    ``archgen.load("space", "nb201")`` is the Python twin of naming the plugin
+    in ``registry.toml``.
+
+    Args:
+        slot: One of :data:`GROUPS`' keys (``"space"``, ``"generator"``, ...).
+        name: The entry-point name.
+        **options: Values for the plugin's ``Options`` model.
+
+    Returns:
+        The plugin instance, built as ``cls(options)`` (or ``cls()`` when it
+        has no ``Options``).
+
+    Raises:
+        PluginNotFoundError: Unknown name (the message lists the choices).
+        PluginLoadError: The plugin failed to import or construct.
+        ConfigError: The options do not validate.
+    """
+    cls = plugin_class(slot, name)
+    validated = validate_options(slot, name, options)
+    try:
+        return cls(validated) if validated is not None else cls()
+    except (ConfigError, PluginNotFoundError, PluginLoadError):
+        raise
+    except Exception as error:  # noqa: BLE001 - wrapped so users see which plugin broke
+        raise PluginLoadError(group_of(slot), name, error, names(slot)) from error
+
+
+def describe_validation_error(error: pydantic.ValidationError) -> str:
+    """Condenses a pydantic error into one line: ``key.path: message; ...``."""
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "<root>"
+        message = "unknown key (not allowed)" if item["type"] == "extra_forbidden" else item["msg"]
+        if item["type"] != "extra_forbidden" and "input" in item and not isinstance(item["input"], dict):
+            message += f" (got {item['input']!r})"
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)
+
+
+class _LoadFailure(Exception):
+    def __init__(self, cause: BaseException):
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _reraise(manager: Any, entrypoint: Any, error: BaseException) -> None:
+    raise _LoadFailure(error)

@@ -1,0 +1,149 @@
+"""Shared machinery for search spaces whose graph form pads at the end.
+
+Subclassing :class:`GraphSpaceBase` is optional (the contract is the
+:class:`archgen.protocols.SearchSpace` protocol); it supplies the tensor
+conversions, ``is_valid`` from ``why_invalid``, the exact ``key`` and the
+paper-protocol ops check, so a space writes only what is specific to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict
+
+from archgen.architecture import Architecture
+from archgen.errors import InvalidArchitectureError
+
+
+class NoOptions(BaseModel):
+    """Options of a plugin that takes none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class GraphSpaceBase:
+    """Default implementations for a node-labelled search space.
+
+    Subclasses set ``name``, ``op_vocabulary``, ``max_nodes``, ``input_op``,
+    ``output_op`` and, when architectures have fewer than ``max_nodes``
+    nodes, ``pad_op`` (a vocabulary entry used for padding nodes).
+    """
+
+    name: ClassVar[str]
+    op_vocabulary: ClassVar[tuple[str, ...]]
+    max_nodes: ClassVar[int]
+    input_op: ClassVar[str | None] = "input"
+    output_op: ClassVar[str | None] = "output"
+    pad_op: ClassVar[str | None] = None
+    Options: ClassVar[type[BaseModel]] = NoOptions
+
+    def __init__(self, options: BaseModel | None = None):
+        self.options = options if options is not None else self.Options()
+        self._op_index = {op: i for i, op in enumerate(self.op_vocabulary)}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+    # -- identity and validity -------------------------------------------------
+    def key(self, arch: Architecture) -> Hashable:
+        """Exact identity: the adjacency and ops themselves."""
+        return (arch.adjacency, arch.ops)
+
+    def why_invalid(self, arch: Architecture) -> str | None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def is_valid(self, arch: Architecture) -> bool:
+        """Whether ``arch`` belongs to the space (``why_invalid`` is ``None``)."""
+        return self.why_invalid(arch) is None
+
+    def paper_valid(self, arch: Architecture) -> bool:
+        """Validity by the ops check alone, as the arch2vec/Arch-VQ code counts it.
+
+        The first node is the input, the last the output, every other node one
+        of the space's operations; the adjacency is not examined.
+        """
+        ops = arch.ops
+        if self.pad_op is not None:
+            ops = tuple(op for op in ops if op != self.pad_op)
+        if len(ops) < 2 or ops[0] != self.input_op or ops[-1] != self.output_op:
+            return False
+        special = {self.input_op, self.output_op, self.pad_op}
+        return all(op in self._op_index and op not in special for op in ops[1:-1])
+
+    def require_space(self, arch: Architecture) -> None:
+        """Raises if ``arch`` is tagged with another space's name."""
+        if arch.space != self.name:
+            raise InvalidArchitectureError(
+                f"architecture belongs to space {arch.space!r}, not {self.name!r}"
+            )
+
+    def enumerate(self) -> Iterator[Architecture]:
+        raise NotImplementedError(f"space {self.name!r} is too large to enumerate")
+
+    # -- tensors ---------------------------------------------------------------
+    def to_tensors(self, archs: Sequence[Architecture]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Padded ``(adjacency [B, N, N], one-hot ops [B, N, K])`` float tensors."""
+        adjacency, op_indices = self.to_arrays(archs)
+        ops = torch.nn.functional.one_hot(torch.from_numpy(op_indices), len(self.op_vocabulary))
+        return torch.from_numpy(adjacency).float(), ops.float()
+
+    def to_arrays(self, archs: Sequence[Architecture]) -> tuple[np.ndarray, np.ndarray]:
+        """Padded ``(adjacency [B, N, N] uint8, op indices [B, N] int64)`` arrays."""
+        n = self.max_nodes
+        adjacency = np.zeros((len(archs), n, n), dtype=np.uint8)
+        pad = self._op_index[self.pad_op] if self.pad_op is not None else -1
+        op_indices = np.full((len(archs), n), pad, dtype=np.int64)
+        for b, arch in enumerate(archs):
+            m = arch.num_nodes
+            if m > n or (m < n and self.pad_op is None):
+                raise InvalidArchitectureError(
+                    f"architecture has {m} nodes; space {self.name!r} needs exactly {n}"
+                    if self.pad_op is None
+                    else f"architecture has {m} nodes; space {self.name!r} allows at most {n}"
+                )
+            adjacency[b, :m, :m] = arch.adjacency
+            try:
+                op_indices[b, :m] = [self._op_index[op] for op in arch.ops]
+            except KeyError as error:
+                raise InvalidArchitectureError(
+                    f"unknown op {error.args[0]!r} for space {self.name!r}; "
+                    f"expected one of {list(self.op_vocabulary)}"
+                ) from None
+        return adjacency, op_indices
+
+    def from_tensors(self, adjacency: Any, ops: Any) -> list[Architecture]:
+        """Inverse of :meth:`to_tensors`; trailing padding nodes are dropped."""
+        adjacency = _as_numpy(adjacency)
+        ops = _as_numpy(ops)
+        if ops.ndim == 3:
+            ops = ops.argmax(-1)
+        return self.from_arrays(np.triu(adjacency > 0.5, k=1).astype(np.uint8), ops.astype(np.int64))
+
+    def from_arrays(self, adjacency: np.ndarray, op_indices: np.ndarray) -> list[Architecture]:
+        """Builds architectures from 0/1 upper-triangular arrays and op indices."""
+        vocabulary = self.op_vocabulary
+        archs = []
+        for adj, idx in zip(adjacency.tolist(), op_indices.tolist()):
+            m = len(idx)
+            if self.pad_op is not None:
+                pad = self._op_index[self.pad_op]
+                while m > 0 and idx[m - 1] == pad:
+                    m -= 1
+            archs.append(
+                Architecture(
+                    self.name,
+                    tuple(tuple(row[:m]) for row in adj[:m]),
+                    tuple(vocabulary[i] for i in idx[:m]),
+                )
+            )
+        return archs
+
+
+def _as_numpy(value: Any) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    return np.asarray(value)

@@ -1,0 +1,138 @@
+"""``check_search_space``: hypothesis properties for the SearchSpace contract."""
+
+from __future__ import annotations
+
+import os
+import random
+import string
+from pathlib import Path
+
+import numpy as np
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from archgen.architecture import Architecture
+from archgen.errors import InvalidArchitectureError
+from archgen.protocols import SearchSpace
+
+
+def check_search_space(space: SearchSpace, *, max_examples: int = 25, batch: int = 8, enumerate_limit: int = 20_000) -> None:
+    """Asserts the SearchSpace contract on ``space`` with hypothesis-drawn seeds.
+
+    Checked: the protocol's members exist; sampling is reproducible and yields
+    valid architectures tagged with the space's name; the native string and
+    the tensor round trips are exact; ``canonical_key`` is invariant under the
+    space's ``equivalent_forms`` (when it offers them); corrupted architectures
+    and garbage strings are rejected with a reason; ``enumerate`` (for spaces
+    of at most ``enumerate_limit`` members) yields ``size()`` distinct keys.
+
+    Args:
+        space: The space instance under test.
+        max_examples: Hypothesis examples per property.
+        batch: Architectures sampled per example.
+        enumerate_limit: Largest ``size()`` for which ``enumerate`` is exhausted.
+
+    Raises:
+        AssertionError: Naming the property and the offending architecture.
+    """
+    assert isinstance(space, SearchSpace), f"{space!r} lacks members of the SearchSpace protocol"
+    size = space.size()
+    assert isinstance(size, int) and size > 0, f"size() must be a positive int, got {size!r}"
+    common = settings(max_examples=max_examples, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+
+    @common
+    @given(seed=st.integers(0, 2**31 - 1))
+    def sampled_architectures_are_valid_and_round_trip(seed: int) -> None:
+        archs = space.sample(batch, seed=seed)
+        assert len(archs) == batch
+        assert archs == space.sample(batch, seed=seed), "sample() is not reproducible for a fixed seed"
+        for arch in archs:
+            assert arch.space == space.name, f"{arch} is not tagged {space.name!r}"
+            assert space.why_invalid(arch) is None, f"sampled {arch} is invalid: {space.why_invalid(arch)}"
+            assert space.is_valid(arch)
+            text = space.to_string(arch)
+            assert space.from_string(text) == arch, f"string round trip changed {text!r}"
+            assert space.to_string(space.from_string(text)) == text
+            assert space.key(Architecture.from_json(arch.to_json())) == space.key(arch)
+        adjacency, ops = space.to_tensors(archs)
+        n, k = space.max_nodes, len(space.op_vocabulary)
+        assert tuple(adjacency.shape) == (batch, n, n), f"adjacency shape {tuple(adjacency.shape)}"
+        assert tuple(ops.shape) == (batch, n, k), f"ops shape {tuple(ops.shape)}"
+        assert torch.all(torch.triu(adjacency, 1) == adjacency), "adjacency tensor is not strictly upper triangular"
+        assert space.from_tensors(adjacency, ops) == archs, "tensor round trip is not exact"
+        assert space.from_tensors(adjacency.numpy(), ops.argmax(-1).numpy()) == archs
+
+    @common
+    @given(seed=st.integers(0, 2**31 - 1))
+    def canonical_key_is_invariant_under_equivalent_forms(seed: int) -> None:
+        forms = getattr(space, "equivalent_forms", None)
+        rng = random.Random(seed)
+        for arch in space.sample(batch, seed=seed):
+            assert space.canonical_key(arch) == space.canonical_key(arch)
+            if forms is None:
+                continue
+            for other in forms(arch, rng):
+                assert space.is_valid(other), f"equivalent form {other} of {arch} is invalid"
+                assert space.canonical_key(other) == space.canonical_key(arch), (
+                    f"canonical_key differs between {arch} and its equivalent form {other}"
+                )
+
+    @common
+    @given(seed=st.integers(0, 2**31 - 1), garbage=st.text(string.printable, max_size=40))
+    def invalid_inputs_are_rejected_with_a_reason(seed: int, garbage: str) -> None:
+        rng = np.random.default_rng(seed)
+        arch = space.sample(1, seed=seed)[0]
+        ops = list(arch.ops)
+        ops[int(rng.integers(len(ops)))] = "no_such_op"
+        corrupted = Architecture(space.name, arch.adjacency, tuple(ops))
+        reason = space.why_invalid(corrupted)
+        assert not space.is_valid(corrupted) and isinstance(reason, str) and reason, (
+            f"an unknown op was accepted: {corrupted}"
+        )
+        foreign = Architecture(space.name + "_other", arch.adjacency, arch.ops)
+        assert not space.is_valid(foreign), "an architecture of another space was accepted"
+        # A random edge flip may or may not stay valid; both answers must agree.
+        adjacency = arch.adjacency_array()
+        if arch.num_nodes > 1:
+            i = int(rng.integers(arch.num_nodes - 1))
+            j = int(rng.integers(i + 1, arch.num_nodes))
+            adjacency[i, j] ^= 1
+            flipped = Architecture.from_arrays(space.name, adjacency, arch.ops)
+            assert space.is_valid(flipped) == (space.why_invalid(flipped) is None)
+        try:
+            parsed = space.from_string(garbage)
+        except InvalidArchitectureError as error:
+            assert str(error), "InvalidArchitectureError without a message"
+        else:
+            assert space.is_valid(parsed), f"from_string({garbage!r}) returned an invalid architecture"
+
+    sampled_architectures_are_valid_and_round_trip()
+    canonical_key_is_invariant_under_equivalent_forms()
+    invalid_inputs_are_rejected_with_a_reason()
+
+    if size <= enumerate_limit:
+        try:
+            members = list(space.enumerate())
+        except NotImplementedError:
+            members = None
+        if members is not None:
+            assert len(members) == size, f"enumerate() yielded {len(members)}, size() says {size}"
+            assert len({space.key(a) for a in members}) == size, "enumerate() repeats an architecture"
+            assert all(space.is_valid(a) for a in members[:: max(1, size // 500)])
+
+
+def shared_data_path(*parts: str) -> Path | None:
+    """Where third-party benchmark data lives, or ``None`` when it is absent.
+
+    Looks in ``$ARCHGEN_SHARED_DATA`` first, then in ``../shared/data`` beside
+    the current working directory (the layout of an archgen checkout).
+
+    Args:
+        *parts: Path components below the data folder.
+    """
+    roots = [os.environ.get("ARCHGEN_SHARED_DATA"), str(Path.cwd().parent / "shared" / "data")]
+    for root in roots:
+        if root and (Path(root).joinpath(*parts)).exists():
+            return Path(root).joinpath(*parts)
+    return None

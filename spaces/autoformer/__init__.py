@@ -1,0 +1,1 @@
+"""autoformer search space."""

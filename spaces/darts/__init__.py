@@ -1,0 +1,1 @@
+"""darts search space."""

@@ -1,0 +1,1 @@
+"""mbv3 search space."""

@@ -1,0 +1,218 @@
+"""NAS-Bench-201 (NATS-Bench topology) search space.
+
+A cell has 4 feature-map nodes; each of the 6 edges ``i -> j`` (``i < j``)
+carries one of 5 ops, so there are 5**6 = 15,625 cells. The official string
+is ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`` (node 1's input edge, node 2's,
+node 3's). archgen's graph form is the node-labelled one of arch2vec and
+Arch-VQ: 8 nodes -- input, the six edge ops as nodes, output -- with one
+fixed adjacency.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Hashable, Iterator
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from archgen.architecture import Architecture
+from archgen.benchmark import BenchmarkTable
+from archgen.errors import DataFileError, InvalidArchitectureError
+from archgen.space_base import GraphSpaceBase
+
+OPERATIONS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+
+#: The cell edge ``(from, to)`` each op node stands for, in node order 1..6.
+EDGE_OF_NODE = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
+
+#: Op node of each position of the official string (edges 0->1 | 0->2, 1->2 | 0->3, 1->3, 2->3).
+NODE_OF_STRING_POSITION = (1, 2, 4, 3, 5, 6)
+
+#: The fixed node-form adjacency: op node (a->b) feeds op node (b->c); edges into cell node 3 feed the output.
+FIXED_ADJACENCY: tuple[tuple[int, ...], ...] = tuple(
+    tuple(
+        int(
+            (i == 0 and 1 <= j <= 6 and EDGE_OF_NODE[j - 1][0] == 0)
+            or (1 <= i <= 6 and 1 <= j <= 6 and EDGE_OF_NODE[i - 1][1] == EDGE_OF_NODE[j - 1][0])
+            or (1 <= i <= 6 and j == 7 and EDGE_OF_NODE[i - 1][1] == 3)
+        )
+        for j in range(8)
+    )
+    for i in range(8)
+)
+
+
+class NB201Options(BaseModel):
+    """Options of the ``nb201`` space.
+
+    Attributes:
+        benchmark: Path to an accuracy table (the CSV layout of
+            ``nb201_accuracies.csv.gz``, a NAS-Bench-201 ``.pth`` or a
+            NATS-Bench topology pickle); ``None`` for no table.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    benchmark: Path | None = None
+
+
+class NB201Space(GraphSpaceBase):
+    """The 15,625 cells of NAS-Bench-201 in arch2vec's 8-node form."""
+
+    name: ClassVar[str] = "nb201"
+    op_vocabulary: ClassVar[tuple[str, ...]] = ("input", *OPERATIONS, "output")
+    max_nodes: ClassVar[int] = 8
+    Options: ClassVar[type[BaseModel]] = NB201Options
+
+    def __init__(self, options: NB201Options | None = None):
+        super().__init__(options)
+        self._benchmark: BenchmarkTable | None = None
+
+    # -- size and membership ------------------------------------------------
+    def size(self) -> int:
+        """5 ops on each of 6 edges."""
+        return len(OPERATIONS) ** len(EDGE_OF_NODE)
+
+    def enumerate(self) -> Iterator[Architecture]:
+        """All 15,625 cells, ops varying fastest on the last edge (in ``OPERATIONS`` order)."""
+        for edge_ops in itertools.product(OPERATIONS, repeat=6):
+            yield self._from_node_ops(edge_ops)
+
+    def sample(self, n: int, seed: int = 0) -> list[Architecture]:
+        """``n`` cells drawn uniformly (with replacement)."""
+        choices = np.random.default_rng(seed).integers(0, len(OPERATIONS), size=(n, 6))
+        return [self._from_node_ops(tuple(OPERATIONS[i] for i in row)) for row in choices.tolist()]
+
+    def why_invalid(self, arch: Architecture) -> str | None:
+        """Strict: 8 nodes, exactly the fixed adjacency, input/output at the ends, 5 ops between."""
+        if arch.space != self.name:
+            return f"architecture belongs to space {arch.space!r}, not {self.name!r}"
+        if arch.num_nodes != 8:
+            return f"has {arch.num_nodes} nodes; NB201 cells have 8 (input, 6 edge ops, output)"
+        if arch.adjacency != FIXED_ADJACENCY:
+            wrong = sorted(set(arch.edges()) ^ {(i, j) for i in range(8) for j in range(8) if FIXED_ADJACENCY[i][j]})
+            return f"adjacency differs from the fixed NB201 topology at edges {wrong}"
+        if arch.ops[0] != "input" or arch.ops[-1] != "output":
+            return f"first/last nodes are {arch.ops[0]!r}/{arch.ops[-1]!r}; expected 'input'/'output'"
+        for position, op in enumerate(arch.ops[1:-1], start=1):
+            if op not in OPERATIONS:
+                return f"node {position} has op {op!r}; expected one of {list(OPERATIONS)}"
+        return None
+
+    # -- identity -------------------------------------------------------------
+    def canonical_key(self, arch: Architecture) -> Hashable:
+        """NATS-Bench's isomorphism key (``Structure.to_unique_str(consider_zero=True)``).
+
+        ``none`` edges and edges fed only by a zero node become the zero term
+        ``#``, ``skip_connect`` passes its input through, and each node's
+        inputs are summed in sorted order, so edges that cannot reach the output
+        drop out. Over the whole space this gives the 6,466 classes of the
+        NAS-Bench-201 release (its ``get_unique_str``).
+        """
+        self._require_valid(arch)
+        values = {0: "0"}
+        for cell_node, incoming in ((1, (1,)), (2, (2, 4)), (3, (3, 5, 6))):
+            terms = []
+            for op_node in incoming:
+                op, source = arch.ops[op_node], values[EDGE_OF_NODE[op_node - 1][0]]
+                if op == "none" or source == "#":
+                    terms.append("#")
+                elif op == "skip_connect":
+                    terms.append(source)
+                else:
+                    terms.append(f"({source})@{op}")
+            values[cell_node] = "+".join(sorted(terms))
+        return values[3]
+
+    def equivalent_forms(self, arch: Architecture, rng: random.Random) -> list[Architecture]:
+        """Cells that differ from ``arch`` only on edges that cannot matter.
+
+        With ``2 -> 3`` set to ``none``, node 2 never reaches the output, so the
+        ops of ``0 -> 2`` and ``1 -> 2`` are free; with ``0 -> 1`` set to
+        ``none``, node 1 is zero, so the ops of ``1 -> 2`` and ``1 -> 3`` are free.
+        """
+        forms = []
+        ops = list(arch.ops)
+        for guard, free in ((6, (2, 4)), (1, (4, 5))):
+            if ops[guard] == "none":
+                changed = list(ops)
+                for node in free:
+                    changed[node] = rng.choice(OPERATIONS)
+                forms.append(Architecture(self.name, FIXED_ADJACENCY, tuple(changed)))
+        return forms
+
+    # -- native format ----------------------------------------------------------
+    def to_string(self, arch: Architecture) -> str:
+        """The official ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`` string."""
+        self._require_valid(arch)
+        ops = [arch.ops[node] for node in NODE_OF_STRING_POSITION]
+        return f"|{ops[0]}~0|+|{ops[1]}~0|{ops[2]}~1|+|{ops[3]}~0|{ops[4]}~1|{ops[5]}~2|"
+
+    def from_string(self, text: str) -> Architecture:
+        """Parses the official string.
+
+        Raises:
+            InvalidArchitectureError: Naming the text and the part that is wrong.
+        """
+        if not isinstance(text, str):
+            raise InvalidArchitectureError(f"NB201 arch string must be a str, got {type(text).__name__}")
+        parts = text.strip().split("+")
+        if len(parts) != 3:
+            raise InvalidArchitectureError(
+                f"invalid NB201 arch string {text!r}: expected 3 '+'-separated nodes "
+                "like '|op~0|+|op~0|op~1|+|op~0|op~1|op~2|'"
+            )
+        edge_ops: list[str] = []
+        for node, part in enumerate(parts, start=1):
+            if not (part.startswith("|") and part.endswith("|")):
+                raise InvalidArchitectureError(f"invalid NB201 arch string {text!r}: node {node} {part!r} is not '|...|'")
+            items = part[1:-1].split("|")
+            if len(items) != node:
+                raise InvalidArchitectureError(
+                    f"invalid NB201 arch string {text!r}: node {node} needs {node} inputs, got {len(items)}"
+                )
+            for source, item in enumerate(items):
+                op, _, index = item.partition("~")
+                if index != str(source):
+                    raise InvalidArchitectureError(
+                        f"invalid NB201 arch string {text!r}: {item!r} should read '<op>~{source}'"
+                    )
+                if op not in OPERATIONS:
+                    raise InvalidArchitectureError(
+                        f"invalid NB201 arch string {text!r}: unknown op {op!r}; expected one of {list(OPERATIONS)}"
+                    )
+                edge_ops.append(op)
+        node_ops = [""] * 6
+        for position, node in enumerate(NODE_OF_STRING_POSITION):
+            node_ops[node - 1] = edge_ops[position]
+        return self._from_node_ops(tuple(node_ops))
+
+    # -- benchmark ----------------------------------------------------------------
+    def benchmark(self) -> BenchmarkTable:
+        """The accuracy table named by the ``benchmark`` option (loaded once).
+
+        Raises:
+            DataFileError: If no path is configured, or the file is missing or corrupt.
+        """
+        if self._benchmark is None:
+            if self.options.benchmark is None:
+                raise DataFileError(
+                    "space 'nb201' has no benchmark table; set [space.options] benchmark = '<path>' "
+                    "(e.g. nb201_accuracies.csv.gz, NAS-Bench-201-v1_1-096897.pth or a NATS-tss pickle)"
+                )
+            from archgen.spaces.nb201.benchmark import load_benchmark
+
+            self._benchmark = load_benchmark(self.options.benchmark, self)
+        return self._benchmark
+
+    # -- helpers --------------------------------------------------------------------
+    def _from_node_ops(self, edge_ops: tuple[str, ...]) -> Architecture:
+        return Architecture(self.name, FIXED_ADJACENCY, ("input", *edge_ops, "output"))
+
+    def _require_valid(self, arch: Architecture) -> None:
+        reason = self.why_invalid(arch)
+        if reason is not None:
+            raise InvalidArchitectureError(f"not a valid NB201 cell: {reason}")
