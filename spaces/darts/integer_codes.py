@@ -1,0 +1,148 @@
+"""Genotypes as integer arrays: exact counting, canonical codes and fast unique sampling.
+
+A batch of genotypes is two ``int8`` arrays of shape ``[B, 2, 8]`` (cell
+``0`` normal, ``1`` reduce; pair ``2k`` and ``2k+1`` feed intermediate node
+``2 + k``): ``inputs`` (the node each pair reads) and ``ops`` (an index into
+:data:`~archgen.spaces.darts.genotype.OPERATIONS`).
+
+The canonical code treats the two pairs of a node as unordered (the node
+sums them). Per node ``k`` it numbers the unordered input pair ``lo < hi``
+among the ``C(k+2, 2)`` pairs of the ``k + 2`` predecessors and appends the
+two ops in ``(lo, hi)`` order, so node ``k`` takes ``C(k+2, 2) * 7**2``
+values, a cell :func:`cell_count` values and a genotype their square -- which
+is therefore also the exact size of the space. Every code fits an ``int64``.
+"""
+
+from __future__ import annotations
+
+from math import comb, prod
+
+import numpy as np
+
+from archgen.spaces.darts.genotype import CELL_INPUTS, CONCAT, OPERATIONS, STEPS, Genotype
+
+_NUM_OPS = len(OPERATIONS)
+_OP_INDEX = {op: i for i, op in enumerate(OPERATIONS)}
+
+#: Predecessors of each intermediate node: 2, 3, 4, 5.
+_PREDECESSORS = np.arange(CELL_INPUTS, CELL_INPUTS + STEPS)
+
+#: Distinct values of each node's canonical code: unordered input pair x op of each input.
+_NODE_RADIX = tuple(comb(int(m), 2) * _NUM_OPS**2 for m in _PREDECESSORS)
+
+
+def cell_count() -> int:
+    """Distinct discrete DARTS cells: the product over nodes of ``C(k+2, 2) * 7**2``.
+
+    Returns:
+        ``(1 * 3 * 6 * 10) * 49**4 = 1,037,664,180``.
+    """
+    return prod(_NODE_RADIX)
+
+
+def genotype_count() -> int:
+    """Distinct genotypes (normal x reduction cell), inputs of a node unordered."""
+    return cell_count() ** 2
+
+
+def canonical_codes(inputs: np.ndarray, ops: np.ndarray) -> np.ndarray:
+    """The canonical code of each genotype of a batch (vectorised).
+
+    Args:
+        inputs: ``[B, 2, 8]`` integer inputs (must be valid: distinct, earlier).
+        ops: ``[B, 2, 8]`` op indices.
+
+    Returns:
+        ``[B]`` ``int64`` codes in ``[0, genotype_count())``.
+    """
+    inputs = np.asarray(inputs, dtype=np.int64)
+    ops = np.asarray(ops, dtype=np.int64)
+    first, second = inputs[..., 0::2], inputs[..., 1::2]
+    first_op, second_op = ops[..., 0::2], ops[..., 1::2]
+    swap = first > second
+    low, high = np.where(swap, second, first), np.where(swap, first, second)
+    low_op, high_op = np.where(swap, second_op, first_op), np.where(swap, first_op, second_op)
+    # Colex rank of the pair low < high: independent of how many predecessors the node has.
+    pair_rank = high * (high - 1) // 2 + low
+    node_codes = (pair_rank * _NUM_OPS + low_op) * _NUM_OPS + high_op  # [B, 2, 4]
+    cell_codes = np.zeros(node_codes.shape[:-1], dtype=np.int64)
+    for step, radix in enumerate(_NODE_RADIX):
+        cell_codes = cell_codes * radix + node_codes[..., step]
+    return cell_codes[..., 0] * cell_count() + cell_codes[..., 1]
+
+
+def canonical_code(genotype: Genotype) -> int:
+    """The canonical code of one (valid) genotype, as a Python ``int``."""
+    code = 0
+    for cell in genotype.cells():
+        for step, radix in enumerate(_NODE_RADIX):
+            (op_a, a), (op_b, b) = cell[2 * step], cell[2 * step + 1]
+            if a > b:
+                (op_a, a), (op_b, b) = (op_b, b), (op_a, a)
+            code = code * radix + ((b * (b - 1) // 2 + a) * _NUM_OPS + _OP_INDEX[op_a]) * _NUM_OPS + _OP_INDEX[op_b]
+    return code
+
+
+def draw(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` genotypes drawn uniformly (with replacement) as ``(inputs, ops)`` arrays.
+
+    Each node draws an ordered pair of distinct inputs and an op for each, so
+    every canonical class (16 ordered forms each) is equally likely.
+    """
+    high = np.broadcast_to(_PREDECESSORS, (n, 2, STEPS))
+    first = rng.integers(0, high)
+    second = rng.integers(0, high - 1)
+    second = second + (second >= first)  # skip ``first``: distinct inputs, uniform over the rest
+    inputs = np.empty((n, 2, 2 * STEPS), dtype=np.int8)
+    inputs[..., 0::2], inputs[..., 1::2] = first, second
+    ops = rng.integers(0, _NUM_OPS, size=(n, 2, 2 * STEPS), dtype=np.int8)
+    return inputs, ops
+
+
+def sample_unique(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` genotypes with distinct canonical codes, reproducibly for ``seed``.
+
+    Draws a batch, keeps the first occurrence of each code (in draw order) and
+    tops up with fresh draws until ``n`` remain.
+
+    Args:
+        n: How many; at most :func:`genotype_count`.
+        seed: Seed of ``numpy.random.default_rng``.
+
+    Returns:
+        ``(inputs, ops)`` arrays of shape ``[n, 2, 8]``.
+
+    Raises:
+        ValueError: If ``n`` is negative or exceeds the size of the space.
+    """
+    if n < 0 or n > genotype_count():
+        raise ValueError(f"cannot draw {n} unique DARTS genotypes; the space has {genotype_count()}")
+    rng = np.random.default_rng(seed)
+    inputs, ops = draw(n, rng)
+    while True:
+        _, first_seen = np.unique(canonical_codes(inputs, ops), return_index=True)
+        keep = np.sort(first_seen)
+        if len(keep) >= n:
+            keep = keep[:n]
+            return inputs[keep], ops[keep]
+        more_inputs, more_ops = draw(2 * (n - len(keep)) + 16, rng)
+        inputs = np.concatenate([inputs[keep], more_inputs])
+        ops = np.concatenate([ops[keep], more_ops])
+
+
+def genotypes_from_arrays(inputs: np.ndarray, ops: np.ndarray) -> list[Genotype]:
+    """Builds :class:`Genotype` objects (concat ``[2, 3, 4, 5]``) from arrays."""
+    result = []
+    for cell_inputs, cell_ops in zip(np.asarray(inputs).tolist(), np.asarray(ops).tolist()):
+        normal, reduce = (
+            tuple(zip((OPERATIONS[o] for o in cell_ops[c]), cell_inputs[c])) for c in range(2)
+        )
+        result.append(Genotype(normal, CONCAT, reduce, CONCAT))
+    return result
+
+
+def arrays_from_genotypes(genotypes: list[Genotype]) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of :func:`genotypes_from_arrays` (the genotypes must be valid)."""
+    inputs = np.array([[[i for _, i in cell] for cell in g.cells()] for g in genotypes], dtype=np.int8)
+    ops = np.array([[[_OP_INDEX[o] for o, _ in cell] for cell in g.cells()] for g in genotypes], dtype=np.int8)
+    return inputs.reshape(len(genotypes), 2, 2 * STEPS), ops.reshape(len(genotypes), 2, 2 * STEPS)
