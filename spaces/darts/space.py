@@ -80,7 +80,7 @@ class DartsSpace(GraphSpaceBase):
         """Strict: exactly the 22-node encoding of a genotype with distinct, earlier inputs and the 7 ops."""
         if arch.space != self.name:
             return f"architecture belongs to space {arch.space!r}, not {self.name!r}"
-        return graph_to_genotype(arch.adjacency_array(), arch.ops)[1]
+        return graph_to_genotype(arch.adjacency, arch.ops)[1]
 
     def paper_valid(self, arch: Architecture) -> bool:
         """arch2vec's ``is_valid_darts`` on each cell's 11-node block.
@@ -126,7 +126,7 @@ class DartsSpace(GraphSpaceBase):
         """
         if arch.space != self.name:
             raise InvalidArchitectureError(f"architecture belongs to space {arch.space!r}, not {self.name!r}")
-        genotype, reason = graph_to_genotype(arch.adjacency_array(), arch.ops)
+        genotype, reason = graph_to_genotype(arch.adjacency, arch.ops)
         if genotype is None:
             raise InvalidArchitectureError(f"not a valid DARTS architecture: {reason}")
         return genotype
