@@ -1,0 +1,1 @@
+"""The steps behind ``archgen run``: train, generate, evaluate, sweep."""

@@ -1,0 +1,64 @@
+"""The architectures a run learns from, and their fixed train / held-out split."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from archgen.architecture import Architecture
+from archgen.config import DataSection
+from archgen.errors import ConfigError
+from archgen.progress import progress
+from archgen.protocols import SearchSpace
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """All architectures of a run and the split into training and held-out parts."""
+
+    archs: list[Architecture]
+    train_index: np.ndarray
+    heldout_index: np.ndarray
+
+    @property
+    def train(self) -> list[Architecture]:
+        return [self.archs[i] for i in self.train_index]
+
+    @property
+    def heldout(self) -> list[Architecture]:
+        return [self.archs[i] for i in self.heldout_index]
+
+
+def collect(space: SearchSpace, data: DataSection) -> list[Architecture]:
+    """The architectures named by the ``[data]`` section, in a fixed order.
+
+    Raises:
+        ConfigError: If ``source = "sample"`` lacks ``num_archs``, or the space
+            cannot be enumerated.
+    """
+    if data.source == "enumerate":
+        try:
+            return list(progress(space.enumerate(), desc=f"enumerate {space.name}", total=space.size()))
+        except NotImplementedError:
+            raise ConfigError(
+                f"space {space.name!r} cannot be enumerated; set [data] source = \"sample\" and num_archs = N"
+            ) from None
+    if data.num_archs is None:
+        raise ConfigError("[data] source = \"sample\" needs num_archs = N")
+    unique: dict[object, Architecture] = {}
+    for arch in space.sample(data.num_archs, seed=data.split_seed):
+        unique.setdefault(space.key(arch), arch)
+    return list(unique.values())
+
+
+def split(archs: list[Architecture], holdout: float, seed: int) -> Dataset:
+    """A reproducible random split; ``holdout`` of the architectures are held out."""
+    order = np.random.default_rng(seed).permutation(len(archs))
+    n_heldout = max(1, int(round(holdout * len(archs))))
+    return Dataset(archs, np.sort(order[n_heldout:]), np.sort(order[:n_heldout]))
+
+
+def build(space: SearchSpace, data: DataSection) -> Dataset:
+    """Collects and splits the run's architectures."""
+    return split(collect(space, data), data.holdout, data.split_seed)

@@ -1,0 +1,296 @@
+"""The ``arch_vq`` generator: VQ-VAE codes plus an autoregressive prior (arch-vq.md).
+
+Composes three separately registered plugins -- an encoder
+(``archgen.encoders``), a quantizer (``archgen.quantizers``) and a prior
+(``archgen.priors``), each chosen by name in its options -- so later
+generators can reuse them. Training runs in two stages as in the paper: the
+VQ-VAE (Adam, lr 1e-4), then the prior on the code sequences of the
+training split. An architecture is the sequence of its nodes' code indices.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from archgen.architecture import Architecture
+from archgen.atomic import atomic_path
+from archgen.config import PluginChoice
+from archgen.errors import CheckpointError
+from archgen.generation import SampleBatch
+from archgen.plugins.vqvae import VQVAE
+from archgen.progress import progress
+from archgen.protocols import SearchSpace
+from archgen.registry import load
+
+CHECKPOINT_FORMAT = "archgen.arch_vq/1"
+EpochCallback = Callable[[str, int, dict[str, float]], None]
+
+
+class ArchVQOptions(BaseModel):
+    """Options of the ``arch_vq`` generator (defaults: arch-vq.md section 4.3).
+
+    Attributes:
+        encoder: Encoder plugin and options (``input_dim``/``out_dim`` are filled in).
+        quantizer: Quantizer plugin and options.
+        prior: Prior plugin and options (``vocab_size``/``seq_len`` are filled in).
+        vqvae_epochs: VQ-VAE training epochs (paper: 50 on NB101/201).
+        vqvae_lr: Adam learning rate of the VQ-VAE (paper: 1e-4).
+        vqvae_batch_size: Architectures per VQ-VAE step.
+        prior_epochs: Prior training epochs (paper: 100).
+        early_stopping_patience: Stop VQ-VAE training when the held-out loss has
+            not improved for this many epochs (``None``: run every epoch; the
+            paper early-stops on DARTS).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    encoder: PluginChoice = Field(default_factory=lambda: PluginChoice(name="gin"))
+    quantizer: PluginChoice = Field(default_factory=lambda: PluginChoice(name="ema"))
+    prior: PluginChoice = Field(default_factory=lambda: PluginChoice(name="transformer"))
+    vqvae_epochs: int = Field(50, ge=0)
+    vqvae_lr: float = Field(1e-4, gt=0.0)
+    vqvae_batch_size: int = Field(32, ge=1)
+    prior_epochs: int = Field(100, ge=0)
+    early_stopping_patience: int | None = Field(None, ge=1)
+
+
+class ArchVQ:
+    """Arch-VQ: discrete architecture codes with an autoregressive prior.
+
+    Args:
+        options: :class:`ArchVQOptions`.
+    """
+
+    Options: ClassVar[type[BaseModel]] = ArchVQOptions
+
+    def __init__(self, options: ArchVQOptions | None = None):
+        self.options = options or ArchVQOptions()
+        self.vqvae: VQVAE | None = None
+        self.prior: Any = None
+        self.device = torch.device("cpu")
+        self._space_signature: dict[str, Any] = {}
+
+    # -- construction -------------------------------------------------------------
+    def build(self, space: SearchSpace, device: torch.device | str = "cpu") -> ArchVQ:
+        """Creates fresh models sized for ``space`` on ``device``."""
+        o = self.options
+        quantizer = load("quantizer", o.quantizer.name, **o.quantizer.options)
+        encoder = load(
+            "encoder", o.encoder.name, **{**o.encoder.options, "input_dim": len(space.op_vocabulary), "out_dim": quantizer.dim}
+        )
+        self.vqvae = VQVAE(encoder, quantizer, len(space.op_vocabulary))
+        self.prior = load(
+            "prior", o.prior.name, **{**o.prior.options, "vocab_size": quantizer.codebook_size, "seq_len": space.max_nodes}
+        )
+        self._space_signature = {
+            "space": space.name,
+            "op_vocabulary": list(space.op_vocabulary),
+            "max_nodes": space.max_nodes,
+        }
+        return self.to(device)
+
+    def to(self, device: torch.device | str) -> ArchVQ:
+        self.device = torch.device(device)
+        self.vqvae.to(self.device)
+        self.prior.to(self.device)
+        return self
+
+    def _require_built(self) -> VQVAE:
+        if self.vqvae is None:
+            raise RuntimeError("ArchVQ is not built yet: call build(space) or load(...) first")
+        return self.vqvae
+
+    # -- training -----------------------------------------------------------------
+    def fit(
+        self,
+        space: SearchSpace,
+        train: Sequence[Architecture],
+        *,
+        validation: Sequence[Architecture] = (),
+        device: torch.device | str = "cpu",
+        seed: int = 0,
+        on_epoch_end: EpochCallback | None = None,
+    ) -> dict[str, Any]:
+        """Trains the VQ-VAE, then the prior on the training codes.
+
+        Args:
+            space: The search space.
+            train: Training architectures.
+            validation: Held-out architectures, for the per-epoch reconstruction
+                figure and early stopping.
+            device: Where to train.
+            seed: Seeds initialisation and shuffling.
+            on_epoch_end: ``(stage, epoch, logs)`` callback after every epoch.
+
+        Returns:
+            Training statistics (final losses, seconds per epoch, codebook use).
+        """
+        torch.manual_seed(seed)
+        self.build(space, device)
+        notify = on_epoch_end or (lambda stage, epoch, logs: None)
+        vqvae_stats = self._fit_vqvae(space, train, validation, seed, notify)
+        codes = self.encode(space, train)
+        started = time.perf_counter()
+        prior_logs = self.prior.fit(
+            torch.from_numpy(codes), epochs=self.options.prior_epochs, seed=seed,
+            on_epoch_end=lambda epoch, logs: notify("prior", epoch, logs),
+        )
+        prior_seconds = time.perf_counter() - started
+        used = np.unique(codes)
+        return {
+            **vqvae_stats,
+            "prior_final_loss": prior_logs.get("loss"),
+            "prior_seconds_per_epoch": prior_seconds / max(self.options.prior_epochs, 1),
+            "codebook_used": int(len(used)),
+            "codebook_size": int(self.vqvae.quantizer.codebook_size),
+            "distinct_train_sequences": int(len(np.unique(codes, axis=0))),
+        }
+
+    def _fit_vqvae(
+        self, space: SearchSpace, train: Sequence[Architecture], validation: Sequence[Architecture], seed: int, notify: EpochCallback
+    ) -> dict[str, Any]:
+        vqvae, o = self._require_built(), self.options
+        adjacency, ops = (t.to(self.device) for t in space.to_tensors(train))
+        optimizer = torch.optim.Adam(vqvae.parameters(), lr=o.vqvae_lr)
+        generator = torch.Generator().manual_seed(seed)
+        best, stale, epochs_run, started = float("inf"), 0, 0, time.perf_counter()
+        logs: dict[str, float] = {}
+        for epoch in progress(range(1, o.vqvae_epochs + 1), desc="vq-vae", total=o.vqvae_epochs):
+            vqvae.train()
+            order = torch.randperm(len(train), generator=generator).to(self.device)
+            totals = np.zeros(3)
+            batches = 0
+            for start in range(0, len(train), o.vqvae_batch_size):
+                batch = order[start : start + o.vqvae_batch_size]
+                if len(batch) < 2:  # BatchNorm needs two samples
+                    continue
+                out = vqvae(adjacency[batch], ops[batch])
+                optimizer.zero_grad(set_to_none=True)
+                out.loss.backward()
+                optimizer.step()
+                totals += [out.reconstruction_loss.item(), out.commitment_loss.item(), out.perplexity.item()]
+                batches += 1
+            epochs_run = epoch
+            logs = {k: float(v) for k, v in zip(("reconstruction_loss", "commitment_loss", "perplexity"), totals / max(batches, 1))}
+            if validation:
+                logs["validation_reconstruction"] = self.reconstruction_accuracy(space, validation)
+            notify("vqvae", epoch, logs)
+            if o.early_stopping_patience is not None and validation:
+                score = -logs["validation_reconstruction"]
+                best, stale = (score, 0) if score < best else (best, stale + 1)
+                if stale >= o.early_stopping_patience:
+                    break
+        vqvae.eval()
+        return {
+            "vqvae_epochs_run": epochs_run,
+            "vqvae_seconds_per_epoch": (time.perf_counter() - started) / max(epochs_run, 1),
+            "vqvae_final": logs,
+            "dead_code_restarts": int(vqvae.quantizer.restarts) if hasattr(vqvae.quantizer, "restarts") else None,
+        }
+
+    # -- inference ----------------------------------------------------------------
+    @torch.no_grad()
+    def encode(self, space: SearchSpace, archs: Sequence[Architecture], batch_size: int = 4096) -> np.ndarray:
+        """Code sequences ``[B, N]`` of ``archs``."""
+        vqvae = self._require_built().eval()
+        out = []
+        for start in range(0, len(archs), batch_size):
+            adjacency, ops = space.to_tensors(archs[start : start + batch_size])
+            out.append(vqvae.encode(adjacency.to(self.device), ops.to(self.device)).cpu())
+        return torch.cat(out).numpy() if out else np.zeros((0, space.max_nodes), dtype=np.int64)
+
+    @torch.no_grad()
+    def reconstruct(self, space: SearchSpace, archs: Sequence[Architecture]) -> tuple[np.ndarray, np.ndarray]:
+        """Encodes then decodes: ``(adjacency [B, N, N] uint8, op indices [B, N])``."""
+        codes = torch.from_numpy(self.encode(space, archs)).to(self.device)
+        adjacency, ops = self._require_built().decode_codes(codes)
+        return adjacency.cpu().numpy(), ops.cpu().numpy()
+
+    def reconstruction_accuracy(self, space: SearchSpace, archs: Sequence[Architecture]) -> float:
+        """Percentage of ``archs`` whose adjacency and ops both come back exactly."""
+        if not archs:
+            return float("nan")
+        adjacency, ops = self.reconstruct(space, archs)
+        target_adjacency, target_ops = space.to_tensors(archs)
+        target_adjacency = target_adjacency.numpy().astype(np.uint8)
+        target_ops = target_ops.argmax(-1).numpy()
+        same = (adjacency == target_adjacency).all((1, 2)) & (ops == target_ops).all(1)
+        return 100.0 * float(same.mean())
+
+    @torch.no_grad()
+    def decode_codes(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Decodes ``[B, N]`` code sequences to (adjacency, op indices) arrays."""
+        adjacency, ops = self._require_built().decode_codes(torch.as_tensor(codes, device=self.device))
+        return adjacency.cpu().numpy(), ops.cpu().numpy()
+
+    def sample(
+        self,
+        space: SearchSpace,
+        n: int,
+        *,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        seed: int = 0,
+    ) -> SampleBatch:
+        """Samples ``n`` code sequences from the prior and decodes the well-formed ones."""
+        self._require_built()
+        codes, well_formed = self.prior.sample(n, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed)
+        codes, well_formed = codes.numpy(), well_formed.numpy()
+        adjacency = np.zeros((n, space.max_nodes, space.max_nodes), dtype=np.uint8)
+        ops = np.zeros((n, space.max_nodes), dtype=np.int64)
+        if well_formed.any():
+            adjacency[well_formed], ops[well_formed] = self.decode_codes(codes[well_formed])
+        return SampleBatch(codes, well_formed, adjacency, ops, float(temperature), int(seed))
+
+    # -- checkpoints ----------------------------------------------------------------
+    def save(self, directory: str | Path) -> list[Path]:
+        """Writes ``vqvae.pt`` and ``prior.pt`` into ``directory``, each atomically."""
+        vqvae = self._require_built()
+        meta = {"format": CHECKPOINT_FORMAT, **self._space_signature, "options": self.options.model_dump(mode="json")}
+        paths = []
+        for name, module in (("vqvae", vqvae), ("prior", self.prior)):
+            path = Path(directory) / f"{name}.pt"
+            with atomic_path(path) as temporary:
+                torch.save({"meta": meta, "state": {k: v.cpu() for k, v in module.state_dict().items()}}, temporary)
+            paths.append(path)
+        return paths
+
+    def load(self, directory: str | Path, space: SearchSpace, device: torch.device | str = "cpu") -> ArchVQ:
+        """Restores a :meth:`save` d model for ``space``.
+
+        Raises:
+            CheckpointError: If a file is missing, corrupt, or was made for
+                another space, vocabulary or model shape.
+        """
+        self.build(space, "cpu")
+        for name, module in (("vqvae", self.vqvae), ("prior", self.prior)):
+            path = Path(directory) / f"{name}.pt"
+            if not path.is_file():
+                raise CheckpointError(f"checkpoint {str(path)!r} not found (train first: archgen train)")
+            try:
+                payload = torch.load(path, map_location="cpu", weights_only=True)
+            except Exception as error:  # noqa: BLE001 - any unpickling failure means a bad file
+                raise CheckpointError(f"checkpoint {str(path)!r} is corrupt or not a torch file ({type(error).__name__})") from None
+            meta = payload.get("meta", {}) if isinstance(payload, dict) else {}
+            if meta.get("format") != CHECKPOINT_FORMAT:
+                raise CheckpointError(f"checkpoint {str(path)!r} is not an {CHECKPOINT_FORMAT} checkpoint")
+            for field, expected in self._space_signature.items():
+                if meta.get(field) != expected:
+                    raise CheckpointError(
+                        f"checkpoint {str(path)!r} was made for {field}={meta.get(field)!r}, not {expected!r}"
+                    )
+            try:
+                module.load_state_dict(payload["state"])
+            except (RuntimeError, KeyError) as error:
+                first = str(error).strip().splitlines()[0][:160]
+                raise CheckpointError(f"checkpoint {str(path)!r} does not fit the configured model: {first}") from None
+        self.vqvae.eval()
+        self.prior.eval()
+        return self.to(device)

@@ -1,0 +1,125 @@
+"""Vector quantizer with EMA codebook updates (arch-vq.md 3.1.3 and 3.2, eqs. 2, 3, 6-8).
+
+Nearest-codebook lookup, straight-through gradients, the commitment loss
+``beta * ||z_e - sg[e]||²``, and codebook vectors updated as exponential
+moving averages ``e_i = m_i / N_i`` of the encoder outputs assigned to them
+(van den Oord et al., 2017, appendix A.1), with Laplace smoothing of ``N_i``.
+
+Dead codes -- vectors that have not been chosen for a while -- are restarted
+at random encoder outputs of the current batch (Dhariwal et al., 2020,
+Jukebox); the number of restarts is kept in ``restarts`` so runs report it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+from pydantic import BaseModel, ConfigDict, Field
+from torch import nn
+
+
+class EMAQuantizerOptions(BaseModel):
+    """Options of the ``ema`` quantizer.
+
+    Attributes:
+        codebook_size: K, the number of codes (paper: 512).
+        dim: D, the code dimension (paper: 16).
+        beta: Commitment weight (paper: 0.25).
+        decay: EMA decay gamma (paper: 0.99).
+        epsilon: Laplace smoothing of the cluster sizes.
+        dead_code_threshold: A code whose EMA usage count falls below this is
+            restarted at a random encoder output; 0 disables restarts.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    codebook_size: int = Field(512, ge=2)
+    dim: int = Field(16, ge=1)
+    beta: float = Field(0.25, ge=0.0)
+    decay: float = Field(0.99, gt=0.0, lt=1.0)
+    epsilon: float = Field(1e-5, gt=0.0)
+    dead_code_threshold: float = Field(1e-3, ge=0.0)
+
+
+@dataclass
+class Quantized:
+    """Output of :class:`EMAQuantizer`.
+
+    Attributes:
+        z_q: Quantized vectors with straight-through gradients to ``z_e``.
+        indices: Chosen code per vector.
+        loss: Commitment loss (the codebook itself learns by EMA).
+        perplexity: ``exp`` of the entropy of code usage in the batch.
+    """
+
+    z_q: torch.Tensor
+    indices: torch.Tensor
+    loss: torch.Tensor
+    perplexity: torch.Tensor
+
+
+class EMAQuantizer(nn.Module):
+    """EMA vector quantizer.
+
+    Args:
+        options: :class:`EMAQuantizerOptions`.
+    """
+
+    Options: ClassVar[type[BaseModel]] = EMAQuantizerOptions
+
+    def __init__(self, options: EMAQuantizerOptions | None = None):
+        super().__init__()
+        self.options = options or EMAQuantizerOptions()
+        self.codebook_size, self.dim = self.options.codebook_size, self.options.dim
+        embedding = torch.randn(self.codebook_size, self.dim)
+        self.register_buffer("embedding", embedding)
+        self.register_buffer("cluster_size", torch.ones(self.codebook_size))
+        self.register_buffer("embedding_sum", embedding.clone())
+        self.register_buffer("restarts", torch.zeros((), dtype=torch.long))
+
+    def lookup(self, indices: torch.Tensor) -> torch.Tensor:
+        """Codebook vectors for ``indices``."""
+        return F.embedding(indices, self.embedding)
+
+    def nearest(self, z_e: torch.Tensor) -> torch.Tensor:
+        """Index of the nearest code (L2) for every vector of ``[..., dim]``."""
+        flat = z_e.reshape(-1, self.dim)
+        distances = (
+            flat.pow(2).sum(1, keepdim=True) - 2 * flat @ self.embedding.t() + self.embedding.pow(2).sum(1)[None, :]
+        )
+        return distances.argmin(1).reshape(z_e.shape[:-1])
+
+    def forward(self, z_e: torch.Tensor) -> Quantized:
+        """Quantizes ``z_e`` (``[..., dim]``); updates the codebook when training."""
+        indices = self.nearest(z_e.detach())
+        if self.training:
+            self._update(z_e.detach().reshape(-1, self.dim), indices.reshape(-1))
+        quantized = self.lookup(indices)
+        loss = self.options.beta * F.mse_loss(z_e, quantized.detach())
+        usage = torch.bincount(indices.reshape(-1), minlength=self.codebook_size).float()
+        probabilities = usage / usage.sum()
+        perplexity = torch.exp(-(probabilities * torch.log(probabilities + 1e-10)).sum())
+        z_q = z_e + (quantized - z_e).detach()
+        return Quantized(z_q, indices, loss, perplexity)
+
+    @torch.no_grad()
+    def _update(self, flat: torch.Tensor, indices: torch.Tensor) -> None:
+        decay, eps, k = self.options.decay, self.options.epsilon, self.codebook_size
+        one_hot = F.one_hot(indices, k).type(flat.dtype)
+        self.cluster_size.mul_(decay).add_(one_hot.sum(0), alpha=1 - decay)
+        self.embedding_sum.mul_(decay).add_(one_hot.t() @ flat, alpha=1 - decay)
+        total = self.cluster_size.sum()
+        smoothed = (self.cluster_size + eps) / (total + k * eps) * total
+        self.embedding.copy_(self.embedding_sum / smoothed.unsqueeze(1))
+        if self.options.dead_code_threshold > 0:
+            dead = self.cluster_size < self.options.dead_code_threshold
+            count = int(dead.sum())
+            if count:
+                # Restart at encoder outputs of this batch so every code stays reachable.
+                picks = torch.randint(0, flat.shape[0], (count,), device=flat.device)
+                self.embedding[dead] = flat[picks]
+                self.embedding_sum[dead] = flat[picks]
+                self.cluster_size[dead] = 1.0
+                self.restarts.add_(count)

@@ -1,0 +1,229 @@
+"""Decoder-only transformer prior over code sequences (arch-vq.md section 3.3).
+
+Each architecture's code sequence ``s`` becomes ``<SOS> s <EOS>``; the model
+learns next-token prediction (AdamW, 3e-4 in the paper) and samples from
+``<SOS>`` with a temperature and optional top-k / top-p filtering. Sampling is
+batched, uses a key/value cache so each step costs one token per sequence,
+and never raises on a malformed draw: a sequence that ends early, runs long
+or holds a special token among its codes is reported as not well formed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import torch
+import torch.nn.functional as F
+from einops import rearrange
+from pydantic import BaseModel, ConfigDict, Field
+from torch import nn
+
+from archgen.progress import progress
+
+
+class TransformerPriorOptions(BaseModel):
+    """Options of the ``transformer`` prior.
+
+    Attributes:
+        vocab_size: Number of codes K (set by the generator from the quantizer).
+        seq_len: Codes per sequence (set by the generator from the space).
+        layers: Transformer blocks (paper: 4).
+        heads: Attention heads (paper: 4).
+        d_model: Width of the residual stream.
+        dropout: Dropout in attention and MLP while training.
+        lr: AdamW learning rate (paper: 3e-4).
+        weight_decay: AdamW weight decay.
+        batch_size: Sequences per step.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    vocab_size: int = Field(0, ge=0)
+    seq_len: int = Field(0, ge=0)
+    layers: int = Field(4, ge=1)
+    heads: int = Field(4, ge=1)
+    d_model: int = Field(64, ge=8)
+    dropout: float = Field(0.1, ge=0.0, lt=1.0)
+    lr: float = Field(3e-4, gt=0.0)
+    weight_decay: float = Field(0.01, ge=0.0)
+    batch_size: int = Field(128, ge=1)
+
+
+class _Block(nn.Module):
+    def __init__(self, d_model: int, heads: int, dropout: float):
+        super().__init__()
+        self.heads = heads
+        self.norm1 = nn.LayerNorm(d_model)
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.proj = nn.Linear(d_model, d_model)
+        self.norm2 = nn.LayerNorm(d_model)
+        self.mlp = nn.Sequential(nn.Linear(d_model, 4 * d_model), nn.GELU(), nn.Linear(4 * d_model, d_model))
+        self.dropout = nn.Dropout(dropout)
+        self.attention_dropout = dropout
+
+    def forward(self, x: torch.Tensor, cache: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+        q, k, v = rearrange(self.qkv(self.norm1(x)), "b t (three h d) -> three b h t d", three=3, h=self.heads)
+        if cache is not None:
+            if "k" in cache:
+                k, v = torch.cat([cache["k"], k], 2), torch.cat([cache["v"], v], 2)
+            cache["k"], cache["v"] = k, v
+        # With a cache, the one new query may attend to every cached key, so no mask is needed.
+        attended = F.scaled_dot_product_attention(
+            q, k, v, is_causal=cache is None, dropout_p=self.attention_dropout if self.training else 0.0
+        )
+        x = x + self.dropout(self.proj(rearrange(attended, "b h t d -> b t (h d)")))
+        return x + self.dropout(self.mlp(self.norm2(x)))
+
+
+class TransformerPrior(nn.Module):
+    """GPT-style prior over ``<SOS> codes <EOS>``.
+
+    Token ids: codes ``0..K-1``, then ``SOS = K``, ``EOS = K+1``, ``PAD = K+2``.
+
+    Args:
+        options: :class:`TransformerPriorOptions`; ``vocab_size`` and ``seq_len`` must be set.
+    """
+
+    Options: ClassVar[type[BaseModel]] = TransformerPriorOptions
+
+    def __init__(self, options: TransformerPriorOptions | None = None):
+        super().__init__()
+        self.options = o = options or TransformerPriorOptions()
+        if o.vocab_size <= 0 or o.seq_len <= 0:
+            raise ValueError("TransformerPrior needs vocab_size and seq_len > 0 (set by the generator)")
+        if o.d_model % o.heads:
+            raise ValueError(f"d_model={o.d_model} must be divisible by heads={o.heads}")
+        self.sos, self.eos, self.pad = o.vocab_size, o.vocab_size + 1, o.vocab_size + 2
+        self.token = nn.Embedding(o.vocab_size + 3, o.d_model)
+        self.position = nn.Embedding(o.seq_len + 2, o.d_model)
+        self.blocks = nn.ModuleList(_Block(o.d_model, o.heads, o.dropout) for _ in range(o.layers))
+        self.norm = nn.LayerNorm(o.d_model)
+        self.head = nn.Linear(o.d_model, o.vocab_size + 3)
+        self.apply(self._init)
+
+    @staticmethod
+    def _init(module: nn.Module) -> None:
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(module.weight, std=0.02)
+            if isinstance(module, nn.Linear) and module.bias is not None:
+                nn.init.zeros_(module.bias)
+
+    @property
+    def device(self) -> torch.device:
+        return self.head.weight.device
+
+    def forward(self, tokens: torch.Tensor, caches: list[dict[str, torch.Tensor]] | None = None, offset: int = 0) -> torch.Tensor:
+        """Next-token logits ``[B, T, V]`` for ``tokens [B, T]`` starting at position ``offset``."""
+        positions = torch.arange(offset, offset + tokens.shape[1], device=tokens.device)
+        x = self.token(tokens) + self.position(positions)[None]
+        for i, block in enumerate(self.blocks):
+            x = block(x, None if caches is None else caches[i])
+        return self.head(self.norm(x))
+
+    def sequences(self, codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Training pairs: inputs ``<SOS> codes`` and targets ``codes <EOS>``."""
+        b = codes.shape[0]
+        sos = torch.full((b, 1), self.sos, dtype=torch.long, device=codes.device)
+        eos = torch.full((b, 1), self.eos, dtype=torch.long, device=codes.device)
+        return torch.cat([sos, codes], 1), torch.cat([codes, eos], 1)
+
+    def loss(self, codes: torch.Tensor) -> torch.Tensor:
+        """Mean next-token cross-entropy of ``[B, L]`` code sequences."""
+        inputs, targets = self.sequences(codes)
+        logits = self(inputs)
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=self.pad)
+
+    def fit(
+        self,
+        sequences: torch.Tensor,
+        *,
+        epochs: int = 100,
+        seed: int = 0,
+        on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
+        **_: Any,
+    ) -> dict[str, float]:
+        """Trains on ``[M, L]`` code sequences with AdamW.
+
+        Args:
+            sequences: Code indices, one row per architecture.
+            epochs: Passes over the data.
+            seed: Seed of the shuffling.
+            on_epoch_end: Called with ``(epoch, logs)`` after each epoch.
+
+        Returns:
+            The last epoch's ``loss``.
+        """
+        o = self.options
+        data = sequences.to(self.device, torch.long)
+        optimizer = torch.optim.AdamW(self.parameters(), lr=o.lr, weight_decay=o.weight_decay)
+        generator = torch.Generator().manual_seed(seed)
+        logs: dict[str, float] = {}
+        self.train()
+        for epoch in progress(range(1, epochs + 1), desc="prior", total=epochs):
+            order = torch.randperm(len(data), generator=generator).to(self.device)
+            total, batches = 0.0, 0
+            for start in range(0, len(data), o.batch_size):
+                loss = self.loss(data[order[start : start + o.batch_size]])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                total, batches = total + loss.item(), batches + 1
+            logs = {"loss": total / max(batches, 1)}
+            if on_epoch_end is not None:
+                on_epoch_end(epoch, logs)
+        self.eval()
+        return logs
+
+    @torch.no_grad()
+    def sample(
+        self,
+        n: int,
+        *,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        seed: int = 0,
+        batch_size: int = 20_000,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Draws ``n`` sequences from ``<SOS>``.
+
+        Returns:
+            ``(codes [n, L], well_formed [n])``: codes of malformed rows are -1.
+        """
+        if temperature <= 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
+        self.eval()
+        generator = torch.Generator(device=self.device).manual_seed(seed)
+        chunks = [self._sample_chunk(min(batch_size, n - s), temperature, top_k, top_p, generator) for s in range(0, n, batch_size)]
+        tokens = torch.cat(chunks) if chunks else torch.empty(0, self.options.seq_len + 1, dtype=torch.long)
+        codes, last = tokens[:, :-1], tokens[:, -1]
+        well_formed = (codes < self.options.vocab_size).all(1) & (last == self.eos)
+        codes = torch.where(well_formed[:, None], codes, torch.full_like(codes, -1))
+        return codes.cpu(), well_formed.cpu()
+
+    def _sample_chunk(self, n: int, temperature: float, top_k: int | None, top_p: float | None, generator: torch.Generator) -> torch.Tensor:
+        caches: list[dict[str, torch.Tensor]] = [{} for _ in self.blocks]
+        token = torch.full((n, 1), self.sos, dtype=torch.long, device=self.device)
+        drawn = []
+        # L codes and then the token that should be EOS.
+        for step in range(self.options.seq_len + 1):
+            logits = self(token, caches, offset=step)[:, -1].float() / temperature
+            logits[:, self.sos] = logits[:, self.pad] = -math.inf  # never valid outputs
+            if top_k is not None:
+                kth = torch.topk(logits, min(top_k, logits.shape[-1]), dim=-1).values[:, -1:]
+                logits = logits.masked_fill(logits < kth, -math.inf)
+            if top_p is not None:
+                logits = _nucleus(logits, top_p)
+            token = torch.multinomial(torch.softmax(logits, -1), 1, generator=generator)
+            drawn.append(token)
+        return torch.cat(drawn, 1)
+
+
+def _nucleus(logits: torch.Tensor, top_p: float) -> torch.Tensor:
+    ordered, order = torch.sort(logits, descending=True, dim=-1)
+    cumulative = torch.softmax(ordered, -1).cumsum(-1)
+    # Drop a token once the mass before it already reaches top_p (the top token always stays).
+    drop = (cumulative - torch.softmax(ordered, -1)) >= top_p
+    ordered = ordered.masked_fill(drop, -math.inf)
+    return torch.full_like(logits, -math.inf).scatter(-1, order, ordered)
