@@ -1,0 +1,404 @@
+"""The official NAS-Bench-201 / NATS-Bench topology files, read without their API.
+
+Three layouts hold the same per-architecture records:
+
+* ``NAS-Bench-201-v1_0-e61699.pth`` / ``NAS-Bench-201-v1_1-096897.pth``: one
+  ``torch.save``d dict ``{'meta_archs': [arch_str, ...], 'arch2infos': {index:
+  {'less': ArchResults-state, 'full': ArchResults-state}}, 'evaluated_indexes':
+  [...], ...}`` ('less' = the 12-epoch schedule, 'full' = 200 epochs).
+  Source: D-X-Y/NAS-Bench-201 ``nas_201_api/api_201.py`` (``NASBench201API.__init__``).
+* ``NATS-tss-v1_0-3ffb9.pickle.pbz2``: a bz2-compressed pickle of the same
+  dict, except that ``arch2infos[index]`` is keyed by the schedule (``'12'``,
+  ``'200'``). Source: D-X-Y/NATS-Bench ``nats_bench/api_topology.py``
+  (``NATStopology.__init__``) and ``nats_bench/api_utils.py`` (``pickle_load``).
+* ``NATS-tss-v1_0-3ffb9-simple/`` (or ``-full/``), the "fast mode" folder:
+  ``meta.pickle.pbz2`` holds ``{'meta_archs': [...]}`` and each
+  ``{index:06d}.pickle.pbz2`` (or ``{index}.pickle.pbz2``) one
+  ``{schedule: ArchResults-state}``. Source: ``nats_bench/api_utils.py``
+  (``NASBenchMetaAPI.reload``).
+
+An ArchResults state is ``{'arch_index', 'arch_str', 'all_results': {(dataset,
+seed): ResultsCount-state}, 'dataset_seed': {dataset: [seed, ...]},
+'clear_net_done'}``; a ResultsCount state holds ``'epochs'``, ``'flop'``,
+``'params'``, ``'latency'`` (a list of seconds) and ``'eval_acc1es'`` keyed
+``'<eval set>@<epoch>'`` (source: ``api_utils.py``, ``ArchResults.state_dict``
+and ``ResultsCount.__init__``).
+
+The figures extracted are those of the official ``get_more_info(index,
+dataset, hp=..., is_random=False)``: the final epoch (``epochs - 1``) of each
+trial, averaged with ``np.mean`` over the dataset's seeds (``ArchResults.get_metrics``),
+and FLOPs/params/latency averaged the same way (``ArchResults.get_compute_costs``).
+
+These files are user-supplied pickles, so nothing here runs arbitrary code:
+``torch.load(weights_only=True)`` for ``.pth`` files and, for the bz2 pickles,
+an unpickler that only resolves plain containers and number types (trained
+weights, which the ``-full`` folder carries, are dropped unread).
+"""
+
+from __future__ import annotations
+
+import builtins
+import bz2
+import collections
+import io
+import pickle
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from archgen.errors import DataFileError
+from archgen.progress import progress
+
+#: (dataset tag, split or cost, epochs or ``None`` for costs), e.g. ``("cifar10", "test", 200)``.
+MetricKey = tuple[str, str, "int | None"]
+
+#: archgen's tag for each official dataset name (lower case, no capitals to remember).
+DATASET_TAGS: Mapping[str, str] = {
+    "cifar10-valid": "cifar10-valid",
+    "cifar10": "cifar10",
+    "cifar100": "cifar100",
+    "ImageNet16-120": "imagenet16-120",
+}
+
+#: The evaluation set behind each (dataset, split), as ``get_more_info`` reads it:
+#: cifar10-valid is trained on train and validated on x-valid (its test is ori-test);
+#: cifar10 is trained on train+valid and only has ori-test; cifar100 and
+#: ImageNet16-120 split their test set into x-valid and x-test.
+#: Source: D-X-Y/NAS-Bench-201 nas_201_api/api_201.py, NASBench201API.get_more_info.
+EVAL_SETS: Mapping[str, tuple[tuple[str, str], ...]] = {
+    "cifar10-valid": (("valid", "x-valid"), ("test", "ori-test")),
+    "cifar10": (("test", "ori-test"),),
+    "cifar100": (("valid", "x-valid"), ("test", "x-test")),
+    "ImageNet16-120": (("valid", "x-valid"), ("test", "x-test")),
+}
+
+#: Schedule keys of the NAS-Bench-201 ``.pth`` (``'less'`` = 12 epochs, ``'full'`` = 200).
+NB201_SCHEDULES = ("less", "full")
+
+_NATS_EXTENSION = "pickle.pbz2"
+_ARCH_FILE = re.compile(r"^(\d+)\.pickle\.pbz2$")
+
+
+@dataclass(frozen=True)
+class OfficialRecords:
+    """What one official file says, before archgen names the metrics.
+
+    Attributes:
+        arch_strs: ``meta_archs``: the official string of every index, in index order.
+        metrics: One array of ``len(arch_strs)`` per metric (NaN where not evaluated).
+    """
+
+    arch_strs: tuple[str, ...]
+    metrics: dict[MetricKey, np.ndarray]
+
+
+# -- safe loading ---------------------------------------------------------------------------------
+
+
+def _dropped(*_args: Any, **_kwargs: Any) -> None:
+    """Stands in for torch's tensor rebuilders: trained weights are not needed, and
+    ``torch.storage._load_from_bytes`` would call an unrestricted ``torch.load``."""
+    return None
+
+
+def _safe_globals() -> dict[tuple[str, str], Any]:
+    numpy_core = np._core.multiarray  # numpy >= 2 moved it; older pickles name numpy.core
+    allowed: dict[tuple[str, str], Any] = {}
+    for name in ("dict", "list", "tuple", "set", "frozenset", "int", "float", "str", "bytes", "bool", "complex"):
+        allowed[("builtins", name)] = getattr(builtins, name)
+    allowed[("collections", "OrderedDict")] = collections.OrderedDict
+    allowed[("collections", "defaultdict")] = collections.defaultdict
+    for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
+        allowed[(module, "scalar")] = numpy_core.scalar
+        allowed[(module, "_reconstruct")] = numpy_core._reconstruct
+    allowed[("numpy", "dtype")] = np.dtype
+    allowed[("numpy", "ndarray")] = np.ndarray
+    for module, name in (
+        ("torch._utils", "_rebuild_tensor"),
+        ("torch._utils", "_rebuild_tensor_v2"),
+        ("torch._utils", "_rebuild_parameter"),
+        ("torch._tensor", "_rebuild_from_type_v2"),
+        ("torch.storage", "_load_from_bytes"),
+    ):
+        allowed[(module, name)] = _dropped
+    return allowed
+
+
+class _ContainersOnlyUnpickler(pickle.Unpickler):
+    """Resolves only container and number types; any other global is refused."""
+
+    _allowed = _safe_globals()
+
+    def find_class(self, module: str, name: str) -> Any:
+        # Protocol-2 pickles (Python 2 era, like the 2020 benchmark files) name builtins '__builtin__'.
+        module = "builtins" if module == "__builtin__" else module
+        try:
+            return self._allowed[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(
+                f"refusing to load {module}.{name} (only plain containers and numbers are accepted)"
+            ) from None
+
+
+def safe_unpickle(stream: io.BufferedIOBase | Any) -> Any:
+    """Unpickles data that should hold only dicts, lists, tuples, numbers and strings.
+
+    Args:
+        stream: A binary file object.
+
+    Returns:
+        The unpickled object.
+
+    Raises:
+        pickle.UnpicklingError: If the pickle names any other global (a class or function).
+    """
+    return _ContainersOnlyUnpickler(stream).load()
+
+
+def _bz2_pickle(path: Path) -> Any:
+    try:
+        with bz2.open(path, "rb") as handle:
+            return safe_unpickle(handle)
+    except pickle.UnpicklingError as error:
+        raise DataFileError(f"{path}: not a plain-data pickle: {error}") from None
+    except (OSError, EOFError, ValueError, TypeError, MemoryError) as error:
+        raise DataFileError(f"{path}: corrupt bz2 pickle ({type(error).__name__}: {_first_line(error)})") from None
+
+
+def _first_line(error: BaseException) -> str:
+    """The first sentence of an error's text: torch's corrupt-file errors run to a paragraph."""
+    text = str(error).strip()
+    line = text.splitlines()[0] if text else type(error).__name__
+    return line.split(". ")[0].rstrip(".")
+
+
+def _refusal_reason(error: BaseException) -> str:
+    """The line of torch's weights_only message that names the refused global."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    named = [line for line in lines if "GLOBAL" in line or "global" in line.split(" ", 3)[:3]]
+    return (named or lines or [type(error).__name__])[0]
+
+
+def load_torch_file(path: Path) -> Any:
+    """``torch.load(weights_only=True)``, allowing numpy scalars if the first try refuses them.
+
+    Raises:
+        DataFileError: If torch cannot read the file or it needs any other global.
+    """
+    import torch
+
+    def attempt() -> Any:
+        return torch.load(path, map_location="cpu", weights_only=True)
+
+    try:
+        try:
+            return attempt()
+        except pickle.UnpicklingError:
+            # Benchmark files written with numpy floats need these; still no arbitrary code.
+            numpy_core = np._core.multiarray
+            extra = [numpy_core.scalar, numpy_core._reconstruct, np.dtype, np.ndarray, collections.defaultdict]
+            extra += [type(np.dtype(kind)) for kind in ("f8", "f4", "i8", "i4")]
+            with torch.serialization.safe_globals(extra):
+                return attempt()
+    except pickle.UnpicklingError as error:
+        raise DataFileError(f"{path}: refused by torch.load(weights_only=True): {_refusal_reason(error)}") from None
+    except (RuntimeError, OSError, EOFError, ValueError, TypeError, KeyError, MemoryError) as error:
+        raise DataFileError(f"{path}: corrupt torch file ({type(error).__name__}: {_first_line(error)})") from None
+
+
+# -- ArchResults -> metrics -----------------------------------------------------------------------
+
+
+def summarize_arch_results(state: Mapping[str, Any]) -> dict[MetricKey, float]:
+    """Final-epoch, mean-over-seeds figures of one ArchResults state dict.
+
+    Args:
+        state: ``ArchResults.state_dict()`` of one architecture under one schedule.
+
+    Returns:
+        ``(tag, split, epochs) -> accuracy`` for every evaluation set present in
+        every trial, and ``(tag, 'flops'|'params'|'latency', None) -> mean``.
+        Datasets other than the four of NAS-Bench-201 are ignored.
+
+    Raises:
+        KeyError, TypeError, ValueError: If the state lacks a field or has the wrong shape
+            (the callers name the file and index).
+    """
+    figures: dict[MetricKey, float] = {}
+    all_results = state["all_results"]
+    for dataset, seeds in state["dataset_seed"].items():
+        if dataset not in DATASET_TAGS or not seeds:
+            continue
+        tag = DATASET_TAGS[dataset]
+        trials = [all_results[(dataset, seed)] for seed in seeds]
+        epochs = int(trials[0]["epochs"])
+        for split, eval_set in EVAL_SETS[dataset]:
+            # Each trial's own last epoch, as ResultsCount.get_eval(name, iepoch=None) reads it.
+            values = [trial["eval_acc1es"].get(f"{eval_set}@{int(trial['epochs']) - 1}") for trial in trials]
+            if all(value is not None for value in values):
+                figures[(tag, split, epochs)] = float(np.mean(values))
+        figures[(tag, "flops", None)] = float(np.mean([trial["flop"] for trial in trials]))
+        figures[(tag, "params", None)] = float(np.mean([trial["params"] for trial in trials]))
+        # ResultsCount.get_latency: mean of the list, -1 when absent; get_compute_costs keeps the positive ones.
+        latencies = [sum(trial["latency"]) / len(trial["latency"]) for trial in trials if trial.get("latency")]
+        latencies = [latency for latency in latencies if latency > 0]
+        if latencies:
+            figures[(tag, "latency", None)] = float(np.mean(latencies))
+    return figures
+
+
+def _merge_schedules(schedules: Mapping[Any, Mapping[str, Any]]) -> dict[MetricKey, float]:
+    """One architecture's figures over all its schedules; costs from the longest schedule."""
+    merged: dict[MetricKey, float] = {}
+    summaries = [summarize_arch_results(state) for state in schedules.values()]
+    summaries.sort(key=lambda figures: -max((key[2] or 0 for key in figures), default=0))
+    for figures in summaries:
+        for key, value in figures.items():
+            merged.setdefault(key, value)
+    return merged
+
+
+def _tabulate(
+    path: Path,
+    arch_strs: Iterable[Any],
+    infos: Iterable[tuple[int, Callable[[], Mapping[Any, Mapping[str, Any]]]]],
+    total: int | None = None,
+) -> OfficialRecords:
+    """Builds the metric arrays from ``(index, schedules-getter)`` pairs."""
+    names = tuple(arch_strs)
+    for position, name in enumerate(names):
+        if not isinstance(name, str):
+            raise DataFileError(f"{path}: meta_archs[{position}] is {type(name).__name__}, expected an arch string")
+    metrics: dict[MetricKey, np.ndarray] = {}
+    for index, get_schedules in progress(infos, desc=f"reading {path.name}", total=total):
+        if not isinstance(index, int) or not 0 <= index < len(names):
+            raise DataFileError(f"{path}: arch2infos has index {index!r} outside meta_archs (0..{len(names) - 1})")
+        try:
+            schedules = get_schedules()
+            if not isinstance(schedules, Mapping):
+                raise TypeError(f"expected a dict of schedules, got {type(schedules).__name__}")
+            figures = _merge_schedules(schedules)
+        except DataFileError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, ZeroDivisionError) as error:
+            raise DataFileError(
+                f"{path}: record of arch {index} is not an ArchResults state "
+                f"({type(error).__name__}: {_first_line(error)})"
+            ) from None
+        for key, value in figures.items():
+            if key not in metrics:
+                metrics[key] = np.full(len(names), np.nan)
+            metrics[key][index] = value
+    return OfficialRecords(names, metrics)
+
+
+def _tabulate_dict(path: Path, data: Mapping[str, Any]) -> OfficialRecords:
+    """Tabulates a whole benchmark dict (``meta_archs`` + ``arch2infos``)."""
+    infos = data["arch2infos"]
+    pairs = ((index, lambda index=index: infos[index]) for index in sorted(infos, key=_sortable))
+    return _tabulate(path, data["meta_archs"], pairs, len(infos))
+
+
+def _sortable(index: Any) -> tuple[int, str]:
+    # Indexes should all be ints; a stray key must reach the clear error in _tabulate, not a TypeError here.
+    return (0, f"{index:012d}") if isinstance(index, int) else (1, repr(index))
+
+
+def _require_benchmark_dict(path: Path, data: Any, what: str) -> None:
+    if not isinstance(data, Mapping):
+        raise DataFileError(f"{path}: {what} holds a {type(data).__name__}, not the benchmark dict")
+    missing = [key for key in ("meta_archs", "arch2infos") if key not in data]
+    if missing:
+        raise DataFileError(f"{path}: {what} lacks {missing}; found keys {sorted(map(str, data))[:8]}")
+    if not isinstance(data["arch2infos"], Mapping):
+        raise DataFileError(f"{path}: 'arch2infos' is a {type(data['arch2infos']).__name__}, expected a dict")
+
+
+# -- the three layouts ----------------------------------------------------------------------------
+
+
+def read_nb201_pth(path: Path) -> OfficialRecords:
+    """Reads ``NAS-Bench-201-v1_*.pth``.
+
+    Raises:
+        DataFileError: If torch cannot read it or it is not the benchmark dict.
+    """
+    data = load_torch_file(path)
+    _require_benchmark_dict(path, data, "the NAS-Bench-201 .pth")
+    return _tabulate_dict(path, data)
+
+
+def read_nats_pickle(path: Path) -> OfficialRecords:
+    """Reads the single-file NATS-Bench topology benchmark (``NATS-tss-v1_0-3ffb9.pickle.pbz2``).
+
+    Raises:
+        DataFileError: If it is corrupt, names a non-container global, or is a
+            per-architecture file of the fast-mode folder.
+    """
+    data = _bz2_pickle(path)
+    if isinstance(data, Mapping) and "meta_archs" in data and "arch2infos" not in data:
+        raise DataFileError(f"{path}: this is the meta file of a NATS fast-mode folder; pass the folder {path.parent}")
+    if isinstance(data, Mapping) and "arch2infos" not in data and any(
+        isinstance(value, Mapping) and "all_results" in value for value in data.values()
+    ):
+        raise DataFileError(
+            f"{path}: this is one architecture of a NATS fast-mode folder; pass the folder {path.parent}"
+        )
+    _require_benchmark_dict(path, data, "the NATS pickle")
+    return _tabulate_dict(path, data)
+
+
+def read_plain_pickle(path: Path) -> OfficialRecords:
+    """Reads the benchmark dict (either layout) pickled without torch or bz2.
+
+    Raises:
+        DataFileError: If it is corrupt, names a non-container global, or is not the benchmark dict.
+    """
+    try:
+        with open(path, "rb") as handle:
+            data = safe_unpickle(handle)
+    except pickle.UnpicklingError as error:
+        raise DataFileError(f"{path}: not a plain-data pickle: {error}") from None
+    except (OSError, EOFError, ValueError, TypeError, MemoryError) as error:
+        raise DataFileError(f"{path}: corrupt pickle ({type(error).__name__}: {_first_line(error)})") from None
+    _require_benchmark_dict(path, data, "the pickle")
+    return _tabulate_dict(path, data)
+
+
+def is_nats_directory(path: Path) -> bool:
+    """Whether ``path`` is a NATS fast-mode folder (it has ``meta.pickle.pbz2``)."""
+    return path.is_dir() and (path / f"meta.{_NATS_EXTENSION}").is_file()
+
+
+def nats_directory_files(path: Path) -> dict[int, Path]:
+    """The per-architecture files of a fast-mode folder, by index."""
+    files: dict[int, Path] = {}
+    for entry in path.iterdir():
+        match = _ARCH_FILE.match(entry.name)
+        if match:
+            files[int(match.group(1))] = entry
+    return files
+
+
+def read_nats_directory(path: Path) -> OfficialRecords:
+    """Reads a NATS-Bench topology fast-mode folder (``NATS-tss-v1_0-3ffb9-simple/``).
+
+    Architectures without a file are left NaN (they were not evaluated).
+
+    Raises:
+        DataFileError: If the meta file or any per-architecture file is corrupt.
+    """
+    meta = _bz2_pickle(path / f"meta.{_NATS_EXTENSION}")
+    if not isinstance(meta, Mapping) or "meta_archs" not in meta:
+        raise DataFileError(f"{path / f'meta.{_NATS_EXTENSION}'}: lacks 'meta_archs'")
+    files = nats_directory_files(path)
+    return _tabulate(
+        path,
+        meta["meta_archs"],
+        ((index, lambda f=files[index]: _bz2_pickle(f)) for index in sorted(files)),
+        len(files),
+    )
