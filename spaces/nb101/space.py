@@ -1,0 +1,332 @@
+"""NAS-Bench-101 search space.
+
+A cell is a DAG of at most 7 vertices and 9 edges: ``input`` first,
+``output`` last, and between them ``conv3x3-bn-relu``, ``conv1x1-bn-relu``
+or ``maxpool3x3`` (the names of the official release). Validity, pruning
+and the module hash follow google-research/nasbench exactly (see
+:mod:`archgen.spaces.nb101.spec` and :mod:`archgen.spaces.nb101.hashing`),
+so ``canonical_key`` is the key the official dataset stores for the cell.
+
+The tensor form is arch2vec's (github MSU-MLSys-Lab/arch2vec, now
+AIoT-MLSys-Lab/arch2vec, ``preprocessing/gen_json.py``): the adjacency is
+zero-padded at the end to 7x7 and the one-hot ops (order ``input,
+conv1x1-bn-relu, conv3x3-bn-relu, maxpool3x3, output``, its
+``transform_operations``) get all-zero rows for the missing vertices, so a
+5-vertex cell's output stays at row 4.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Hashable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict
+
+from archgen.architecture import Architecture
+from archgen.benchmark import BenchmarkTable
+from archgen.errors import DataFileError, InvalidArchitectureError
+from archgen.space_base import GraphSpaceBase
+from archgen.spaces.nb101.cells_cache import load_cells
+from archgen.spaces.nb101.enumeration import CellArrays
+from archgen.spaces.nb101.hashing import AVAILABLE_OPS, hash_module, labels_of
+from archgen.spaces.nb101.spec import INPUT, MAX_VERTICES, OUTPUT, domain_error, prune
+
+#: arch2vec's one-hot order (preprocessing/gen_json.py ``transform_operations``).
+ARCH2VEC_VOCABULARY = ("input", "conv1x1-bn-relu", "conv3x3-bn-relu", "maxpool3x3", "output")
+
+
+class NB101Options(BaseModel):
+    """Options of the ``nb101`` space.
+
+    Attributes:
+        benchmark: Official data for :meth:`NB101Space.benchmark`:
+            ``nasbench_only108.tfrecord``, ``nasbench_full.tfrecord``, a
+            converted ``.npz`` of either, or a NASLib-layout CSV
+            (``nb101_zc_naslib_500.csv.gz``); ``None`` for no table.
+        cache_dir: Folder for the enumeration and conversion caches; default
+            ``$XDG_CACHE_HOME/archgen`` or ``~/.cache/archgen``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    benchmark: Path | None = None
+    cache_dir: Path | None = None
+
+
+class NB101Space(GraphSpaceBase):
+    """The 423,624 unique cells of NAS-Bench-101 in arch2vec's 7-node tensor form."""
+
+    name: ClassVar[str] = "nb101"
+    op_vocabulary: ClassVar[tuple[str, ...]] = ARCH2VEC_VOCABULARY
+    max_nodes: ClassVar[int] = MAX_VERTICES
+    Options: ClassVar[type[BaseModel]] = NB101Options
+
+    def __init__(self, options: NB101Options | None = None):
+        super().__init__(options)
+        self._cells: CellArrays | None = None
+        self._benchmark: BenchmarkTable | None = None
+
+    # -- size and membership ------------------------------------------------
+    def cells(self) -> CellArrays:
+        """The enumerated cells in columnar form (cached on disk and here)."""
+        if self._cells is None:
+            self._cells = load_cells(self.options.cache_dir)
+        return self._cells
+
+    def size(self) -> int:
+        """423,624: the number of unique cells, counted by the (cached) enumeration."""
+        return len(self.cells())
+
+    def enumerate(self) -> Iterator[Architecture]:
+        """Every unique cell once, in the official generator's first-seen order.
+
+        One representative per official hash: the first graph
+        ``nasbench/scripts/generate_graphs.py`` meets (vertex count, then
+        edge bitmask, then labelling), already pruned.
+        """
+        cells = self.cells()
+        for index in range(len(cells)):
+            yield self._cell(cells, index)
+
+    def sample(self, n: int, seed: int = 0) -> list[Architecture]:
+        """``n`` unique cells drawn uniformly with replacement (``default_rng(seed)``)."""
+        cells = self.cells()
+        indices = np.random.default_rng(seed).integers(0, len(cells), size=n)
+        return [self._cell(cells, int(i)) for i in indices]
+
+    def why_invalid(self, arch: Architecture) -> str | None:
+        """The official ``is_valid`` with its reason: prune, then check the limits.
+
+        Ops and edges of vertices that pruning removes are not examined, as in
+        ``NASBench._check_spec``.
+        """
+        if arch.space != self.name:
+            return f"architecture belongs to space {arch.space!r}, not {self.name!r}"
+        return domain_error(arch.adjacency, arch.ops)
+
+    def paper_valid(self, arch: Architecture) -> bool:
+        """Validity as arch2vec counts decoded NB101 graphs.
+
+        arch2vec (``models/pretraining_nasbench101.py``) decodes all 7 rows
+        (argmax ops, ``(adj > 0.5).triu(1)``) and asks the official
+        ``nasbench.is_valid(ModelSpec(...))``. A padded row decodes to
+        ``input`` (its one-hot row is zero), so the last vertex of a cell of
+        fewer than 7 vertices is not ``output`` there: only 7-vertex graphs can
+        be paper-valid, and for those the check is :meth:`is_valid`.
+        """
+        return arch.num_nodes == self.max_nodes and self.is_valid(arch)
+
+    # -- identity -------------------------------------------------------------
+    def canonical_key(self, arch: Architecture) -> Hashable:
+        """The official module hash of the pruned spec (the dataset's key).
+
+        Raises:
+            InvalidArchitectureError: If ``arch`` is not a valid cell.
+        """
+        matrix, ops = self.pruned(arch)
+        return hash_module(matrix, labels_of(ops))
+
+    def pruned(self, arch: Architecture) -> tuple[tuple[tuple[int, ...], ...], tuple[str, ...]]:
+        """``(adjacency, ops)`` after the official pruning.
+
+        Raises:
+            InvalidArchitectureError: If ``arch`` is not a valid cell.
+        """
+        self._require_valid(arch)
+        result = prune(arch.adjacency, arch.ops)
+        assert result is not None  # a valid spec survives pruning
+        return result
+
+    def prune(self, arch: Architecture) -> Architecture:
+        """The same cell without the vertices that pruning removes."""
+        matrix, ops = self.pruned(arch)
+        return Architecture(self.name, matrix, ops)
+
+    def equivalent_forms(self, arch: Architecture, rng: random.Random) -> list[Architecture]:
+        """The same cell written differently: other vertex orders and a dead vertex.
+
+        Two random topological orders (input kept first, output last, so the
+        adjacency stays strictly upper triangular) and, when fewer than 7
+        vertices leave room, a copy with an extra vertex fed by the cell but
+        feeding nothing, which pruning removes.
+        """
+        forms = [self._reordered(arch, rng) for _ in range(2)]
+        if arch.num_nodes < self.max_nodes:
+            forms.append(self._with_dead_vertex(arch, rng))
+        return forms
+
+    # -- native format ----------------------------------------------------------
+    def to_string(self, arch: Architecture) -> str:
+        """The official record's raw form: ``"<n*n 0/1 row-major>|<op,op,...>"``.
+
+        Example: ``"0100...0|input,conv3x3-bn-relu,...,output"``; vertex order is
+        kept as given (no pruning).
+        """
+        self.require_space(arch)
+        bits = "".join(str(v) for row in arch.adjacency for v in row)
+        return f"{bits}|{','.join(arch.ops)}"
+
+    def from_string(self, text: str) -> Architecture:
+        """Parses :meth:`to_string` output into a valid cell.
+
+        Raises:
+            InvalidArchitectureError: Naming the text and what is wrong.
+        """
+        expected = "expected '<n*n 0/1 digits, row-major>|<comma-joined ops from input to output>'"
+        if not isinstance(text, str):
+            raise InvalidArchitectureError(f"NB101 arch string must be a str, got {type(text).__name__}; {expected}")
+        bits, separator, ops_text = text.strip().partition("|")
+        if not separator or not bits or set(bits) - {"0", "1"}:
+            raise InvalidArchitectureError(f"invalid NB101 arch string {text[:80]!r}: {expected}")
+        ops = tuple(ops_text.split(","))
+        n = len(ops)
+        if len(bits) != n * n:
+            raise InvalidArchitectureError(
+                f"invalid NB101 arch string {text[:80]!r}: {len(bits)} adjacency digits for {n} ops (need {n * n})"
+            )
+        for op in ops:
+            if op not in self._op_index:
+                raise InvalidArchitectureError(
+                    f"invalid NB101 arch string {text[:80]!r}: unknown op {op!r}; "
+                    f"expected one of {list(ARCH2VEC_VOCABULARY)}"
+                )
+        matrix = np.array([int(c) for c in bits], dtype=np.int64).reshape(n, n)
+        if np.tril(matrix).any():
+            raise InvalidArchitectureError(
+                f"invalid NB101 arch string {text[:80]!r}: adjacency is not strictly upper triangular"
+            )
+        arch = Architecture.from_arrays(self.name, matrix, ops)
+        self._require_valid(arch)
+        return arch
+
+    # -- tensors ------------------------------------------------------------------
+    def to_tensors(self, archs: Sequence[Architecture]) -> tuple[torch.Tensor, torch.Tensor]:
+        """arch2vec's form: ``(adjacency [B, 7, 7], one-hot ops [B, 7, 5])``.
+
+        Cells of fewer than 7 vertices are zero-padded at the end, their
+        padding rows of the op matrix all zero (``gen_json.py``).
+
+        Raises:
+            InvalidArchitectureError: For more than 7 vertices (prune first) or
+                an op outside the vocabulary.
+        """
+        adjacency, op_indices = self.to_arrays(archs)
+        ops = np.zeros((len(archs), self.max_nodes, len(self.op_vocabulary)), dtype=np.float32)
+        batch, node = np.nonzero(op_indices >= 0)
+        ops[batch, node, op_indices[batch, node]] = 1.0
+        return torch.from_numpy(adjacency).float(), torch.from_numpy(ops)
+
+    def to_arrays(self, archs: Sequence[Architecture]) -> tuple[np.ndarray, np.ndarray]:
+        """``(adjacency [B, 7, 7] uint8, op indices [B, 7] int64)``, ``-1`` on padding rows."""
+        n = self.max_nodes
+        adjacency = np.zeros((len(archs), n, n), dtype=np.uint8)
+        op_indices = np.full((len(archs), n), -1, dtype=np.int64)
+        for b, arch in enumerate(archs):
+            m = arch.num_nodes
+            if m > n:
+                raise InvalidArchitectureError(
+                    f"architecture has {m} vertices; the NB101 tensor form holds at most {n} (prune it first)"
+                )
+            adjacency[b, :m, :m] = arch.adjacency
+            try:
+                op_indices[b, :m] = [self._op_index[op] for op in arch.ops]
+            except KeyError as error:
+                raise InvalidArchitectureError(
+                    f"unknown op {error.args[0]!r} for space 'nb101'; expected one of {list(self.op_vocabulary)}"
+                ) from None
+        return adjacency, op_indices
+
+    def from_tensors(self, adjacency: Any, ops: Any) -> list[Architecture]:
+        """Inverse of :meth:`to_tensors` (exact for every valid cell).
+
+        Ops are argmax-decoded (an all-zero padding row reads as ``input``,
+        index 0). Trailing vertices labelled ``input`` without any edge are
+        padding and dropped; nothing else is changed, so a decoded graph that
+        is not a cell stays visibly invalid.
+        """
+        adjacency = np.triu(_to_numpy(adjacency) > 0.5, k=1).astype(np.uint8)
+        ops = _to_numpy(ops)
+        if ops.ndim == 3:
+            ops = ops.argmax(-1)
+        ops = ops.astype(np.int64)
+        archs = []
+        for adj, idx in zip(adjacency, ops):
+            m = len(idx)
+            while m > 1 and idx[m - 1] == 0 and not adj[m - 1, :].any() and not adj[:, m - 1].any():
+                m -= 1
+            archs.append(
+                Architecture(
+                    self.name,
+                    tuple(tuple(int(v) for v in row[:m]) for row in adj[:m]),
+                    tuple(self.op_vocabulary[i] for i in idx[:m]),
+                )
+            )
+        return archs
+
+    # -- benchmark ----------------------------------------------------------------
+    def benchmark(self) -> BenchmarkTable:
+        """Mean metrics over the runs, keyed by the official hash (:meth:`canonical_key`).
+
+        Look a cell up with ``table.row(space.canonical_key(arch))``.
+
+        Raises:
+            DataFileError: If no path is configured, or the file is missing or corrupt.
+        """
+        if self._benchmark is None:
+            if self.options.benchmark is None:
+                raise DataFileError(
+                    "space 'nb101' has no benchmark table; set [space.options] benchmark = '<path>' "
+                    "(nasbench_only108.tfrecord, nasbench_full.tfrecord, its converted .npz, "
+                    "or a NASLib CSV such as nb101_zc_naslib_500.csv.gz)"
+                )
+            from archgen.spaces.nb101.tables import load_benchmark
+
+            self._benchmark = load_benchmark(self.options.benchmark, cache_dir=self.options.cache_dir)
+        return self._benchmark
+
+    # -- helpers --------------------------------------------------------------------
+    def _cell(self, cells: CellArrays, index: int) -> Architecture:
+        return Architecture(self.name, cells.adjacency(index), cells.ops(index))
+
+    def _require_valid(self, arch: Architecture) -> None:
+        reason = self.why_invalid(arch)
+        if reason is not None:
+            raise InvalidArchitectureError(f"not a valid NB101 cell: {reason}")
+
+    def _reordered(self, arch: Architecture, rng: random.Random) -> Architecture:
+        """``arch`` with its vertices in a random topological order (input first, output last)."""
+        n = arch.num_nodes
+        if n <= 2:
+            return arch
+        placed = [0]
+        remaining = set(range(1, n - 1))
+        while remaining:
+            ready = sorted(v for v in remaining if all(not arch.adjacency[u][v] or u in placed for u in range(n)))
+            choice = rng.choice(ready)
+            placed.append(choice)
+            remaining.discard(choice)
+        placed.append(n - 1)
+        matrix = tuple(tuple(arch.adjacency[placed[i]][placed[j]] for j in range(n)) for i in range(n))
+        return Architecture(self.name, matrix, tuple(arch.ops[v] for v in placed))
+
+    def _with_dead_vertex(self, arch: Architecture, rng: random.Random) -> Architecture:
+        """``arch`` plus a vertex just before the output, fed by a random vertex, feeding nothing."""
+        n = arch.num_nodes
+        source = rng.randrange(n - 1)
+        matrix = [list(row[:-1]) + [0] + [row[-1]] for row in arch.adjacency]
+        matrix.insert(n - 1, [0] * (n + 1))
+        matrix[source][n - 1] = 1
+        ops = (*arch.ops[:-1], rng.choice(AVAILABLE_OPS), arch.ops[-1])
+        return Architecture(self.name, tuple(map(tuple, matrix)), ops)
+
+
+def _to_numpy(value: Any) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+__all__ = ["ARCH2VEC_VOCABULARY", "INPUT", "NB101Options", "NB101Space", "OUTPUT"]

@@ -1,0 +1,58 @@
+"""Fixtures for the nb101 tests: a tiny TFRecord writer in the official format."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from archgen.spaces.nb101.crc32c import masked_crc32c
+from archgen.spaces.nb101.records import Evaluation, Record, encode_record
+
+
+def frame(payload: bytes) -> bytes:
+    """One TFRecord frame: length, its masked CRC, the data, the data's masked CRC."""
+    length = struct.pack("<Q", len(payload))
+    return length + struct.pack("<I", masked_crc32c(length)) + payload + struct.pack("<I", masked_crc32c(payload))
+
+
+def run(module_hash: str, adjacency: str, ops: Sequence[str], epochs: int, seed: float, parameters: int = 1234) -> Record:
+    """A record whose metrics are simple functions of ``seed`` (so means are checkable)."""
+    evaluations = (
+        Evaluation(0.0, 0.0, 0.1, 0.1, 0.1),
+        Evaluation(epochs / 2, 50.0 + seed, 0.5, 0.5, 0.5),
+        Evaluation(float(epochs), 100.0 + seed, 0.9 + seed / 100, 0.8 + seed / 100, 0.7 + seed / 100),
+    )
+    return Record(module_hash, epochs, adjacency, tuple(ops), parameters, evaluations)
+
+
+@pytest.fixture
+def write_tfrecord(tmp_path: Path) -> Callable[..., Path]:
+    """``write_tfrecord(records, name=..., corrupt=None)`` writes records; ``corrupt`` = index whose data CRC is broken."""
+
+    def write(records: Sequence[Record], name: str = "tiny.tfrecord", corrupt: int | None = None) -> Path:
+        chunks = []
+        for i, record in enumerate(records):
+            chunk = bytearray(frame(encode_record(record)))
+            if i == corrupt:
+                chunk[-1] ^= 0xFF
+            chunks.append(bytes(chunk))
+        path = tmp_path / name
+        path.write_bytes(b"".join(chunks))
+        return path
+
+    return write
+
+
+@pytest.fixture
+def make_run() -> Callable[..., Record]:
+    """The :func:`run` record factory."""
+    return run
+
+
+@pytest.fixture
+def frame_bytes() -> Callable[[bytes], bytes]:
+    """The :func:`frame` helper."""
+    return frame

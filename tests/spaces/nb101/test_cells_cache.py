@@ -1,0 +1,63 @@
+"""The on-disk cache of the enumeration: location, speed, corruption handling."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from archgen.spaces.nb101 import checked_npz
+from archgen.spaces.nb101.cells_cache import CACHE_NAME, NUM_CELLS, load_cells
+
+
+def test_cache_is_written_under_xdg_cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cells = load_cells()
+    assert len(cells) == NUM_CELLS
+    assert (tmp_path / "archgen" / CACHE_NAME).is_file()
+
+
+def test_default_cache_dir_without_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert checked_npz.default_cache_dir() == tmp_path / ".cache" / "archgen"
+
+
+def test_cache_loads_fast_and_equal(tmp_path: Path) -> None:
+    first = load_cells(tmp_path)
+    start = time.perf_counter()
+    second = load_cells(tmp_path)
+    elapsed = time.perf_counter() - start
+    assert elapsed < 1.0, f"cache load took {elapsed:.2f} s"
+    assert np.array_equal(first.edge_bits, second.edge_bits) and np.array_equal(first.labeling, second.labeling)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage"])
+def test_corrupt_cache_is_detected_and_rebuilt(tmp_path: Path, damage: str) -> None:
+    load_cells(tmp_path)
+    path = tmp_path / CACHE_NAME
+    data = bytearray(path.read_bytes())
+    if damage == "truncate":
+        data = data[: len(data) // 2]
+    elif damage == "flip":
+        data[len(data) // 2] ^= 0xFF
+    else:
+        data = bytearray(b"not a zip file")
+    path.write_bytes(bytes(data))
+    with pytest.warns(UserWarning, match="corrupt or stale"):
+        cells = load_cells(tmp_path)
+    assert len(cells) == NUM_CELLS
+    assert checked_npz.load(path, "archgen.nb101.cells.v1", ("edge_bits",)) is not None
+
+
+def test_checksummed_file_with_a_wrong_count_is_rebuilt(tmp_path: Path) -> None:
+    short = {
+        "num_vertices": np.full(5, 7, np.int8),
+        "edge_bits": np.zeros(5, np.int32),
+        "labeling": np.zeros(5, np.int16),
+    }
+    checked_npz.save(tmp_path / CACHE_NAME, short, "archgen.nb101.cells.v1")
+    with pytest.warns(UserWarning):
+        assert len(load_cells(tmp_path)) == NUM_CELLS
