@@ -206,8 +206,9 @@ def load_naslib_csv(path: str | os.PathLike[str], space: str = "nb101") -> tuple
     ``adjacency`` is the row-major 0/1 string, ``ops`` the comma-joined names.
     The cells are returned as stored -- NASLib's are mostly *unpruned* random
     specs, so several rows can be the same cell. The table is keyed by the
-    official hash of the pruned cell; rows of one cell are averaged (their
-    benchmark figures are identical, only the zero-cost proxies differ).
+    official hash of the pruned cell; the rows of one cell are averaged
+    (NASLib's ``val_accuracy`` is one randomly chosen run of the 3 per row,
+    while its ``params``/``flops``/proxies were computed on the stored spec).
 
     The ``hash`` column is checked: it must be ``hash_module`` of the stored
     matrix (how ../shared/data/nasbench101 computed it) or the official key.
