@@ -45,6 +45,27 @@ def genotype_count() -> int:
     return cell_count() ** 2
 
 
+def _node_code_table() -> np.ndarray:
+    """Canonical node code of every ordered ``((a, op_a), (b, op_b))``, indexed by ``(a*7 + op_a)*35 + b*7 + op_b``.
+
+    Entries with ``a == b`` or an input beyond node 3's predecessors are never read.
+    """
+    width = int(_PREDECESSORS[-1]) * _NUM_OPS  # (input, op) values: 5 inputs x 7 ops
+    table = np.zeros(width * width, dtype=np.int64)
+    for first in range(width):
+        for second in range(width):
+            (a, op_a), (b, op_b) = divmod(first, _NUM_OPS), divmod(second, _NUM_OPS)
+            if a > b:
+                (a, op_a), (b, op_b) = (b, op_b), (a, op_a)
+            # Colex rank of the pair a < b: independent of how many predecessors the node has.
+            table[first * width + second] = ((b * (b - 1) // 2 + a) * _NUM_OPS + op_a) * _NUM_OPS + op_b
+    return table
+
+
+_NODE_CODE = _node_code_table()
+_PAIR_VALUES = int(_PREDECESSORS[-1]) * _NUM_OPS
+
+
 def canonical_codes(inputs: np.ndarray, ops: np.ndarray) -> np.ndarray:
     """The canonical code of each genotype of a batch (vectorised).
 
@@ -55,19 +76,11 @@ def canonical_codes(inputs: np.ndarray, ops: np.ndarray) -> np.ndarray:
     Returns:
         ``[B]`` ``int64`` codes in ``[0, genotype_count())``.
     """
-    inputs = np.asarray(inputs, dtype=np.int64)
-    ops = np.asarray(ops, dtype=np.int64)
-    first, second = inputs[..., 0::2], inputs[..., 1::2]
-    first_op, second_op = ops[..., 0::2], ops[..., 1::2]
-    swap = first > second
-    low, high = np.where(swap, second, first), np.where(swap, first, second)
-    low_op, high_op = np.where(swap, second_op, first_op), np.where(swap, first_op, second_op)
-    # Colex rank of the pair low < high: independent of how many predecessors the node has.
-    pair_rank = high * (high - 1) // 2 + low
-    node_codes = (pair_rank * _NUM_OPS + low_op) * _NUM_OPS + high_op  # [B, 2, 4]
-    cell_codes = np.zeros(node_codes.shape[:-1], dtype=np.int64)
-    for step, radix in enumerate(_NODE_RADIX):
-        cell_codes = cell_codes * radix + node_codes[..., step]
+    pair = np.asarray(inputs, dtype=np.int32) * _NUM_OPS + np.asarray(ops, dtype=np.int32)
+    node_codes = _NODE_CODE[pair[..., 0::2] * _PAIR_VALUES + pair[..., 1::2]]  # [B, 2, 4]
+    cell_codes = node_codes[..., 0]
+    for step in range(1, STEPS):
+        cell_codes = cell_codes * _NODE_RADIX[step] + node_codes[..., step]
     return cell_codes[..., 0] * cell_count() + cell_codes[..., 1]
 
 
@@ -89,12 +102,12 @@ def draw(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     Each node draws an ordered pair of distinct inputs and an op for each, so
     every canonical class (16 ordered forms each) is equally likely.
     """
-    high = np.broadcast_to(_PREDECESSORS, (n, 2, STEPS))
-    first = rng.integers(0, high)
-    second = rng.integers(0, high - 1)
-    second = second + (second >= first)  # skip ``first``: distinct inputs, uniform over the rest
     inputs = np.empty((n, 2, 2 * STEPS), dtype=np.int8)
-    inputs[..., 0::2], inputs[..., 1::2] = first, second
+    for step, predecessors in enumerate(_PREDECESSORS.tolist()):
+        first = rng.integers(0, predecessors, size=(n, 2), dtype=np.int8)
+        second = rng.integers(0, predecessors - 1, size=(n, 2), dtype=np.int8)
+        second += second >= first  # skip ``first``: distinct inputs, uniform over the rest
+        inputs[..., 2 * step], inputs[..., 2 * step + 1] = first, second
     ops = rng.integers(0, _NUM_OPS, size=(n, 2, 2 * STEPS), dtype=np.int8)
     return inputs, ops
 

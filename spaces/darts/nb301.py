@@ -19,13 +19,17 @@ import gzip
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from archgen.architecture import Architecture
 from archgen.benchmark import BenchmarkTable
 from archgen.errors import DataFileError
 from archgen.spaces.darts.genotype import CONCAT, Genotype
+
+if TYPE_CHECKING:
+    from archgen.spaces.darts.space import DartsSpace
 
 LABELLED_FILE = "nb301_zc_naslib_725.csv.gz"
 UNLABELLED_FILE = "nb301_archs_naslib_11221.csv.gz"
@@ -91,6 +95,23 @@ def load_genotypes(path: str | Path) -> list[Genotype]:
             raise DataFileError(f"{where}: not a valid DARTS genotype: {reason}")
         genotypes.append(genotype)
     return genotypes
+
+
+def load_architectures(path: str | Path, space: DartsSpace | None = None) -> list[Architecture]:
+    """Every genotype of a staged file (either layout) as a ``darts`` architecture, in file order.
+
+    Args:
+        path: One of the staged CSV files.
+        space: The space to build them with (a default ``DartsSpace`` if ``None``).
+
+    Raises:
+        DataFileError: If the file is unreadable or a row is not a valid DARTS genotype.
+    """
+    if space is None:
+        from archgen.spaces.darts.space import DartsSpace
+
+        space = DartsSpace()
+    return [space.from_genotype(genotype) for genotype in load_genotypes(path)]
 
 
 def load_benchmark_table(path: str | Path, space: str = "darts") -> BenchmarkTable:

@@ -203,8 +203,3 @@ class DartsSpace(GraphSpaceBase):
 
         del auxiliary  # excluded from the DARTS count by definition
         return parameter_count(self.to_genotype(arch), C, layers, num_classes)
-
-    # -- helpers ------------------------------------------------------------------------
-    def archs_from_genotypes(self, genotypes: list[Genotype]) -> list[Architecture]:
-        """Architectures of many valid genotypes (see :meth:`from_genotype`)."""
-        return [self.from_genotype(g) for g in genotypes]

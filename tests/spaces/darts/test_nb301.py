@@ -11,7 +11,13 @@ import pytest
 import archgen
 from archgen.errors import DataFileError
 from archgen.spaces.darts import integer_codes
-from archgen.spaces.darts.nb301 import LABELLED_FILE, UNLABELLED_FILE, load_benchmark_table, load_genotypes
+from archgen.spaces.darts.nb301 import (
+    LABELLED_FILE,
+    UNLABELLED_FILE,
+    load_architectures,
+    load_benchmark_table,
+    load_genotypes,
+)
 from archgen.spaces.darts.space import DartsSpace
 from archgen.testing import shared_data_path
 
@@ -44,6 +50,13 @@ def test_every_genotype_parses_validates_and_round_trips(space: DartsSpace, name
     # Rows are distinct even up to input order (PROVENANCE.md: distinct architectures).
     inputs, ops = integer_codes.arrays_from_genotypes(genotypes)
     assert len(np.unique(integer_codes.canonical_codes(inputs, ops))) == rows
+
+
+def test_architecture_loader_keeps_file_order(space: DartsSpace) -> None:
+    path = _data(LABELLED_FILE)
+    archs = load_architectures(path, space)
+    assert [space.to_string(a) for a in archs] == list(load_benchmark_table(path).keys)
+    assert all(a.space == "darts" for a in archs)
 
 
 def test_the_two_files_share_no_genotype() -> None:
