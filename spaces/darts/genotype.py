@@ -101,7 +101,10 @@ class Genotype:
         """
         if not isinstance(text, str):
             raise InvalidArchitectureError(f"DARTS genotype string must be a str, got {type(text).__name__}")
-        expected = "expected 'Genotype(normal=[(op, input), ...], normal_concat=[2, 3, 4, 5], reduce=[...], reduce_concat=[...])'"
+        expected = (
+            "expected 'Genotype(normal=[(op, input), ...], normal_concat=[2, 3, 4, 5], "
+            "reduce=[...], reduce_concat=[...])'"
+        )
         try:
             tree = ast.parse(text.strip(), mode="eval").body
         except (SyntaxError, ValueError):
@@ -110,7 +113,9 @@ class Genotype:
             raise InvalidArchitectureError(f"invalid DARTS genotype {text[:80]!r}: {expected}")
         fields = ("normal", "normal_concat", "reduce", "reduce_concat")
         if len(tree.args) > len(fields):
-            raise InvalidArchitectureError(f"invalid DARTS genotype {text[:80]!r}: too many positional fields; {expected}")
+            raise InvalidArchitectureError(
+                f"invalid DARTS genotype {text[:80]!r}: too many positional fields; {expected}"
+            )
         values: dict[str, ast.expr] = dict(zip(fields, tree.args))
         for keyword in tree.keywords:
             if keyword.arg not in fields or keyword.arg in values:

@@ -73,11 +73,15 @@ def cell_labels(cell: Cell | Sequence[str]) -> tuple[str, ...]:
 
 def genotype_to_graph(genotype: Genotype) -> tuple[tuple[tuple[int, ...], ...], tuple[str, ...]]:
     """``(adjacency, ops)`` of the 22-node graph (the genotype must be valid)."""
-    adjacency = _cell_rows(0, tuple(i for _, i in genotype.normal)) + _cell_rows(1, tuple(i for _, i in genotype.reduce))
+    normal_inputs, reduce_inputs = (tuple(index for _, index in cell) for cell in genotype.cells())
+    adjacency = _cell_rows(0, normal_inputs) + _cell_rows(1, reduce_inputs)
     return adjacency, cell_labels(genotype.normal) + cell_labels(genotype.reduce)
 
 
-def graphs_from_arrays(inputs: np.ndarray, ops: np.ndarray) -> list[tuple[tuple[tuple[int, ...], ...], tuple[str, ...]]]:
+Graph = tuple[tuple[tuple[int, ...], ...], tuple[str, ...]]
+
+
+def graphs_from_arrays(inputs: np.ndarray, ops: np.ndarray) -> list[Graph]:
     """``(adjacency, ops)`` of each genotype of an integer batch (see ``integer_codes``)."""
     graphs = []
     for cell_inputs, cell_ops in zip(np.asarray(inputs).tolist(), np.asarray(ops).tolist()):

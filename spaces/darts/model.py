@@ -112,7 +112,9 @@ class NetworkCIFAR(nn.Module):
         drop_path_prob: Drop-path probability used while training (set per epoch by a trainer).
     """
 
-    def __init__(self, genotype: Genotype, channels: int = 36, layers: int = 20, num_classes: int = 10, auxiliary: bool = False):
+    def __init__(
+        self, genotype: Genotype, channels: int = 36, layers: int = 20, num_classes: int = 10, auxiliary: bool = False
+    ):
         super().__init__()
         self._layers = layers
         self._auxiliary = auxiliary
@@ -127,7 +129,7 @@ class NetworkCIFAR(nn.Module):
             reduction = i in (layers // 3, 2 * layers // 3)
             if reduction:
                 c_curr *= 2
-            pairs, concat = (genotype.reduce, genotype.reduce_concat) if reduction else (genotype.normal, genotype.normal_concat)
+            pairs, concat = _cell_of(genotype, reduction)
             cell = Cell(pairs, concat, c_prev_prev, c_prev, c_curr, reduction, reduction_prev)
             self.cells.append(cell)
             reduction_prev = reduction
@@ -155,6 +157,11 @@ class NetworkCIFAR(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Class logits ``[B, num_classes]`` for images ``[B, 3, H, W]``."""
         return self.forward_with_auxiliary(x)[0]
+
+
+def _cell_of(genotype: Genotype, reduction: bool) -> tuple[CellPairs, tuple[int, ...]]:
+    """The pairs and concatenation of the reduction or the normal cell."""
+    return (genotype.reduce, genotype.reduce_concat) if reduction else (genotype.normal, genotype.normal_concat)
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -190,7 +197,7 @@ def parameter_count(genotype: Genotype, channels: int = 36, layers: int = 20, nu
         reduction = i in (layers // 3, 2 * layers // 3)
         if reduction:
             c_curr *= 2
-        pairs, concat = (genotype.reduce, genotype.reduce_concat) if reduction else (genotype.normal, genotype.normal_concat)
+        pairs, concat = _cell_of(genotype, reduction)
         total += (c_prev_prev + c_prev) * c_curr + 4 * c_curr
         total += sum(_op_parameters(op, c_curr, 2 if reduction and index < 2 else 1) for op, index in pairs)
         c_prev_prev, c_prev = c_prev, len(concat) * c_curr

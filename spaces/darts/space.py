@@ -9,6 +9,7 @@ the two inputs of a node: :mod:`archgen.spaces.darts.integer_codes`.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Hashable
 from pathlib import Path
@@ -114,7 +115,7 @@ class DartsSpace(GraphSpaceBase):
                     if rng.random() < 0.5:
                         pairs[2 * step], pairs[2 * step + 1] = pairs[2 * step + 1], pairs[2 * step]
                 cells.append(tuple(pairs))
-            forms.append(self.from_genotype(Genotype(cells[0], genotype.normal_concat, cells[1], genotype.reduce_concat)))
+            forms.append(self.from_genotype(dataclasses.replace(genotype, normal=cells[0], reduce=cells[1])))
         return forms
 
     # -- genotype and native string ---------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from archgen.errors import InvalidArchitectureError
@@ -53,15 +55,16 @@ def test_range_concat_and_multiline_layout_are_accepted() -> None:
 
 
 def test_positional_fields_are_accepted() -> None:
-    text = DARTS_V2_TEXT.replace("normal=", "").replace("normal_concat=", "").replace("reduce=", "").replace("reduce_concat=", "")
+    text = DARTS_V2_TEXT
+    for keyword in ("normal=", "normal_concat=", "reduce=", "reduce_concat="):
+        text = text.replace(keyword, "")
     assert Genotype.from_string(text) == DARTS_V2
 
 
 def _edit(cell: str, position: int, pair: tuple[str, int]) -> Genotype:
-    genotype = DARTS_V2
-    pairs = list(getattr(genotype, cell))
+    pairs = list(getattr(DARTS_V2, cell))
     pairs[position] = pair
-    return Genotype(**{**genotype.__dict__, cell: tuple(pairs)})
+    return dataclasses.replace(DARTS_V2, **{cell: tuple(pairs)})
 
 
 @pytest.mark.parametrize(

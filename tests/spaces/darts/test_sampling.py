@@ -58,7 +58,8 @@ def test_codes_are_invariant_to_swapping_a_nodes_pairs(seed: int) -> None:
     for array, source in ((swapped_inputs, inputs), (swapped_ops, ops)):
         array[..., 0::2] = np.where(swap, source[..., 1::2], source[..., 0::2])
         array[..., 1::2] = np.where(swap, source[..., 0::2], source[..., 1::2])
-    assert np.array_equal(integer_codes.canonical_codes(inputs, ops), integer_codes.canonical_codes(swapped_inputs, swapped_ops))
+    original = integer_codes.canonical_codes(inputs, ops)
+    assert np.array_equal(original, integer_codes.canonical_codes(swapped_inputs, swapped_ops))
 
 
 def test_every_node_choice_is_drawn(space: DartsSpace) -> None:
