@@ -100,7 +100,7 @@ def draw(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """``n`` genotypes drawn uniformly (with replacement) as ``(inputs, ops)`` arrays.
 
     Each node draws an ordered pair of distinct inputs and an op for each, so
-    every canonical class (16 ordered forms each) is equally likely.
+    every canonical class (2**8 ordered forms each: two per node) is equally likely.
     """
     inputs = np.empty((n, 2, 2 * STEPS), dtype=np.int8)
     for step, predecessors in enumerate(_PREDECESSORS.tolist()):
