@@ -43,6 +43,7 @@ import hashlib
 import logging
 import os
 import re
+import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -173,7 +174,11 @@ def _metric_order(key: formats.MetricKey) -> tuple[int, int, int, str]:
 
 
 def _sniff(path: Path) -> str:
-    """Names the format from the first bytes: ``csv``, ``csv.gz``, ``torch``, ``pickle``, ``bz2`` or ``nats-dir``."""
+    """Names the format from the content: ``csv``, ``csv.gz``, ``torch``, ``pickle``, ``bz2`` or ``nats-dir``.
+
+    Raises:
+        DataFileError: For an unreadable, corrupt or unknown file (naming the accepted formats).
+    """
     if path.is_dir():
         if formats.is_nats_directory(path):
             return "nats-dir"
@@ -194,8 +199,12 @@ def _sniff(path: Path) -> str:
         raise _unknown(path, "a gzip file that does not hold a CSV with an arch_str column")
     if head.startswith(b"BZh"):
         return "bz2"
-    if head.startswith(b"PK\x03\x04") or head.startswith(_TORCH_LEGACY_MAGIC):
-        return "torch"  # torch.save's zip container, or its pre-1.6 pickle stream
+    if head.startswith(b"PK\x03\x04"):
+        if _is_torch_zip(path):
+            return "torch"
+        raise _unknown(path, "a zip archive that torch.save did not write")
+    if head.startswith(_TORCH_LEGACY_MAGIC):
+        return "torch"  # torch.save's pre-1.6 format
     if head.startswith(b"\x80"):
         return "pickle"
     if _looks_like_csv(head):
@@ -203,12 +212,27 @@ def _sniff(path: Path) -> str:
     raise _unknown(path, "unrecognised content")
 
 
-def _looks_like_csv(head: bytes) -> bool:
+def _is_torch_zip(path: Path) -> bool:
+    """torch.save's zip container keeps the pickle as ``<name>/data.pkl``.
+
+    Raises:
+        DataFileError: If the zip archive itself is broken (e.g. a truncated download).
+    """
     try:
-        first_line = head.decode("utf-8-sig").splitlines()[0] if head else ""
+        with zipfile.ZipFile(path) as archive:
+            return any(name.endswith("/data.pkl") for name in archive.namelist())
+    except (zipfile.BadZipFile, OSError) as error:
+        raise DataFileError(f"{path}: corrupt zip/torch file ({error})") from None
+
+
+def _looks_like_csv(head: bytes) -> bool:
+    """Whether the first line is a CSV header naming ``arch_str``."""
+    try:
+        # Only the first line: the sniffed block may end inside a multi-byte character.
+        first_line = head.split(b"\n", 1)[0].decode("utf-8-sig")
     except UnicodeDecodeError:
         return False
-    return "arch_str" in next(csv.reader([first_line]), [])
+    return "arch_str" in [name.strip() for name in next(csv.reader([first_line]), [])]
 
 
 def _unknown(path: Path, what: str) -> DataFileError:

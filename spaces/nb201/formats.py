@@ -41,6 +41,7 @@ import builtins
 import bz2
 import collections
 import io
+import operator
 import pickle
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -49,6 +50,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+try:  # numpy >= 2 keeps it in numpy._core; pickles written under numpy 1 name numpy.core
+    from numpy._core import multiarray as _multiarray
+except ImportError:  # pragma: no cover - numpy 1
+    from numpy.core import multiarray as _multiarray
 
 from archgen.errors import DataFileError
 from archgen.progress import progress
@@ -76,9 +82,6 @@ EVAL_SETS: Mapping[str, tuple[tuple[str, str], ...]] = {
     "ImageNet16-120": (("valid", "x-valid"), ("test", "x-test")),
 }
 
-#: Schedule keys of the NAS-Bench-201 ``.pth`` (``'less'`` = 12 epochs, ``'full'`` = 200).
-NB201_SCHEDULES = ("less", "full")
-
 _NATS_EXTENSION = "pickle.pbz2"
 _ARCH_FILE = re.compile(r"^(\d+)\.pickle\.pbz2$")
 
@@ -100,21 +103,22 @@ class OfficialRecords:
 
 
 def _dropped(*_args: Any, **_kwargs: Any) -> None:
-    """Stands in for torch's tensor rebuilders: trained weights are not needed, and
-    ``torch.storage._load_from_bytes`` would call an unrestricted ``torch.load``."""
+    """Stands in for torch's tensor rebuilders, so trained weights are skipped unread.
+
+    The real ``torch.storage._load_from_bytes`` would call an unrestricted ``torch.load``.
+    """
     return None
 
 
 def _safe_globals() -> dict[tuple[str, str], Any]:
-    numpy_core = np._core.multiarray  # numpy >= 2 moved it; older pickles name numpy.core
     allowed: dict[tuple[str, str], Any] = {}
     for name in ("dict", "list", "tuple", "set", "frozenset", "int", "float", "str", "bytes", "bool", "complex"):
         allowed[("builtins", name)] = getattr(builtins, name)
     allowed[("collections", "OrderedDict")] = collections.OrderedDict
     allowed[("collections", "defaultdict")] = collections.defaultdict
     for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
-        allowed[(module, "scalar")] = numpy_core.scalar
-        allowed[(module, "_reconstruct")] = numpy_core._reconstruct
+        allowed[(module, "scalar")] = _multiarray.scalar
+        allowed[(module, "_reconstruct")] = _multiarray._reconstruct
     allowed[("numpy", "dtype")] = np.dtype
     allowed[("numpy", "ndarray")] = np.ndarray
     for module, name in (
@@ -128,6 +132,10 @@ def _safe_globals() -> dict[tuple[str, str], Any]:
     return allowed
 
 
+class _Refused(pickle.UnpicklingError):
+    """A pickle that names a global outside the allow-list."""
+
+
 class _ContainersOnlyUnpickler(pickle.Unpickler):
     """Resolves only container and number types; any other global is refused."""
 
@@ -139,7 +147,7 @@ class _ContainersOnlyUnpickler(pickle.Unpickler):
         try:
             return self._allowed[(module, name)]
         except KeyError:
-            raise pickle.UnpicklingError(
+            raise _Refused(
                 f"refusing to load {module}.{name} (only plain containers and numbers are accepted)"
             ) from None
 
@@ -154,7 +162,8 @@ def safe_unpickle(stream: io.BufferedIOBase | Any) -> Any:
         The unpickled object.
 
     Raises:
-        pickle.UnpicklingError: If the pickle names any other global (a class or function).
+        pickle.UnpicklingError: If the pickle names any other global (a class or
+            function), or is damaged.
     """
     return _ContainersOnlyUnpickler(stream).load()
 
@@ -163,9 +172,9 @@ def _bz2_pickle(path: Path) -> Any:
     try:
         with bz2.open(path, "rb") as handle:
             return safe_unpickle(handle)
-    except pickle.UnpicklingError as error:
+    except _Refused as error:
         raise DataFileError(f"{path}: not a plain-data pickle: {error}") from None
-    except (OSError, EOFError, ValueError, TypeError, MemoryError) as error:
+    except Exception as error:  # noqa: BLE001 - a damaged pickle can raise almost anything
         raise DataFileError(f"{path}: corrupt bz2 pickle ({type(error).__name__}: {_first_line(error)})") from None
 
 
@@ -197,17 +206,25 @@ def load_torch_file(path: Path) -> Any:
     try:
         try:
             return attempt()
-        except pickle.UnpicklingError:
+        except pickle.UnpicklingError as error:
+            if not _is_weights_only_refusal(error):
+                raise
             # Benchmark files written with numpy floats need these; still no arbitrary code.
-            numpy_core = np._core.multiarray
-            extra = [numpy_core.scalar, numpy_core._reconstruct, np.dtype, np.ndarray, collections.defaultdict]
+            extra = [_multiarray.scalar, _multiarray._reconstruct, np.dtype, np.ndarray, collections.defaultdict]
             extra += [type(np.dtype(kind)) for kind in ("f8", "f4", "i8", "i4")]
             with torch.serialization.safe_globals(extra):
                 return attempt()
     except pickle.UnpicklingError as error:
-        raise DataFileError(f"{path}: refused by torch.load(weights_only=True): {_refusal_reason(error)}") from None
-    except (RuntimeError, OSError, EOFError, ValueError, TypeError, KeyError, MemoryError) as error:
+        if _is_weights_only_refusal(error):
+            reason = _refusal_reason(error)
+            raise DataFileError(f"{path}: refused by torch.load(weights_only=True): {reason}") from None
+        raise DataFileError(f"{path}: corrupt torch file ({_first_line(error)})") from None
+    except Exception as error:  # noqa: BLE001 - a damaged file can make torch.load raise almost anything
         raise DataFileError(f"{path}: corrupt torch file ({type(error).__name__}: {_first_line(error)})") from None
+
+
+def _is_weights_only_refusal(error: pickle.UnpicklingError) -> bool:
+    return str(error).startswith("Weights only load failed")
 
 
 # -- ArchResults -> metrics -----------------------------------------------------------------------
@@ -274,9 +291,13 @@ def _tabulate(
         if not isinstance(name, str):
             raise DataFileError(f"{path}: meta_archs[{position}] is {type(name).__name__}, expected an arch string")
     metrics: dict[MetricKey, np.ndarray] = {}
-    for index, get_schedules in progress(infos, desc=f"reading {path.name}", total=total):
-        if not isinstance(index, int) or not 0 <= index < len(names):
-            raise DataFileError(f"{path}: arch2infos has index {index!r} outside meta_archs (0..{len(names) - 1})")
+    for key, get_schedules in progress(infos, desc=f"reading {path.name}", total=total):
+        try:
+            index = operator.index(key)  # numpy integers too
+        except TypeError:
+            index = -1
+        if not 0 <= index < len(names):
+            raise DataFileError(f"{path}: arch2infos has index {key!r} outside meta_archs (0..{len(names) - 1})")
         try:
             schedules = get_schedules()
             if not isinstance(schedules, Mapping):
@@ -299,13 +320,8 @@ def _tabulate(
 def _tabulate_dict(path: Path, data: Mapping[str, Any]) -> OfficialRecords:
     """Tabulates a whole benchmark dict (``meta_archs`` + ``arch2infos``)."""
     infos = data["arch2infos"]
-    pairs = ((index, lambda index=index: infos[index]) for index in sorted(infos, key=_sortable))
+    pairs = ((index, lambda schedules=schedules: schedules) for index, schedules in infos.items())
     return _tabulate(path, data["meta_archs"], pairs, len(infos))
-
-
-def _sortable(index: Any) -> tuple[int, str]:
-    # Indexes should all be ints; a stray key must reach the clear error in _tabulate, not a TypeError here.
-    return (0, f"{index:012d}") if isinstance(index, int) else (1, repr(index))
 
 
 def _require_benchmark_dict(path: Path, data: Any, what: str) -> None:
@@ -361,9 +377,9 @@ def read_plain_pickle(path: Path) -> OfficialRecords:
     try:
         with open(path, "rb") as handle:
             data = safe_unpickle(handle)
-    except pickle.UnpicklingError as error:
+    except _Refused as error:
         raise DataFileError(f"{path}: not a plain-data pickle: {error}") from None
-    except (OSError, EOFError, ValueError, TypeError, MemoryError) as error:
+    except Exception as error:  # noqa: BLE001 - a damaged pickle can raise almost anything
         raise DataFileError(f"{path}: corrupt pickle ({type(error).__name__}: {_first_line(error)})") from None
     _require_benchmark_dict(path, data, "the pickle")
     return _tabulate_dict(path, data)

@@ -433,6 +433,12 @@ def test_unknown_binary_file(tmp_path):
     _error(path, "unknown benchmark format")
 
 
+def test_zip_that_is_not_a_torch_file(tmp_path):
+    path = tmp_path / "arrays.npz"
+    np.savez(path, a=np.zeros(2))
+    _error(path, "zip archive that torch.save did not write")
+
+
 def test_folder_without_meta(tmp_path):
     _error(tmp_path, "unknown benchmark format")
 
@@ -519,7 +525,26 @@ def test_truncated_torch_file(tmp_path):
     path = tmp_path / "cut.pth"
     torch.save(_nb201_dict(), path)
     path.write_bytes(path.read_bytes()[:300])
+    _error(path, "corrupt zip/torch file")
+
+
+@pytest.mark.parametrize("length", [100, 3000, 20000, 200000])
+def test_truncated_legacy_torch_file(tmp_path, length):
+    path = tmp_path / "cut.pth"
+    torch.save(_nb201_dict(), path, _use_new_zipfile_serialization=False)
+    path.write_bytes(path.read_bytes()[:length])
     _error(path, "corrupt torch file")
+
+
+@pytest.mark.parametrize("length", [20, 500, 5000])
+def test_truncated_pickles(tmp_path, length):
+    whole = pickle.dumps(_nats_dict(), protocol=4)
+    plain = tmp_path / "cut.pickle"
+    plain.write_bytes(whole[:length])
+    _error(plain, "corrupt pickle")
+    packed = tmp_path / "cut.pickle.pbz2"
+    packed.write_bytes(bz2.compress(whole[:length]))
+    _error(packed, "corrupt bz2 pickle")
 
 
 def test_corrupt_bz2(tmp_path):
@@ -538,6 +563,18 @@ def test_record_that_is_not_arch_results(tmp_path):
     data = _nats_dict()
     del data["arch2infos"][1]["200"]["dataset_seed"]
     _error(_write_bz2_pickle(tmp_path / "NATS.pickle.pbz2", data), "record of arch 1 is not an ArchResults state")
+
+
+def test_record_index_outside_meta_archs(tmp_path):
+    data = _nats_dict()
+    data["arch2infos"][7] = data["arch2infos"].pop(1)
+    _error(_write_bz2_pickle(tmp_path / "NATS.pickle.pbz2", data), "index 7 outside meta_archs")
+
+
+def test_numpy_integer_indexes_are_accepted(tmp_path):
+    data = _nats_dict()
+    data["arch2infos"] = {np.int64(index): schedules for index, schedules in data["arch2infos"].items()}
+    _check(load_benchmark(_write_bz2_pickle(tmp_path / "NATS.pickle.pbz2", data), SPACE))
 
 
 def test_nats_meta_file_alone_points_to_the_folder(tmp_path):
@@ -578,3 +615,31 @@ def test_torch_file_with_code_is_refused_unrun(tmp_path):
     torch.save(data, path)
     _error(path, "weights_only")
     assert not marker.exists()
+
+
+def _official_bytes(kind: str, tmp_path: Path) -> bytes:
+    if kind in ("zip", "legacy"):
+        path = tmp_path / "source.pth"
+        torch.save(_nb201_dict(), path, _use_new_zipfile_serialization=kind == "zip")
+        return path.read_bytes()
+    whole = pickle.dumps(_nats_dict(), protocol=4)
+    return bz2.compress(whole) if kind == "bz2" else whole
+
+
+@pytest.mark.parametrize("kind", ["zip", "legacy", "bz2", "plain"])
+def test_damaged_official_files_give_data_errors_only(tmp_path, kind):
+    # Random byte flips and cuts: the loader either reads the file or says DataFileError, nothing deeper.
+    original = _official_bytes(kind, tmp_path)
+    rng = np.random.default_rng(2024)
+    path = tmp_path / "damaged"
+    for _ in range(25):
+        damaged = bytearray(original)
+        for position in rng.integers(0, len(damaged), size=int(rng.integers(1, 6))):
+            damaged[int(position)] = int(rng.integers(0, 256))
+        if rng.random() < 0.3:
+            damaged = damaged[: int(rng.integers(1, len(damaged)))]
+        path.write_bytes(bytes(damaged))
+        try:
+            load_benchmark(path, SPACE, cache=False)
+        except DataFileError as error:
+            assert "\n" not in str(error)
