@@ -35,6 +35,9 @@ from dataclasses import dataclass
 
 from archgen.errors import DataFileError
 
+_DOUBLE = struct.Struct("<d")
+_FLOAT = struct.Struct("<f")
+
 EVALUATION_FIELDS = {2: "training_time", 3: "train_accuracy", 4: "validation_accuracy", 5: "test_accuracy"}
 
 
@@ -113,33 +116,42 @@ def _evaluation(data: bytes) -> Evaluation:
     return Evaluation(**values)
 
 
-def _fields(data: bytes):
-    """Yields ``(field number, value)``: ints for varints, floats for 64-bit, bytes for length-delimited."""
-    position = 0
-    while position < len(data):
-        key, position = _varint(data, position)
-        field, wire_type = key >> 3, key & 7
-        if wire_type == 0:
-            value, position = _varint(data, position)
-            yield field, value
-        elif wire_type == 1:
-            if position + 8 > len(data):
+def _fields(data: bytes) -> list[tuple[int, object]]:
+    """``(field number, value)`` pairs: ints for varints, floats for 32/64-bit, bytes for length-delimited.
+
+    Written for speed (a list, one-byte keys decoded inline): the official files hold ~1.3 M messages.
+    """
+    fields: list[tuple[int, object]] = []
+    position, end = 0, len(data)
+    while position < end:
+        key = data[position]
+        if key < 0x80:
+            position += 1
+        else:
+            key, position = _varint(data, position)
+        wire_type = key & 7
+        if wire_type == 1:
+            if position + 8 > end:
                 raise ValueError("truncated 64-bit field")
-            yield field, struct.unpack_from("<d", data, position)[0]
+            fields.append((key >> 3, _DOUBLE.unpack_from(data, position)[0]))
             position += 8
+        elif wire_type == 0:
+            value, position = _varint(data, position)
+            fields.append((key >> 3, value))
         elif wire_type == 2:
             length, position = _varint(data, position)
-            if position + length > len(data):
+            if position + length > end:
                 raise ValueError("truncated length-delimited field")
-            yield field, data[position : position + length]
+            fields.append((key >> 3, data[position : position + length]))
             position += length
         elif wire_type == 5:
-            if position + 4 > len(data):
+            if position + 4 > end:
                 raise ValueError("truncated 32-bit field")
-            yield field, struct.unpack_from("<f", data, position)[0]
+            fields.append((key >> 3, _FLOAT.unpack_from(data, position)[0]))
             position += 4
         else:
             raise ValueError(f"unsupported protobuf wire type {wire_type}")
+    return fields
 
 
 def _varint(data: bytes, position: int) -> tuple[int, int]:

@@ -33,7 +33,7 @@ from archgen.space_base import GraphSpaceBase
 from archgen.spaces.nb101.cells_cache import load_cells
 from archgen.spaces.nb101.enumeration import CellArrays
 from archgen.spaces.nb101.hashing import AVAILABLE_OPS, hash_module, labels_of
-from archgen.spaces.nb101.spec import INPUT, MAX_VERTICES, OUTPUT, domain_error, prune
+from archgen.spaces.nb101.spec import MAX_VERTICES, domain_error, prune
 
 #: arch2vec's one-hot order (preprocessing/gen_json.py ``transform_operations``).
 ARCH2VEC_VOCABULARY = ("input", "conv1x1-bn-relu", "conv3x3-bn-relu", "maxpool3x3", "output")
@@ -329,4 +329,4 @@ def _to_numpy(value: Any) -> np.ndarray:
     return np.asarray(value)
 
 
-__all__ = ["ARCH2VEC_VOCABULARY", "INPUT", "NB101Options", "NB101Space", "OUTPUT"]
+__all__ = ["ARCH2VEC_VOCABULARY", "NB101Options", "NB101Space"]

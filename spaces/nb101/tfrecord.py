@@ -14,6 +14,7 @@ Both checksums are verified; a mismatch or a truncated record raises
 
 from __future__ import annotations
 
+import mmap
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,23 +48,29 @@ def read_records(path: str | os.PathLike[str], batch: int = 65_536) -> Iterator[
         raise DataFileError(f"cannot read TFRecord file {str(path)!r}: {error.strerror or error}") from None
     if size == 0:
         return
-    buffer = np.memmap(path, dtype=np.uint8, mode="r")
+    with open(path, "rb") as handle:
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    # Plain bytes slices of the map for headers and payloads; a numpy view of it for batched CRCs.
+    buffer = np.frombuffer(mapped, dtype=np.uint8)
     offset = 0
     while offset < size:
         offsets: list[int] = []
         lengths: list[int] = []
         while offset < size and len(offsets) < batch:
-            length = _checked_length(buffer, offset, size, path)
+            length = _checked_length(mapped, offset, size, path)
             offsets.append(offset)
             lengths.append(length)
             offset += _HEADER + length + _FOOTER
-        yield from _checked_payloads(buffer, np.array(offsets, dtype=np.int64), np.array(lengths, dtype=np.int64), path)
+        starts = np.array(offsets, dtype=np.int64)
+        _check_payload_crcs(buffer, starts, np.array(lengths, dtype=np.int64), path)
+        for start, length in zip(offsets, lengths):
+            yield mapped[start + _HEADER : start + _HEADER + length]
 
 
-def _checked_length(buffer: np.ndarray, offset: int, size: int, path: Path) -> int:
+def _checked_length(mapped: mmap.mmap, offset: int, size: int, path: Path) -> int:
     if offset + _HEADER > size:
         raise DataFileError(f"truncated TFRecord header at byte offset {offset} of {str(path)!r}")
-    header = buffer[offset : offset + _HEADER].tobytes()
+    header = mapped[offset : offset + _HEADER]
     stored = int.from_bytes(header[8:12], "little")
     if int(mask(crc32c(header[:8]))) != stored:
         raise DataFileError(f"bad length CRC in TFRecord {str(path)!r} at byte offset {offset}")
@@ -76,7 +83,7 @@ def _checked_length(buffer: np.ndarray, offset: int, size: int, path: Path) -> i
     return length
 
 
-def _checked_payloads(buffer: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, path: Path) -> Iterator[bytes]:
+def _check_payload_crcs(buffer: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, path: Path) -> None:
     starts = offsets + _HEADER
     computed = mask(crc32c_many(buffer, starts, lengths))
     footers = starts + lengths
@@ -89,5 +96,3 @@ def _checked_payloads(buffer: np.ndarray, offsets: np.ndarray, lengths: np.ndarr
     bad = np.flatnonzero(computed != stored)
     if len(bad):
         raise DataFileError(f"bad data CRC in TFRecord {str(path)!r} at byte offset {int(offsets[bad[0]])}")
-    for start, length in zip(starts.tolist(), lengths.tolist()):
-        yield buffer[start : start + length].tobytes()
