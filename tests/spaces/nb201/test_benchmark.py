@@ -78,8 +78,8 @@ def test_staged_csv_metric_names(accuracies):
 
 @pytest.mark.data
 def test_staged_csv_reproduces_the_published_optima(accuracies):
-    # NAS-Bench-201 (Dong & Yang, ICLR 2020) Table 5 "optimal" test accuracies: 94.37 / 73.51 / 47.31
-    # (also the "Optimum" row of the Arch-LLM NB201 table, ../shared/papers/arch-llm.md);
+    # The "optimal" row of the NAS-Bench-201 paper's search-results table (Dong & Yang, ICLR 2020):
+    # test accuracies 94.37 / 73.51 / 47.31 (quoted as "Optimum" in ../shared/papers/arch-llm.md);
     # the four-decimal values are PROVENANCE.md's spot checks of this file.
     cifar10 = accuracies.column("cifar10/test@200")
     assert cifar10.max() == pytest.approx(94.3733, abs=5e-5)
