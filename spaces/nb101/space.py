@@ -112,10 +112,11 @@ class NB101Space(GraphSpaceBase):
 
         arch2vec (``models/pretraining_nasbench101.py``) decodes all 7 rows
         (argmax ops, ``(adj > 0.5).triu(1)``) and asks the official
-        ``nasbench.is_valid(ModelSpec(...))``. A padded row decodes to
-        ``input`` (its one-hot row is zero), so the last vertex of a cell of
-        fewer than 7 vertices is not ``output`` there: only 7-vertex graphs can
-        be paper-valid, and for those the check is :meth:`is_valid`.
+        ``nasbench.is_valid(ModelSpec(...))`` of that 7-vertex graph. The
+        trailing rows :meth:`from_tensors` drops as padding are rows decoded as
+        ``input``, so there the 7-vertex graph ends in ``input`` and is
+        invalid: only 7-vertex cells can be paper-valid, and for those the
+        check is :meth:`is_valid`.
         """
         return arch.num_nodes == self.max_nodes and self.is_valid(arch)
 
