@@ -121,23 +121,39 @@ class GraphSpaceBase:
         ops = _as_numpy(ops)
         if ops.ndim == 3:
             ops = ops.argmax(-1)
-        return self.from_arrays(np.triu(adjacency > 0.5, k=1).astype(np.uint8), ops.astype(np.int64))
+        return self.from_arrays(adjacency > 0.5, ops)
 
     def from_arrays(self, adjacency: np.ndarray, op_indices: np.ndarray) -> list[Architecture]:
-        """Builds architectures from 0/1 upper-triangular arrays and op indices."""
+        """Builds architectures from ``[B, N, N]`` 0/1 arrays and ``[B, N]`` op indices.
+
+        Only the strict upper triangle of ``adjacency`` is read. Op indices must
+        lie in the vocabulary.
+
+        Raises:
+            InvalidArchitectureError: For out-of-vocabulary op indices or mismatched shapes.
+        """
+        adjacency = np.triu(np.asarray(adjacency) != 0, k=1).astype(np.int64)
+        op_indices = np.asarray(op_indices, dtype=np.int64)
+        if adjacency.ndim != 3 or op_indices.shape != adjacency.shape[:2] or adjacency.shape[1] != adjacency.shape[2]:
+            raise InvalidArchitectureError(
+                f"expected adjacency [B, N, N] and op indices [B, N], got {adjacency.shape} and {op_indices.shape}"
+            )
+        if op_indices.size and (op_indices.min() < 0 or op_indices.max() >= len(self.op_vocabulary)):
+            raise InvalidArchitectureError(
+                f"op index out of range 0..{len(self.op_vocabulary) - 1} for space {self.name!r}"
+            )
         vocabulary = self.op_vocabulary
+        pad = self._op_index[self.pad_op] if self.pad_op is not None else None
         archs = []
         for adj, idx in zip(adjacency.tolist(), op_indices.tolist()):
             m = len(idx)
-            if self.pad_op is not None:
-                pad = self._op_index[self.pad_op]
+            if pad is not None:
                 while m > 0 and idx[m - 1] == pad:
                     m -= 1
+            # Checked on the whole batch above, so the per-entry checks of __init__ are skipped.
             archs.append(
-                Architecture(
-                    self.name,
-                    tuple(tuple(row[:m]) for row in adj[:m]),
-                    tuple(vocabulary[i] for i in idx[:m]),
+                Architecture.trusted(
+                    self.name, tuple(tuple(row[:m]) for row in adj[:m]), tuple(vocabulary[i] for i in idx[:m])
                 )
             )
         return archs
