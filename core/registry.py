@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pydantic
-from stevedore import DriverManager
+from stevedore import DriverManager, ExtensionManager
 from stevedore.exception import MultipleMatches, NoMatches
 
 from archgen.errors import ConfigError, PluginLoadError, PluginNotFoundError
@@ -84,6 +84,9 @@ def plugin_class(slot: str, name: str) -> Any:
         PluginLoadError: If importing it fails, or two distributions claim it.
     """
     group = group_of(slot)
+    # stevedore memoises each group's entry points per process; forget them so a plugin
+    # installed since (pip in a notebook, a test's dist-info) is found.
+    ExtensionManager.ENTRY_POINT_CACHE.pop(group, None)
     try:
         manager = DriverManager(group, name, invoke_on_load=False, on_load_failure_callback=_reraise)
     except NoMatches:
