@@ -1,0 +1,145 @@
+"""The archgen command line end to end on tiny configs, and its one-line errors."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from archgen.cli.main import main
+
+
+def _archgen(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "archgen.cli.main", *args], capture_output=True, text=True, cwd=cwd,
+        env={**__import__("os").environ, "ARCHGEN_PROGRESS": "0"},
+    )
+
+
+def test_plugins_lists_every_group_with_distribution_and_version(capsys):
+    assert main(["plugins"]) == 0
+    out = capsys.readouterr().out
+    for group in ("archgen.spaces", "archgen.generators", "archgen.priors", "archgen.quantizers", "archgen.encoders"):
+        assert group in out
+    rows = [line.split() for line in out.splitlines()]
+    assert ["nb201", "archgen.spaces.nb201.space:NB201Space", "archgen", "0.1.0"] in rows
+    assert ["arch_vq", "archgen.plugins.arch_vq:ArchVQ", "archgen", "0.1.0"] in rows
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 0
+    assert "archgen run" in capsys.readouterr().out
+
+
+def _run(tiny_registry, capsys, *extra):
+    config = tiny_registry()
+    code = main(["run", "--config", str(config), *extra])
+    out, err = capsys.readouterr()
+    return config, code, out, err
+
+
+def test_run_writes_the_run_directory_and_prints_both_protocols(tiny_registry, tmp_path, capsys):
+    config, code, out, err = _run(tiny_registry, capsys, "--seeds", "2")
+    assert code == 0, err
+    assert out.splitlines()[0].split()[:3] == ["Protocol", "Recon.", "Acc"]
+    assert any(line.startswith("paper ") for line in out.splitlines())
+    assert any(line.startswith("strict ") for line in out.splitlines())
+    run = tmp_path / "runs" / "tiny"
+    assert {p.name for p in run.iterdir()} == {"config.json", "split.npz", "checkpoints", "samples.jsonl", "metrics.json", "report.md"}
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["seed-0", "seed-1"]
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["seeds"] == [0, 1] and len(metrics["per_seed"]) == 2
+    validity = [s["paper"]["validity"] for s in metrics["per_seed"]]
+    assert metrics["summary"]["paper"]["validity"]["mean"] == pytest.approx(sum(validity) / 2)
+    lines = (run / "samples.jsonl").read_text().splitlines()
+    assert json.loads(lines[0])["kind"] == "archgen.samples/1" and len(lines) == 1 + 2 * 200
+    record = json.loads(lines[1])
+    assert set(record) >= {"seed", "index", "codes", "arch", "valid"}
+    # a valid record carries the official NB201 string
+    valid = [json.loads(line) for line in lines[1:] if json.loads(line)["valid"]]
+    assert all(r["arch"].startswith("|") and r["arch"].count("+") == 2 for r in valid)
+    # the same name again is refused, and the finished run is untouched
+    before = (run / "metrics.json").read_bytes()
+    assert main(["run", "--config", str(config)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert (run / "metrics.json").read_bytes() == before
+
+
+def test_sub_steps_share_one_run_directory(tiny_registry, tmp_path, capsys):
+    config = str(tiny_registry())
+    assert main(["train", "--config", config, "--seeds", "2"]) == 0
+    assert main(["generate", "--config", config, "--n", "64", "--temperature", "1.5"]) == 0
+    run = tmp_path / "runs" / "tiny"
+    header = json.loads((run / "samples.jsonl").read_text().splitlines()[0])
+    assert header["temperature"] == 1.5 and header["num_samples"] == 64 and header["seeds"] == [0, 1]
+    assert main(["evaluate", "--config", config, "--seeds", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "±" in out and (run / "report.md").read_text().startswith("# tiny: arch_vq on nb201")
+    assert main(["sweep", "--config", config, "--temperatures", "0.5:1.5:0.5", "--n", "50"]) == 0
+    sweep = json.loads((run / "sweep.json").read_text())
+    assert [p["temperature"] for p in sweep["points"]] == [0.5, 1.0, 1.5]
+    assert (run / "sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["evaluate", "--config", config, "--seeds", "3"]) == 2
+    assert "train with --seeds 3" in capsys.readouterr().err
+
+
+def test_overwrite_replaces_only_after_success(tiny_registry, tmp_path, capsys):
+    config = str(tiny_registry())
+    assert main(["train", "--config", config]) == 0
+    run = tmp_path / "runs" / "tiny"
+    first = (run / "checkpoints" / "seed-0" / "prior.pt").read_bytes()
+    # A failing overwrite (unknown encoder) must leave the earlier run as it was.
+    text = (tmp_path / "registry.toml").read_text().replace('name = "gin"', 'name = "gat"')
+    (tmp_path / "broken.toml").write_text(text)
+    assert main(["train", "--config", str(tmp_path / "broken.toml"), "--overwrite"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown plugin 'gat' in group 'archgen.encoders'; available: {gin}" in err
+    assert (run / "checkpoints" / "seed-0" / "prior.pt").read_bytes() == first
+    assert not [p for p in run.parent.iterdir() if p.name.startswith(".")]  # no staging debris
+    assert main(["train", "--config", config, "--overwrite", "--seeds", "2"]) == 0
+    assert (run / "checkpoints" / "seed-1").is_dir()
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (('name = "nb201"', 'name = "nb2O1"'), "unknown plugin 'nb2O1' in group 'archgen.spaces'; available: {"),
+        (("num_samples", "num_sample"), "evaluate.num_sample: unknown key"),
+        (('name = "arch_vq"', 'name = "archvq"'), "unknown plugin 'archvq' in group 'archgen.generators'; available: {arch_vq}"),
+        (("vqvae_epochs", "vqvae_epoch"), "bad options for generator 'arch_vq': vqvae_epoch: unknown key"),
+    ],
+)
+def test_bad_registry_is_one_line_without_traceback(tiny_registry, tmp_path, edit, message):
+    path = tiny_registry()
+    path.write_text(path.read_text().replace(*edit, 1))
+    result = _archgen("run", "--config", str(path))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "runs" / "tiny").exists()
+
+
+def test_corrupt_checkpoint_fails_cleanly_and_keeps_samples(tiny_registry, tmp_path, capsys):
+    config = str(tiny_registry())
+    assert main(["run", "--config", config]) == 0
+    run = tmp_path / "runs" / "tiny"
+    samples = (run / "samples.jsonl").read_bytes()
+    (run / "checkpoints" / "seed-0" / "vqvae.pt").write_bytes(b"PK\x03\x04truncated")
+    result = _archgen("generate", "--config", config)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "vqvae.pt' is corrupt or not a torch file" in result.stderr
+    assert (run / "samples.jsonl").read_bytes() == samples
+
+
+def test_missing_run_is_a_clear_error(tmp_path, capsys):
+    assert main(["evaluate", "--run-dir", str(tmp_path / "nope")]) == 2
+    assert "no run at" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["3:1:0.5", "a:b:c", "0:1:0.1", "1,-2"])
+def test_bad_temperature_range(tiny_registry, capsys, value):
+    from archgen import ConfigError
+    from archgen.pipeline.steps import parse_temperatures
+
+    with pytest.raises(ConfigError, match="bad --temperatures"):
+        parse_temperatures(value)
+    assert parse_temperatures("0.5:3.0:0.1")[-1] == 3.0 and len(parse_temperatures("0.5:3.0:0.1")) == 26
