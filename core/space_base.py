@@ -9,6 +9,7 @@ paper-protocol ops check, so a space writes only what is specific to it.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -16,7 +17,8 @@ import torch
 from pydantic import BaseModel, ConfigDict
 
 from archgen.architecture import Architecture
-from archgen.errors import InvalidArchitectureError
+from archgen.benchmark import BenchmarkTable
+from archgen.errors import DataFileError, InvalidArchitectureError
 
 
 class NoOptions(BaseModel):
@@ -40,6 +42,8 @@ class GraphSpaceBase:
     output_op: ClassVar[str | None] = "output"
     pad_op: ClassVar[str | None] = None
     Options: ClassVar[type[BaseModel]] = NoOptions
+    #: The file formats ``read_benchmark`` accepts, for the error when no path is configured.
+    benchmark_formats: ClassVar[str] = ""
 
     def __init__(self, options: BaseModel | None = None):
         self.options = options if options is not None else self.Options()
@@ -83,6 +87,30 @@ class GraphSpaceBase:
 
     def enumerate(self) -> Iterator[Architecture]:
         raise NotImplementedError(f"space {self.name!r} is too large to enumerate")
+
+    # -- benchmark table ----------------------------------------------------------
+    def benchmark(self) -> BenchmarkTable:
+        """The metrics table named by the ``benchmark`` option, read once.
+
+        Raises:
+            DataFileError: If the space takes no table, none is configured, or the
+                file is missing or corrupt.
+        """
+        if getattr(self, "_benchmark", None) is None:
+            if "benchmark" not in type(self.options).model_fields:
+                raise DataFileError(f"space {self.name!r} has no benchmark table")
+            path = self.options.benchmark
+            if path is None:
+                raise DataFileError(
+                    f"space {self.name!r} has no benchmark table; set [space.options] benchmark = '<path>'"
+                    + (f" ({self.benchmark_formats})" if self.benchmark_formats else "")
+                )
+            self._benchmark = self.read_benchmark(Path(path))
+        return self._benchmark
+
+    def read_benchmark(self, path: Path) -> BenchmarkTable:
+        """Reads a metrics table of this space (spaces with benchmark data override this)."""
+        raise DataFileError(f"space {self.name!r} has no benchmark loader")
 
     # -- tensors ---------------------------------------------------------------
     def to_tensors(self, archs: Sequence[Architecture]) -> tuple[torch.Tensor, torch.Tensor]:

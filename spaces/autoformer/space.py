@@ -96,6 +96,7 @@ class AutoFormerSpace(GraphSpaceBase):
     output_op: ClassVar[str | None] = OUTPUT_OP
     pad_op: ClassVar[str | None] = None
     Options: ClassVar[type[BaseModel]] = AutoFormerOptions
+    benchmark_formats: ClassVar[str] = "e.g. ../shared/data/autoformer, holding gt_autoformer.json and gt_autoformer_2.json"
 
     def __init__(self, options: AutoFormerOptions | None = None):
         options = options if options is not None else AutoFormerOptions()
@@ -108,7 +109,6 @@ class AutoFormerSpace(GraphSpaceBase):
         self._layer_of_label = {
             layer_label(r, h): (r, h) for r in self.ranges.mlp_ratios for h in self.ranges.num_heads
         }
-        self._benchmark: BenchmarkTable | None = None
 
     def __repr__(self) -> str:
         return f"AutoFormerSpace(size={self.ranges.size!r}, ranges={self.options.ranges!r})"
@@ -268,23 +268,11 @@ class AutoFormerSpace(GraphSpaceBase):
         return model.build_model(self.to_config(arch), **kwargs)
 
     # -- benchmark ------------------------------------------------------------------------
-    def benchmark(self) -> BenchmarkTable:
-        """The metrics table named by the ``benchmark`` option (loaded once).
+    def read_benchmark(self, path: Path) -> BenchmarkTable:
+        """The Auto-Prox AutoFormer table (a folder or one of its JSON/.pth files)."""
+        from archgen.spaces.autoformer.tables import load_benchmark
 
-        Raises:
-            DataFileError: If no path is configured, or the data is missing, corrupt
-                or holds subnets outside this space.
-        """
-        if self._benchmark is None:
-            if self.options.benchmark is None:
-                raise DataFileError(
-                    "space 'autoformer' has no benchmark table; set [space.options] benchmark = '<path>' "
-                    "(e.g. ../shared/data/autoformer, holding gt_autoformer.json and gt_autoformer_2.json)"
-                )
-            from archgen.spaces.autoformer.tables import load_benchmark
-
-            self._benchmark = load_benchmark(self.options.benchmark, self)
-        return self._benchmark
+        return load_benchmark(path, self)
 
     # -- helpers ------------------------------------------------------------------------------
     def _from_config(self, config: SubnetConfig) -> Architecture:

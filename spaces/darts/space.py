@@ -58,10 +58,7 @@ class DartsSpace(GraphSpaceBase):
     output_op: ClassVar[str | None] = OUTPUT_LABEL
     pad_op: ClassVar[str | None] = None
     Options: ClassVar[type[BaseModel]] = DartsOptions
-
-    def __init__(self, options: DartsOptions | None = None):
-        super().__init__(options)
-        self._benchmark: BenchmarkTable | None = None
+    benchmark_formats: ClassVar[str] = "nb301_zc_naslib_725.csv.gz"
 
     # -- size and membership ------------------------------------------------
     def size(self) -> int:
@@ -157,22 +154,11 @@ class DartsSpace(GraphSpaceBase):
         return self.from_genotype(Genotype.from_string(text))
 
     # -- benchmark and networks ---------------------------------------------------
-    def benchmark(self) -> BenchmarkTable:
-        """The NAS-Bench-301 table named by the ``benchmark`` option (loaded once).
+    def read_benchmark(self, path: Path) -> BenchmarkTable:
+        """The NAS-Bench-301 table (NASLib's zero-cost CSV layout)."""
+        from archgen.spaces.darts.nb301 import load_benchmark_table
 
-        Raises:
-            DataFileError: If no path is configured, or the file is missing or corrupt.
-        """
-        if self._benchmark is None:
-            if self.options.benchmark is None:
-                raise DataFileError(
-                    "space 'darts' has no benchmark table; set [space.options] benchmark = "
-                    "'<path to nb301_zc_naslib_725.csv.gz>'"
-                )
-            from archgen.spaces.darts.nb301 import load_benchmark_table
-
-            self._benchmark = load_benchmark_table(self.options.benchmark, self.name)
-        return self._benchmark
+        return load_benchmark_table(path, self.name)
 
     def build_model(
         self, arch: Architecture, C: int = 36, layers: int = 20, num_classes: int = 10, auxiliary: bool = False

@@ -63,11 +63,11 @@ class NB101Space(GraphSpaceBase):
     op_vocabulary: ClassVar[tuple[str, ...]] = ARCH2VEC_VOCABULARY
     max_nodes: ClassVar[int] = MAX_VERTICES
     Options: ClassVar[type[BaseModel]] = NB101Options
+    benchmark_formats: ClassVar[str] = "nasbench_only108.tfrecord, nasbench_full.tfrecord, its converted .npz, or a NASLib CSV such as nb101_zc_naslib_500.csv.gz"
 
     def __init__(self, options: NB101Options | None = None):
         super().__init__(options)
         self._cells: CellArrays | None = None
-        self._benchmark: BenchmarkTable | None = None
 
     # -- size and membership ------------------------------------------------
     def cells(self) -> CellArrays:
@@ -268,25 +268,14 @@ class NB101Space(GraphSpaceBase):
         return archs
 
     # -- benchmark ----------------------------------------------------------------
-    def benchmark(self) -> BenchmarkTable:
+    def read_benchmark(self, path: Path) -> BenchmarkTable:
         """Mean metrics over the runs, keyed by the official hash (:meth:`canonical_key`).
 
         Look a cell up with ``table.row(space.canonical_key(arch))``.
-
-        Raises:
-            DataFileError: If no path is configured, or the file is missing or corrupt.
         """
-        if self._benchmark is None:
-            if self.options.benchmark is None:
-                raise DataFileError(
-                    "space 'nb101' has no benchmark table; set [space.options] benchmark = '<path>' "
-                    "(nasbench_only108.tfrecord, nasbench_full.tfrecord, its converted .npz, "
-                    "or a NASLib CSV such as nb101_zc_naslib_500.csv.gz)"
-                )
-            from archgen.spaces.nb101.tables import load_benchmark
+        from archgen.spaces.nb101.tables import load_benchmark
 
-            self._benchmark = load_benchmark(self.options.benchmark, cache_dir=self.options.cache_dir)
-        return self._benchmark
+        return load_benchmark(path, cache_dir=self.options.cache_dir)
 
     # -- helpers --------------------------------------------------------------------
     def _cell(self, cells: CellArrays, index: int) -> Architecture:

@@ -66,10 +66,7 @@ class NB201Space(GraphSpaceBase):
     op_vocabulary: ClassVar[tuple[str, ...]] = ("input", *OPERATIONS, "output")
     max_nodes: ClassVar[int] = 8
     Options: ClassVar[type[BaseModel]] = NB201Options
-
-    def __init__(self, options: NB201Options | None = None):
-        super().__init__(options)
-        self._benchmark: BenchmarkTable | None = None
+    benchmark_formats: ClassVar[str] = "e.g. nb201_accuracies.csv.gz, NAS-Bench-201-v1_1-096897.pth or a NATS-tss pickle"
 
     # -- size and membership ------------------------------------------------
     def size(self) -> int:
@@ -191,22 +188,11 @@ class NB201Space(GraphSpaceBase):
         return self._from_node_ops(tuple(node_ops))
 
     # -- benchmark ----------------------------------------------------------------
-    def benchmark(self) -> BenchmarkTable:
-        """The accuracy table named by the ``benchmark`` option (loaded once).
+    def read_benchmark(self, path: Path) -> BenchmarkTable:
+        """An accuracy table in any format :func:`archgen.spaces.nb201.benchmark.load_benchmark` reads."""
+        from archgen.spaces.nb201.benchmark import load_benchmark
 
-        Raises:
-            DataFileError: If no path is configured, or the file is missing or corrupt.
-        """
-        if self._benchmark is None:
-            if self.options.benchmark is None:
-                raise DataFileError(
-                    "space 'nb201' has no benchmark table; set [space.options] benchmark = '<path>' "
-                    "(e.g. nb201_accuracies.csv.gz, NAS-Bench-201-v1_1-096897.pth or a NATS-tss pickle)"
-                )
-            from archgen.spaces.nb201.benchmark import load_benchmark
-
-            self._benchmark = load_benchmark(self.options.benchmark, self)
-        return self._benchmark
+        return load_benchmark(path, self)
 
     # -- helpers --------------------------------------------------------------------
     def _from_node_ops(self, edge_ops: tuple[str, ...]) -> Architecture:
