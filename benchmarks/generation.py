@@ -22,7 +22,6 @@ Prints a table and writes ``benchmarks/results/generation.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import resource
@@ -139,7 +138,7 @@ def main() -> int:
     }
     rows = [
         (f"sample+decode+validate+key {args.n} (batched, median of {args.repeats})", f"{timings['fast_seconds']:.3f} s"),
-        (f"same work, plain loop (no KV cache, one by one)", f"{naive_seconds:.3f} s"),
+        ("same work, plain loop (no KV cache, one by one)", f"{naive_seconds:.3f} s"),
         ("speed-up", f"{result['speedup']:.1f}x"),
         ("target (2-core CPU)", "<= 2.000 s"),
     ]

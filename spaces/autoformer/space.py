@@ -31,7 +31,7 @@ from torch import nn
 
 from archgen.architecture import Architecture
 from archgen.benchmark import BenchmarkTable
-from archgen.errors import DataFileError, InvalidArchitectureError
+from archgen.errors import InvalidArchitectureError
 from archgen.space_base import GraphSpaceBase
 from archgen.spaces.autoformer import counters, model
 from archgen.spaces.autoformer.native import SubnetConfig, parse_config

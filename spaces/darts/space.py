@@ -20,7 +20,7 @@ from torch import nn
 
 from archgen.architecture import Architecture
 from archgen.benchmark import BenchmarkTable
-from archgen.errors import DataFileError, InvalidArchitectureError
+from archgen.errors import InvalidArchitectureError
 from archgen.space_base import GraphSpaceBase
 from archgen.spaces.darts import integer_codes
 from archgen.spaces.darts.genotype import OPERATIONS, STEPS, Genotype

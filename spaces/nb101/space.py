@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict
 
 from archgen.architecture import Architecture
 from archgen.benchmark import BenchmarkTable
-from archgen.errors import DataFileError, InvalidArchitectureError
+from archgen.errors import InvalidArchitectureError
 from archgen.space_base import GraphSpaceBase
 from archgen.spaces.nb101.cells_cache import load_cells
 from archgen.spaces.nb101.enumeration import CellArrays

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from archgen.architecture import Architecture
 from archgen.benchmark import BenchmarkTable
-from archgen.errors import DataFileError, InvalidArchitectureError
+from archgen.errors import InvalidArchitectureError
 from archgen.space_base import GraphSpaceBase
 
 OPERATIONS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from archgen.spaces.autoformer.counters import count_macs, count_params
+from archgen.spaces.autoformer.counters import count_params
 from archgen.spaces.autoformer.model import build_model
 from archgen.spaces.autoformer.native import SubnetConfig
 from archgen.spaces.autoformer.published import AUTOFORMER_B, AUTOFORMER_S, AUTOFORMER_T
