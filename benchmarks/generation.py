@@ -95,6 +95,9 @@ def main() -> int:
 
         session = open_session(args.run_dir, "cpu")
         generator = session.generator(session.seeds[0])
+        training = session.run.read_json(f"checkpoints/seed-{session.seeds[0]}/training.json", "train the run first")
+        timings["vqvae_seconds_per_epoch"] = training["vqvae_seconds_per_epoch"]
+        timings["prior_seconds_per_epoch"] = training["prior_seconds_per_epoch"]
         source = f"trained run {args.run_dir}"
     else:
         options = dict(config.generator.options)
@@ -143,8 +146,8 @@ def main() -> int:
         ("target (2-core CPU)", "<= 2.000 s"),
     ]
     if "vqvae_seconds_per_epoch" in timings:
-        rows += [("VQ-VAE training, s/epoch", f"{timings['vqvae_seconds_per_epoch']:.2f}"),
-                 ("prior training, s/epoch", f"{timings['prior_seconds_per_epoch']:.2f}")]
+        rows += [("VQ-VAE training, s/epoch (train split)", f"{timings['vqvae_seconds_per_epoch']:.2f}"),
+                 ("prior training, s/epoch (train split)", f"{timings['prior_seconds_per_epoch']:.2f}")]
     rows.append(("peak RSS", f"{peak_mib:.0f} MiB"))
     width = max(len(r[0]) for r in rows)
     print(f"archgen generation benchmark ({space.name}, {source}, torch threads {torch.get_num_threads()})")
