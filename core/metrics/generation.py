@@ -19,6 +19,7 @@ All figures are percentages. Absolute uniqueness / novelty are
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
@@ -27,6 +28,24 @@ import numpy as np
 from archgen.architecture import Architecture
 from archgen.generation import SampleBatch
 from archgen.protocols import SearchSpace
+
+
+def iid_uniqueness_ceiling(space_size: int, num_samples: int) -> float:
+    """The highest expected absolute uniqueness (%) of ``num_samples`` i.i.d. draws from the space.
+
+    The expected number of distinct items among ``n`` i.i.d. draws over ``N``
+    items is largest for the uniform distribution: ``N (1 - (1 - 1/N)^n)``. Any
+    generator whose valid samples are members of the space stays below it, so
+    a paper-protocol figure above it counts decodes that are not members.
+
+    Args:
+        space_size: Number of distinct members (``space.size()``).
+        num_samples: Samples drawn.
+    """
+    if space_size <= 0 or num_samples <= 0:
+        return 0.0
+    expected_distinct = -space_size * math.expm1(num_samples * math.log1p(-1.0 / space_size)) if space_size > 1 else 1.0
+    return 100.0 * expected_distinct / num_samples
 
 
 def tensor_hashes(adjacency: np.ndarray, op_indices: np.ndarray) -> np.ndarray:

@@ -97,6 +97,9 @@ def plot_sweep(sweep: dict[str, Any], path: str | Path) -> Path:
             axis.plot(temperatures, mean, style, color=color, label=label, marker="o" if protocol == "paper" else None, ms=3)
             if protocol == "paper":
                 axis.fill_between(temperatures, mean - std, mean + std, color=color, alpha=0.15)
+    ceiling = sweep.get("iid_uniqueness_ceiling")
+    if ceiling is not None and ceiling < 99.5:
+        axis.axhline(ceiling, color="gray", lw=0.8, ls=":", label=f"i.i.d. uniqueness ceiling ({ceiling:.1f})")
     best = sweep.get("best", {})
     if "absolute_uniqueness" in best:
         axis.axvline(best["absolute_uniqueness"]["temperature"], color="tab:orange", lw=0.8, ls=":")

@@ -24,7 +24,7 @@ from archgen.device import resolve_device
 from archgen.errors import ConfigError, RunDirectoryError
 from archgen.generation import SampleBatch
 from archgen.hooks import hook_manager
-from archgen.metrics import GenerationReference, evaluate_samples
+from archgen.metrics import GenerationReference, evaluate_samples, iid_uniqueness_ceiling
 from archgen.pipeline import dataset as datasets
 from archgen.pipeline.report import aggregate, markdown_table, plot_sweep, table_rows, text_table
 from archgen.pipeline.rundir import RunDirectory, StagedRun
@@ -239,6 +239,7 @@ def evaluate(session: Session, *, seeds: int | None = None) -> dict[str, Any]:
         "space": session.space.name,
         "generator": session.config["generator"]["name"],
         "sampling": {k: header[k] for k in ("temperature", "top_k", "top_p", "num_samples")},
+        "iid_uniqueness_ceiling": iid_uniqueness_ceiling(session.space.size(), header["num_samples"]),
         "seeds": chosen,
         "per_seed": per_seed,
         "summary": summary,
@@ -288,6 +289,9 @@ def render_report(session: Session, metrics: dict[str, Any]) -> str:
         "Held-out coverage: share of the held-out split's canonical classes among the valid samples.",
         "",
         f"- well-formed sequences: {_fmt(summary.get('well_formed'))}",
+        f"- highest absolute uniqueness that {sampling['num_samples']} i.i.d. samples of the space's "
+        f"{session.space.size():,} members can reach (uniform sampling): {metrics['iid_uniqueness_ceiling']:.2f} %; "
+        "a paper-protocol figure above it counts decodes that are not members",
         f"- paper-novel samples that are off-topology (invalid under the strict check): "
         f"{_fmt(paper.get('off_topology_share_of_novel'))} %",
         f"- held-out coverage of classes absent from the training split: "
@@ -356,6 +360,7 @@ def sweep(session: Session, temperatures: list[float], *, n: int | None = None, 
         "space": session.space.name,
         "generator": session.config["generator"]["name"],
         "num_samples": n,
+        "iid_uniqueness_ceiling": iid_uniqueness_ceiling(session.space.size(), n),
         "seeds": len(chosen),
         "points": points,
         "best": best,

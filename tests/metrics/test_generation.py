@@ -60,3 +60,13 @@ def test_nothing_valid_gives_zeros_not_errors(space):
     reference = GenerationReference.build(space, train=[a], heldout=[a])
     result = evaluate_samples(space, _batch(space, [a, a], [False, False]), reference)
     assert result["paper"]["validity"] == result["strict"]["uniqueness"] == 0.0
+
+
+def test_iid_uniqueness_ceiling():
+    from archgen.metrics import iid_uniqueness_ceiling
+
+    # N (1 - (1 - 1/N)^n) / n: 10,000 draws over NB201's 15,625 cells
+    assert iid_uniqueness_ceiling(15_625, 10_000) == pytest.approx(100 * 15_625 * (1 - (1 - 1 / 15_625) ** 10_000) / 10_000)
+    assert iid_uniqueness_ceiling(15_625, 10_000) < 73.87  # so the paper's 93.30 needs non-member decodes
+    assert iid_uniqueness_ceiling(1, 5) == pytest.approx(20.0)
+    assert iid_uniqueness_ceiling(10**30, 10_000) == pytest.approx(100.0)
