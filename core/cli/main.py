@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -109,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``archgen`` script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Turn `kill` into an exception so a staged run directory is removed on the way out.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     if args.command is None:
         parser.print_help()
         return 0
@@ -120,6 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("archgen: interrupted; no partial run directory was kept", file=sys.stderr)
         return 130
+    except SystemExit as stop:
+        if stop.code not in (0, None):
+            print("archgen: terminated; no partial run directory was kept", file=sys.stderr)
+        raise
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -143,3 +143,24 @@ def test_bad_temperature_range(tiny_registry, capsys, value):
     with pytest.raises(ConfigError, match="bad --temperatures"):
         parse_temperatures(value)
     assert parse_temperatures("0.5:3.0:0.1")[-1] == 3.0 and len(parse_temperatures("0.5:3.0:0.1")) == 26
+
+
+def test_killed_run_leaves_no_staging_folder(tiny_registry, tmp_path):
+    import signal
+    import time
+
+    config = tiny_registry(vqvae_epochs=500)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "archgen.cli.main", "train", "--config", str(config)],
+        stderr=subprocess.PIPE, text=True, env={**__import__("os").environ, "ARCHGEN_PROGRESS": "0"},
+    )
+    runs = tmp_path / "runs"
+    deadline = time.monotonic() + 60
+    while not (runs.exists() and any(runs.iterdir())) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)  # inside training by now
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM
+    assert "terminated; no partial run directory was kept" in err
+    assert list(runs.iterdir()) == []
