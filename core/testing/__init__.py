@@ -10,6 +10,6 @@ archgen's own test-suite runs it over every installed ``archgen.spaces``
 entry point, so a newly declared space is checked the moment it is installed.
 """
 
-from archgen.testing.search_space import check_search_space, shared_data_path
+from archgen.testing.search_space import check_search_space, require_shared_data, shared_data_path
 
-__all__ = ["check_search_space", "shared_data_path"]
+__all__ = ["check_search_space", "require_shared_data", "shared_data_path"]

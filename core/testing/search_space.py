@@ -136,3 +136,19 @@ def shared_data_path(*parts: str) -> Path | None:
         if root and (Path(root).joinpath(*parts)).exists():
             return Path(root).joinpath(*parts)
     return None
+
+
+def require_shared_data(folder: str, *parts: str) -> Path:
+    """The path of third-party data for a test, or a pytest skip saying where it comes from.
+
+    Args:
+        folder: The data folder under ``../shared/data`` (it holds a PROVENANCE.md).
+        *parts: Path components below it.
+    """
+    import pytest
+
+    path = shared_data_path(folder, *parts)
+    if path is None:
+        name = "/".join((folder, *parts))
+        pytest.skip(f"{name} not found; see ../shared/data/{folder}/PROVENANCE.md")
+    return path

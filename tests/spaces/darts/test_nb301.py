@@ -19,16 +19,13 @@ from archgen.spaces.darts.nb301 import (
     load_genotypes,
 )
 from archgen.spaces.darts.space import DartsSpace
-from archgen.testing import shared_data_path
+from archgen.testing import require_shared_data
 
 pytestmark = pytest.mark.data
 
 
 def _data(name: str) -> Path:
-    path = shared_data_path("nasbench301", name)
-    if path is None:
-        pytest.skip(f"{name} not found; see ../shared/data/nasbench301/PROVENANCE.md")
-    return path
+    return require_shared_data("nasbench301", name)
 
 
 @pytest.fixture(scope="module")

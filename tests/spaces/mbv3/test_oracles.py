@@ -6,13 +6,12 @@ import numpy as np
 import pytest
 
 from archgen.errors import ConfigError, DataFileError, InvalidArchitectureError
-from archgen.testing import shared_data_path
+from archgen.testing import require_shared_data
 from archgen.spaces.mbv3.accuracy_predictor import encode, load_predictor
 from archgen.spaces.mbv3.latency_table import LatencyTable, layer_keys, parse_lookup_table
 from archgen.spaces.mbv3.space import MobileNetV3Options, MobileNetV3Space
 from archgen.spaces.mbv3.subnet import subnet_from_native
 
-HINT = "not found; see ../shared/data/ofa_mbv3/PROVENANCE.md"
 MAX = {"ks": [7] * 20, "e": [6] * 20, "d": [4] * 5}
 MIN = {"ks": [3] * 20, "e": [3] * 20, "d": [2] * 5}
 MID = {"ks": [5] * 20, "e": [4] * 20, "d": [3] * 5}
@@ -40,18 +39,12 @@ def tutorial_subnet() -> dict:
 
 @pytest.fixture(scope="module")
 def predictor_path():
-    path = shared_data_path("ofa_mbv3", "acc_predictor.npz")
-    if path is None:
-        pytest.skip(f"ofa_mbv3/acc_predictor.npz {HINT}")
-    return path
+    return require_shared_data("ofa_mbv3", "acc_predictor.npz")
 
 
 @pytest.fixture(scope="module")
 def tables_path():
-    path = shared_data_path("ofa_mbv3", "latency_table_note10")
-    if path is None:
-        pytest.skip(f"ofa_mbv3/latency_table_note10 {HINT}")
-    return path
+    return require_shared_data("ofa_mbv3", "latency_table_note10")
 
 
 @pytest.fixture(scope="module")
@@ -97,9 +90,7 @@ def test_tutorial_note10_subnet_reproduces_printed_accuracy_and_latency(space):
 
 @pytest.mark.data
 def test_pth_original_matches_npz_copy(space, predictor_path):
-    pth = predictor_path.with_name("acc_predictor.pth")
-    if not pth.is_file():
-        pytest.skip(f"ofa_mbv3/acc_predictor.pth {HINT}")
+    pth = require_shared_data("ofa_mbv3", "acc_predictor.pth")
     archs = space.sample(16, seed=1)
     from_pth = load_predictor(pth).predict([space.subnet(a) for a in archs], 208)
     np.testing.assert_allclose(from_pth, space.accuracies(archs, 208), rtol=0, atol=1e-7)

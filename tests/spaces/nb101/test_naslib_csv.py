@@ -13,16 +13,13 @@ from archgen.errors import DataFileError
 from archgen.spaces.nb101.hashing import hash_module, labels_of
 from archgen.spaces.nb101.space import NB101Options, NB101Space
 from archgen.spaces.nb101.tables import load_naslib_csv
-from archgen.testing import shared_data_path
+from archgen.testing import require_shared_data
 
 pytestmark = pytest.mark.data
 
 
 def _require(name: str) -> Path:
-    path = shared_data_path("nasbench101", name)
-    if path is None:
-        pytest.skip(f"{name} not found; see ../shared/data/nasbench101/PROVENANCE.md")
-    return path
+    return require_shared_data("nasbench101", name)
 
 
 @pytest.fixture(scope="module")

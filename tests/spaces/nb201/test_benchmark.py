@@ -28,7 +28,7 @@ import torch
 import archgen
 from archgen.errors import DataFileError
 from archgen.spaces.nb201.benchmark import ACCURACY_CSV_COLUMNS, load_benchmark
-from archgen.testing import shared_data_path
+from archgen.testing import require_shared_data
 
 SPACE = archgen.load("space", "nb201")
 
@@ -41,10 +41,7 @@ INDEX_1 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_
 
 
 def _shared(name: str) -> Path:
-    path = shared_data_path("nasbench201", name)
-    if path is None:
-        pytest.skip(f"{name} not found; see ../shared/data/nasbench201/PROVENANCE.md")
-    return path
+    return require_shared_data("nasbench201", name)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 import archgen
 from archgen import InvalidArchitectureError
 from archgen.spaces.nb201.space import FIXED_ADJACENCY, OPERATIONS
-from archgen.testing import shared_data_path
+from archgen.testing import require_shared_data
 
 # Best CIFAR-10 cell of NAS-Bench-201 (Dong & Yang, ICLR 2020; index 6111 in the NATS-Bench topology list).
 BEST_CIFAR10 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
@@ -93,9 +93,7 @@ def test_sampling_is_uniform_over_ops(space):
 
 
 def test_canonical_classes_equal_the_benchmarks_isomorphism_column(space):
-    path = shared_data_path("nasbench201", "nb201_accuracies.csv.gz")
-    if path is None:
-        pytest.skip("nb201_accuracies.csv.gz not found; see ../shared/data/nasbench201/PROVENANCE.md")
+    path = require_shared_data("nasbench201", "nb201_accuracies.csv.gz")
     with gzip.open(path, "rt") as handle:
         rows = list(csv.DictReader(handle))
     ours = [space.canonical_key(space.from_string(r["arch_str"])) for r in rows]
