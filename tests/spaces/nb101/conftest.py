@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import struct
+from dataclasses import dataclass
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -70,3 +71,35 @@ def make_run() -> Callable[..., Record]:
 def frame_bytes() -> Callable[[bytes], bytes]:
     """The :func:`frame` helper."""
     return frame
+
+
+@dataclass(frozen=True)
+class PublishedCell:
+    """A NAS-Bench-101 cell printed with its dataset hash by an independent source."""
+
+    matrix: tuple[tuple[int, ...], ...]
+    ops: tuple[str, ...]
+    hash: str
+
+
+@pytest.fixture(scope="session")
+def published_cell() -> PublishedCell:
+    """The cell of github microsoft/nni docs/en_US/NAS/BenchmarksExample.ipynb.
+
+    op1..op5 = conv3x3, maxpool3x3, conv3x3, conv3x3, conv1x1; inputs 1<-0, 2<-1, 3<-2, 4<-0,
+    5<-{0,3,4}, output<-{2,5}; printed with 'hash': '00005c142e6f48ac74fdcf73e3439874' by NNI's
+    database built from the official tfrecord (also sile/nasbench-rs README's query example).
+    """
+    return PublishedCell(
+        matrix=(
+            (0, 1, 0, 0, 1, 1, 0),
+            (0, 0, 1, 0, 0, 0, 0),
+            (0, 0, 0, 1, 0, 0, 1),
+            (0, 0, 0, 0, 0, 1, 0),
+            (0, 0, 0, 0, 0, 1, 0),
+            (0, 0, 0, 0, 0, 0, 1),
+            (0, 0, 0, 0, 0, 0, 0),
+        ),
+        ops=("input", "conv3x3-bn-relu", "maxpool3x3", "conv3x3-bn-relu", "conv3x3-bn-relu", "conv1x1-bn-relu", "output"),
+        hash="00005c142e6f48ac74fdcf73e3439874",
+    )

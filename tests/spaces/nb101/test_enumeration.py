@@ -15,17 +15,6 @@ from archgen.spaces.nb101.enumeration import (
 from archgen.spaces.nb101.hashing import hash_module, labels_of
 from archgen.spaces.nb101.spec import prune
 
-PUBLISHED_MATRIX = (
-    (0, 1, 0, 0, 1, 1, 0),
-    (0, 0, 1, 0, 0, 0, 0),
-    (0, 0, 0, 1, 0, 0, 1),
-    (0, 0, 0, 0, 0, 1, 0),
-    (0, 0, 0, 0, 0, 1, 0),
-    (0, 0, 0, 0, 0, 0, 1),
-    (0, 0, 0, 0, 0, 0, 0),
-)
-PUBLISHED_OPS = ("input", "conv3x3-bn-relu", "maxpool3x3", "conv3x3-bn-relu", "conv3x3-bn-relu", "conv1x1-bn-relu", "output")
-PUBLISHED_HASH = "00005c142e6f48ac74fdcf73e3439874"  # microsoft/nni docs/en_US/NAS/BenchmarksExample.ipynb
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +61,7 @@ def test_labelings_follow_itertools_product_order() -> None:
     assert labeling_to_ops(3, 4) == ("input", "conv1x1-bn-relu", "conv3x3-bn-relu", "output")
 
 
-def test_published_cell_is_enumerated_exactly_once(cells) -> None:
+def test_published_cell_is_enumerated_exactly_once(cells, published_cell) -> None:
     # Candidates: 7 vertices with the same multiset of (out-degree, in-degree, label) as the published
     # cell (the hash's own starting colours); exactly one of them hashes to the published key.
     bits = cells.edge_bits.astype(np.int64)
@@ -88,17 +77,17 @@ def test_published_cell_is_enumerated_exactly_once(cells) -> None:
         label = -1 if v == 0 else -2 if v == 6 else (labeling // 3 ** (5 - v)) % 3
         codes.append(out_degree * 100 + in_degree * 10 + (label + 3))
     signature = np.sort(np.stack(codes, axis=1), axis=1)
-    published = np.array(PUBLISHED_MATRIX)
-    labels = labels_of(PUBLISHED_OPS)
+    published = np.array(published_cell.matrix)
+    labels = labels_of(published_cell.ops)
     wanted = np.sort([published[v].sum() * 100 + published[:, v].sum() * 10 + labels[v] + 3 for v in range(7)])
     candidates = np.flatnonzero((cells.num_vertices == 7) & np.all(signature == wanted, axis=1))
     matches = [
         index
         for index in candidates.tolist()
-        if hash_module(cells.adjacency(index), labels_of(cells.ops(index))) == PUBLISHED_HASH
+        if hash_module(cells.adjacency(index), labels_of(cells.ops(index))) == published_cell.hash
     ]
     assert len(matches) == 1
-    assert hash_module(PUBLISHED_MATRIX, labels_of(PUBLISHED_OPS)) == PUBLISHED_HASH
+    assert hash_module(published_cell.matrix, labels_of(published_cell.ops)) == published_cell.hash
 
 
 def test_sampled_cells_are_pruned_valid_and_hash_distinct(cells) -> None:
@@ -144,9 +133,9 @@ def test_query_and_stored_form_share_the_hash() -> None:
     )
 
 
-def test_dataset_stored_forms_are_the_enumerated_representatives(cells) -> None:
+def test_dataset_stored_forms_are_the_enumerated_representatives(cells, published_cell) -> None:
     # The release stores generate_graphs' first-seen graph per hash; both published stored forms
     # (the notebook's, and the NNI/nasbench-rs cell) are exactly the representatives enumerated here.
     assert _is_enumerated(cells, *INCEPTION_STORED)
-    assert _is_enumerated(cells, PUBLISHED_MATRIX, PUBLISHED_OPS)
+    assert _is_enumerated(cells, published_cell.matrix, published_cell.ops)
     assert not _is_enumerated(cells, *INCEPTION_QUERY)

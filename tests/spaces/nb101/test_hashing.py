@@ -8,28 +8,11 @@ from hypothesis import strategies as st
 
 from archgen.spaces.nb101.hashing import hash_module, labels_of
 
-# An independently published (matrix, ops, hash) triple: the cell the NNI docs query
-# (github microsoft/nni, docs/en_US/NAS/BenchmarksExample.ipynb: op1..op5 = conv3x3, maxpool3x3, conv3x3,
-# conv3x3, conv1x1; inputs 1<-0, 2<-1, 3<-2, 4<-0, 5<-{0,3,4}, output<-{2,5}) is printed with
-# 'hash': '00005c142e6f48ac74fdcf73e3439874' by NNI's database built from the official tfrecord.
-# The same matrix is sile/nasbench-rs README's query example ("0100110001000000010010000010000001000000010000000").
-PUBLISHED_MATRIX = [
-    [0, 1, 0, 0, 1, 1, 0],
-    [0, 0, 1, 0, 0, 0, 0],
-    [0, 0, 0, 1, 0, 0, 1],
-    [0, 0, 0, 0, 0, 1, 0],
-    [0, 0, 0, 0, 0, 1, 0],
-    [0, 0, 0, 0, 0, 0, 1],
-    [0, 0, 0, 0, 0, 0, 0],
-]
-PUBLISHED_OPS = [
-    "input", "conv3x3-bn-relu", "maxpool3x3", "conv3x3-bn-relu", "conv3x3-bn-relu", "conv1x1-bn-relu", "output",
-]
-PUBLISHED_HASH = "00005c142e6f48ac74fdcf73e3439874"
+# The independently published (matrix, ops, hash) triple of the NNI docs: see conftest.published_cell.
 
 
-def test_published_cell_hash_is_reproduced() -> None:
-    assert hash_module(PUBLISHED_MATRIX, labels_of(PUBLISHED_OPS)) == PUBLISHED_HASH
+def test_published_cell_hash_is_reproduced(published_cell) -> None:
+    assert hash_module(published_cell.matrix, labels_of(published_cell.ops)) == published_cell.hash
 
 
 def test_labels_follow_the_official_available_ops_order() -> None:

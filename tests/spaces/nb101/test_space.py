@@ -14,17 +14,6 @@ from archgen.errors import DataFileError, InvalidArchitectureError
 from archgen.spaces.nb101.space import NB101Space
 from archgen.testing import check_search_space
 
-PUBLISHED_MATRIX = (
-    (0, 1, 0, 0, 1, 1, 0),
-    (0, 0, 1, 0, 0, 0, 0),
-    (0, 0, 0, 1, 0, 0, 1),
-    (0, 0, 0, 0, 0, 1, 0),
-    (0, 0, 0, 0, 0, 1, 0),
-    (0, 0, 0, 0, 0, 0, 1),
-    (0, 0, 0, 0, 0, 0, 0),
-)
-PUBLISHED_OPS = ("input", "conv3x3-bn-relu", "maxpool3x3", "conv3x3-bn-relu", "conv3x3-bn-relu", "conv1x1-bn-relu", "output")
-PUBLISHED_HASH = "00005c142e6f48ac74fdcf73e3439874"  # microsoft/nni docs/en_US/NAS/BenchmarksExample.ipynb
 
 
 @pytest.fixture(scope="module")
@@ -45,25 +34,25 @@ def test_loads_through_the_registry() -> None:
     assert isinstance(loaded, NB101Space) and loaded.size() == 423_624
 
 
-def test_canonical_key_is_the_dataset_key_in_any_vertex_order(space: NB101Space) -> None:
-    arch = cell(PUBLISHED_MATRIX, PUBLISHED_OPS)
-    assert space.canonical_key(arch) == PUBLISHED_HASH
+def test_canonical_key_is_the_dataset_key_in_any_vertex_order(space: NB101Space, published_cell) -> None:
+    arch = cell(published_cell.matrix, published_cell.ops)
+    assert space.canonical_key(arch) == published_cell.hash
     rng = random.Random(0)
     for other in space.equivalent_forms(arch, rng) + space.equivalent_forms(arch, rng):
-        assert space.canonical_key(other) == PUBLISHED_HASH
+        assert space.canonical_key(other) == published_cell.hash
 
 
-def test_canonical_key_prunes_first(space: NB101Space) -> None:
+def test_canonical_key_prunes_first(space: NB101Space, published_cell) -> None:
     # The published cell plus a vertex that reaches nothing (and carries an unknown op): same key.
     matrix = np.zeros((8, 8), dtype=int)
-    matrix[:6, :6] = np.array(PUBLISHED_MATRIX)[:6, :6]
-    matrix[:6, 7] = np.array(PUBLISHED_MATRIX)[:6, 6]
+    matrix[:6, :6] = np.array(published_cell.matrix)[:6, :6]
+    matrix[:6, 7] = np.array(published_cell.matrix)[:6, 6]
     matrix[1, 6] = 1
-    ops = (*PUBLISHED_OPS[:6], "no_such_op", "output")
+    ops = (*published_cell.ops[:6], "no_such_op", "output")
     padded = Architecture.from_arrays("nb101", matrix, ops)
     assert space.is_valid(padded)
-    assert space.canonical_key(padded) == PUBLISHED_HASH
-    assert space.prune(padded) == cell(PUBLISHED_MATRIX, PUBLISHED_OPS)
+    assert space.canonical_key(padded) == published_cell.hash
+    assert space.prune(padded) == cell(published_cell.matrix, published_cell.ops)
 
 
 def test_canonical_key_rejects_invalid_cells(space: NB101Space) -> None:
@@ -80,8 +69,8 @@ def test_equivalent_forms_are_topological_orders(space: NB101Space) -> None:
             assert space.canonical_key(other) == space.canonical_key(arch)
 
 
-def test_native_string_round_trip_and_format(space: NB101Space) -> None:
-    arch = cell(PUBLISHED_MATRIX, PUBLISHED_OPS)
+def test_native_string_round_trip_and_format(space: NB101Space, published_cell) -> None:
+    arch = cell(published_cell.matrix, published_cell.ops)
     text = space.to_string(arch)
     assert text == (
         "0100110001000000010010000010000001000000010000000|"
@@ -133,8 +122,8 @@ def test_from_tensors_keeps_decoded_garbage_visible(space: NB101Space) -> None:
     assert decoded.num_nodes == 7 and not space.is_valid(decoded)
 
 
-def test_paper_valid_follows_arch2vec(space: NB101Space) -> None:
-    seven = cell(PUBLISHED_MATRIX, PUBLISHED_OPS)
+def test_paper_valid_follows_arch2vec(space: NB101Space, published_cell) -> None:
+    seven = cell(published_cell.matrix, published_cell.ops)
     small = cell([[0, 1, 0], [0, 0, 1], [0, 0, 0]], ["input", "maxpool3x3", "output"])
     assert space.paper_valid(seven) and space.is_valid(small) and not space.paper_valid(small)
 
