@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from archgen.atomic import write_text, write_with
-from archgen.config import RegistryConfig
+from archgen.config import DataSection, RegistryConfig
 from archgen.device import resolve_device
 from archgen.errors import ConfigError, RunDirectoryError
 from archgen.generation import SampleBatch
@@ -50,7 +50,7 @@ class Session:
     def dataset(self) -> datasets.Dataset:
         """The run's architectures and its saved split."""
         if self._dataset is None:
-            data = datasets.DataSection.model_validate(self.config["data"])
+            data = DataSection.model_validate(self.config["data"])
             archs = datasets.collect(self.space, data)
             train, heldout = self.run.read_split()
             if len(train) + len(heldout) != len(archs):
