@@ -41,6 +41,11 @@ class GraphSpaceBase:
     input_op: ClassVar[str | None] = "input"
     output_op: ClassVar[str | None] = "output"
     pad_op: ClassVar[str | None] = None
+    #: Pad smaller architectures with all-zero one-hot rows instead of a ``pad_op`` label
+    #: (arch2vec's NB101 form); the space's ``from_tensors`` must then say how to drop them.
+    zero_padding: ClassVar[bool] = False
+    #: Appended to the "too many nodes" error (e.g. "prune it first").
+    oversize_hint: ClassVar[str] = ""
     Options: ClassVar[type[BaseModel]] = NoOptions
     #: The file formats ``read_benchmark`` accepts, for the error when no path is configured.
     benchmark_formats: ClassVar[str] = ""
@@ -116,22 +121,26 @@ class GraphSpaceBase:
     def to_tensors(self, archs: Sequence[Architecture]) -> tuple[torch.Tensor, torch.Tensor]:
         """Padded ``(adjacency [B, N, N], one-hot ops [B, N, K])`` float tensors."""
         adjacency, op_indices = self.to_arrays(archs)
-        ops = torch.nn.functional.one_hot(torch.from_numpy(op_indices), len(self.op_vocabulary))
-        return torch.from_numpy(adjacency).float(), ops.float()
+        ops = np.zeros((len(archs), self.max_nodes, len(self.op_vocabulary)), dtype=np.float32)
+        batch, node = np.nonzero(op_indices >= 0)  # zero-padding rows (index -1) stay all zero
+        ops[batch, node, op_indices[batch, node]] = 1.0
+        return torch.from_numpy(adjacency).float(), torch.from_numpy(ops)
 
     def to_arrays(self, archs: Sequence[Architecture]) -> tuple[np.ndarray, np.ndarray]:
-        """Padded ``(adjacency [B, N, N] uint8, op indices [B, N] int64)`` arrays."""
+        """Padded ``(adjacency [B, N, N] uint8, op indices [B, N] int64)``; ``-1`` marks zero padding."""
         n = self.max_nodes
         adjacency = np.zeros((len(archs), n, n), dtype=np.uint8)
         pad = self._op_index[self.pad_op] if self.pad_op is not None else -1
+        may_pad = self.pad_op is not None or self.zero_padding
         op_indices = np.full((len(archs), n), pad, dtype=np.int64)
         for b, arch in enumerate(archs):
             m = arch.num_nodes
-            if m > n or (m < n and self.pad_op is None):
+            if m > n or (m < n and not may_pad):
                 raise InvalidArchitectureError(
-                    f"architecture has {m} nodes; space {self.name!r} needs exactly {n}"
-                    if self.pad_op is None
-                    else f"architecture has {m} nodes; space {self.name!r} allows at most {n}"
+                    f"architecture has {m} nodes; space {self.name!r} allows at most {n}"
+                    + (f" ({self.oversize_hint})" if self.oversize_hint else "")
+                    if may_pad
+                    else f"architecture has {m} nodes; space {self.name!r} needs exactly {n}"
                 )
             adjacency[b, :m, :m] = arch.adjacency
             try:

@@ -18,7 +18,7 @@ conv1x1-bn-relu, conv3x3-bn-relu, maxpool3x3, output``, its
 from __future__ import annotations
 
 import random
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Hashable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -63,6 +63,10 @@ class NB101Space(GraphSpaceBase):
     op_vocabulary: ClassVar[tuple[str, ...]] = ARCH2VEC_VOCABULARY
     max_nodes: ClassVar[int] = MAX_VERTICES
     Options: ClassVar[type[BaseModel]] = NB101Options
+    # arch2vec (gen_json.py): cells of fewer than 7 vertices are zero-padded at the end,
+    # their padding rows of the op matrix all zero.
+    zero_padding: ClassVar[bool] = True
+    oversize_hint: ClassVar[str] = "prune it first"
     benchmark_formats: ClassVar[str] = "nasbench_only108.tfrecord, nasbench_full.tfrecord, its converted .npz, or a NASLib CSV such as nb101_zc_naslib_500.csv.gz"
 
     def __init__(self, options: NB101Options | None = None):
@@ -204,42 +208,6 @@ class NB101Space(GraphSpaceBase):
         return arch
 
     # -- tensors ------------------------------------------------------------------
-    def to_tensors(self, archs: Sequence[Architecture]) -> tuple[torch.Tensor, torch.Tensor]:
-        """arch2vec's form: ``(adjacency [B, 7, 7], one-hot ops [B, 7, 5])``.
-
-        Cells of fewer than 7 vertices are zero-padded at the end, their
-        padding rows of the op matrix all zero (``gen_json.py``).
-
-        Raises:
-            InvalidArchitectureError: For more than 7 vertices (prune first) or
-                an op outside the vocabulary.
-        """
-        adjacency, op_indices = self.to_arrays(archs)
-        ops = np.zeros((len(archs), self.max_nodes, len(self.op_vocabulary)), dtype=np.float32)
-        batch, node = np.nonzero(op_indices >= 0)
-        ops[batch, node, op_indices[batch, node]] = 1.0
-        return torch.from_numpy(adjacency).float(), torch.from_numpy(ops)
-
-    def to_arrays(self, archs: Sequence[Architecture]) -> tuple[np.ndarray, np.ndarray]:
-        """``(adjacency [B, 7, 7] uint8, op indices [B, 7] int64)``, ``-1`` on padding rows."""
-        n = self.max_nodes
-        adjacency = np.zeros((len(archs), n, n), dtype=np.uint8)
-        op_indices = np.full((len(archs), n), -1, dtype=np.int64)
-        for b, arch in enumerate(archs):
-            m = arch.num_nodes
-            if m > n:
-                raise InvalidArchitectureError(
-                    f"architecture has {m} vertices; the NB101 tensor form holds at most {n} (prune it first)"
-                )
-            adjacency[b, :m, :m] = arch.adjacency
-            try:
-                op_indices[b, :m] = [self._op_index[op] for op in arch.ops]
-            except KeyError as error:
-                raise InvalidArchitectureError(
-                    f"unknown op {error.args[0]!r} for space 'nb101'; expected one of {list(self.op_vocabulary)}"
-                ) from None
-        return adjacency, op_indices
-
     def from_tensors(self, adjacency: Any, ops: Any) -> list[Architecture]:
         """Inverse of :meth:`to_tensors` (exact for every valid cell).
 
