@@ -24,7 +24,7 @@ from archgen.atomic import atomic_path
 from archgen.config import PluginChoice
 from archgen.errors import CheckpointError
 from archgen.generation import SampleBatch
-from archgen.plugins.vqvae import VQVAE
+from archgen.plugins.arch_vq.vqvae import VQVAE
 from archgen.progress import progress
 from archgen.protocols import SearchSpace
 from archgen.registry import load

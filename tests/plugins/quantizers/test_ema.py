@@ -2,7 +2,7 @@
 
 import torch
 
-from archgen.plugins.ema_quantizer import EMAQuantizer, EMAQuantizerOptions
+from archgen.plugins.quantizers.ema import EMAQuantizer, EMAQuantizerOptions
 
 
 def _quantizer(**options):

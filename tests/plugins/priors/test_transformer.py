@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from archgen.plugins.transformer_prior import TransformerPrior, TransformerPriorOptions, _nucleus
+from archgen.plugins.priors.transformer import TransformerPrior, TransformerPriorOptions, _nucleus
 
 
 def _prior(**options):

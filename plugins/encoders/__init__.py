@@ -1,0 +1,1 @@
+"""Graph encoders (``archgen.encoders``): a padded graph batch to one embedding per node."""

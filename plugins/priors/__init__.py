@@ -1,0 +1,1 @@
+"""Priors (``archgen.priors``): generative models of fixed-length code sequences."""
