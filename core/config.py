@@ -3,33 +3,34 @@
 The file is validated by pydantic with ``extra="forbid"`` at every level, so a
 misspelled key is an error that names it. ``ARCHGEN_<SECTION>__<KEY>``
 environment variables override the file (``ARCHGEN_RUN__DEVICE=cpu``).
-Each plugin's own ``options`` table is validated by that plugin's ``Options``
-model when the plugin is loaded (:func:`archgen.registry.load`).
+Each plugin's own ``options`` table -- nested plugin choices included -- is
+validated by that plugin's ``Options`` model by :func:`validate_plugins`, which
+every command calls before it does any work.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    TomlConfigSettingsSource,
+)
 
-from archgen.errors import ConfigError
-from archgen.registry import describe_validation_error
+from archgen.errors import ConfigError, choices_text
+from archgen.registry import PluginChoice, describe_validation_error
 
 DEFAULT_REGISTRY = "registry.toml"
-
-
-class PluginChoice(BaseModel):
-    """A plugin chosen by entry-point name, with its own options table."""
-
-    model_config = ConfigDict(extra="forbid")
-    name: str
-    options: dict[str, Any] = Field(default_factory=dict)
 
 
 class RunSection(BaseModel):
@@ -41,6 +42,10 @@ class RunSection(BaseModel):
         device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
         seed: Seed of the first replicate; replicate ``k`` uses ``seed + k``.
         seeds: Number of replicates (independent trainings) to run.
+        threads: torch intra-op threads, or ``"auto"`` (one: measured fastest for
+            archgen's small models, and robust to a busy neighbour process; see
+            ``benchmarks/threads.py``).
+        precision: ``"fp32"``, or ``"bf16"``/``"fp16"`` autocast for training on a GPU.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -48,7 +53,16 @@ class RunSection(BaseModel):
     runs_dir: Path = Path("runs")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     seed: int = 0
-    seeds: int = Field(1, ge=1)
+    seeds: int = Field(1, ge=1, le=1000)
+    threads: Literal["auto"] | Annotated[int, Field(ge=1, le=1024)] = "auto"
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        from archgen.pipeline.rundir import check_run_name
+
+        return check_run_name(value)
 
 
 class DataSection(BaseModel):
@@ -74,16 +88,45 @@ class EvaluateSection(BaseModel):
 
     Attributes:
         num_samples: Architectures generated per replicate (the papers use 10,000).
-        temperature: Sampling temperature.
-        top_k: Keep only the k most likely tokens (``None`` = off).
-        top_p: Nucleus sampling mass (``None`` = off).
+        sampling: The generator's sampling options (e.g. ``temperature``, ``top_k``,
+            ``top_p`` for Arch-VQ), validated by its ``SamplingOptions`` before any work.
     """
 
     model_config = ConfigDict(extra="forbid")
-    num_samples: int = Field(10_000, ge=1)
-    temperature: float = Field(1.0, gt=0.0)
-    top_k: int | None = Field(None, ge=1)
-    top_p: float | None = Field(None, gt=0.0, le=1.0)
+    num_samples: int = Field(10_000, ge=1, le=10_000_000)
+    sampling: dict[str, Any] = Field(default_factory=dict)
+
+
+class PredictSection(BaseModel):
+    """How ``archgen predict`` trains and ranks a ``[predictor]`` (issue: predictors).
+
+    Attributes:
+        metric: The oracle metric predicted (``None``: the space's default).
+        train_sizes: Labelled architectures the predictor is trained on, one experiment each.
+        test_size: Held-out architectures ranked per experiment.
+        trials: Independent repetitions (mean ± std).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    metric: str | None = None
+    train_sizes: list[Annotated[int, Field(ge=2)]] = Field(default_factory=lambda: [100, 1000])
+    test_size: int = Field(1000, ge=2)
+    trials: int = Field(5, ge=1, le=1000)
+
+
+class SearchSection(BaseModel):
+    """How ``archgen search`` runs a ``[searcher]`` against a space's oracle (issue: search).
+
+    Attributes:
+        metric: The oracle metric maximised (``None``: the space's default).
+        budget: Distinct architectures the searcher may query.
+        trials: Independent search runs (mean ± std of the best found).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    metric: str | None = None
+    budget: int = Field(200, ge=1, le=10_000_000)
+    trials: int = Field(10, ge=1, le=1000)
 
 
 class RegistryConfig(BaseSettings):
@@ -94,9 +137,13 @@ class RegistryConfig(BaseSettings):
     )
     run: RunSection = Field(default_factory=RunSection)
     space: PluginChoice
-    generator: PluginChoice
     data: DataSection = Field(default_factory=DataSection)
+    generator: PluginChoice | None = None
     evaluate: EvaluateSection = Field(default_factory=EvaluateSection)
+    predictor: PluginChoice | None = None
+    predict: PredictSection = Field(default_factory=PredictSection)
+    searcher: PluginChoice | None = None
+    search: SearchSection = Field(default_factory=SearchSection)
 
     @classmethod
     def settings_customise_sources(
@@ -118,7 +165,9 @@ def load_config(path: str | os.PathLike[str] = DEFAULT_REGISTRY) -> RegistryConf
         path: The TOML file.
 
     Raises:
-        ConfigError: One line naming the file and the bad key(s) or syntax error.
+        ConfigError: One line naming the file and the bad key(s) or syntax error;
+            a problem that comes from an ``ARCHGEN_*`` variable names the variable
+            instead (an unknown section, JSON that does not parse, a bad value).
     """
     file = Path(path)
     if not file.is_file():
@@ -128,9 +177,125 @@ def load_config(path: str | os.PathLike[str] = DEFAULT_REGISTRY) -> RegistryConf
             tomllib.load(handle)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{file}: not valid TOML: {error}") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{file}: not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset {error.start}); "
+            "TOML files must be saved as UTF-8"
+        ) from None
+    overrides = environment_overrides()
     # pydantic-settings reads the TOML path from the class config, so bind it in a subclass.
     bound = type("RegistryConfig", (RegistryConfig,), {"model_config": {**RegistryConfig.model_config, "toml_file": file}})
     try:
         return bound()
+    except SettingsError as error:
+        raise ConfigError(_describe_settings_error(error, overrides)) from None
     except pydantic.ValidationError as error:
-        raise ConfigError(f"{file}: {describe_validation_error(error)}") from None
+        raise ConfigError(_blame(error, file, overrides)) from None
+
+
+#: ``ARCHGEN_*`` variables that archgen reads itself; they are not registry overrides.
+NON_REGISTRY_VARIABLES = frozenset(
+    {
+        "ARCHGEN_PROGRESS",  # archgen.progress: "0" hides progress bars
+        "ARCHGEN_SHARED_DATA",  # archgen.testing: where third-party benchmark data lives
+        "ARCHGEN_DISABLE_PLUGIN_AUTOLOAD",  # archgen.hooks.manager
+        "ARCHGEN_PLUGINS",  # archgen.hooks.manager
+    }
+)
+
+ENV_PREFIX = "ARCHGEN_"
+ENV_DELIMITER = "__"
+
+
+def environment_overrides(environ: Mapping[str, str] | None = None) -> dict[str, tuple[str, ...]]:
+    """The ``ARCHGEN_<SECTION>__<KEY>`` variables that override the registry, with their key paths.
+
+    Args:
+        environ: The environment (default: ``os.environ``).
+
+    Returns:
+        ``{variable: ("section", "key", ...)}`` (lower case, as pydantic-settings matches them).
+
+    Raises:
+        ConfigError: For an ``ARCHGEN_*`` variable whose section is not a registry
+            section -- a typo such as ``ARCHGEN_EVALUTE__NUM_SAMPLES`` would
+            otherwise be ignored without a word.
+    """
+    environ = os.environ if environ is None else environ
+    sections = sorted(RegistryConfig.model_fields)
+    found = {}
+    for variable in sorted(environ):
+        if not variable.upper().startswith(ENV_PREFIX) or variable.upper() in NON_REGISTRY_VARIABLES:
+            continue
+        path = tuple(variable[len(ENV_PREFIX) :].lower().split(ENV_DELIMITER))
+        if path[0] not in sections:
+            raise ConfigError(
+                f"environment variable {variable}: unknown registry section {path[0]!r}; "
+                f"expected ARCHGEN_<SECTION>__<KEY> with SECTION one of {choices_text(s.upper() for s in sections)}"
+                f" (archgen's own variables: {choices_text(NON_REGISTRY_VARIABLES)})"
+            )
+        found[variable] = path
+    return found
+
+
+def _describe_settings_error(error: SettingsError, overrides: dict[str, tuple[str, ...]]) -> str:
+    """One line for a variable pydantic-settings could not decode (JSON for tables and lists)."""
+    cause = error.__cause__
+    while cause is not None and not isinstance(cause, json.JSONDecodeError):
+        cause = cause.__cause__
+    if cause is None:
+        return f"environment overrides {sorted(overrides)}: {error}"
+    culprits = [variable for variable in overrides if os.environ.get(variable) == cause.doc]
+    # The section in pydantic-settings' message narrows the culprits when two variables share a value.
+    field = str(error).split('"')[1] if str(error).count('"') >= 2 else None
+    culprits = [v for v in culprits if overrides[v][0] == field] or culprits
+    where = f"environment variable {culprits[0]}" if culprits else "an ARCHGEN_* environment variable"
+    return (
+        f"{where}: not valid JSON ({cause.msg} at column {cause.colno}; got {_clip(cause.doc)}); "
+        "a table or list override needs JSON, e.g. '{\"device\": \"cpu\"}'"
+    )
+
+
+def _blame(error: pydantic.ValidationError, file: Path, overrides: dict[str, tuple[str, ...]]) -> str:
+    """One line per source: errors under a variable's key path name the variable, the rest the file."""
+    by_source: dict[str, list[Any]] = {}
+    for item in error.errors():
+        loc = tuple(str(part).lower() for part in item["loc"])
+        matching = [v for v, path in overrides.items() if loc[: len(path)] == path or path[: len(loc)] == loc]
+        # The most specific variable wins: ARCHGEN_RUN__SEEDS over ARCHGEN_RUN.
+        source = f"environment variable {max(matching, key=lambda v: len(overrides[v]))}" if matching else str(file)
+        by_source.setdefault(source, []).append(item)
+    return "; ".join(
+        f"{source}: {describe_validation_error(items, model=RegistryConfig)}" for source, items in by_source.items()
+    )
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text)} characters)"
+
+
+#: The plugin sections of the registry and the slot each names.
+PLUGIN_SECTIONS = {"space": "space", "generator": "generator", "predictor": "predictor", "searcher": "searcher"}
+
+
+def validate_plugins(config: RegistryConfig) -> dict[str, Any]:
+    """Validates every chosen plugin's name and options, nested choices included.
+
+    Returns:
+        ``{section: {"name": ..., "options": <validated, defaults filled in>}}`` for
+        each section that names a plugin.
+
+    Raises:
+        PluginNotFoundError: For an unknown plugin name.
+        ConfigError: For a bad option anywhere in the tree, naming its path.
+    """
+    from archgen.registry import validate_options
+
+    resolved: dict[str, Any] = {}
+    for section, slot in PLUGIN_SECTIONS.items():
+        choice = getattr(config, section)
+        if choice is None:
+            continue
+        options = validate_options(slot, choice.name, choice.options)
+        resolved[section] = {"name": choice.name, "options": options.model_dump(mode="json") if options else {}}
+    return resolved

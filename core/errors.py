@@ -40,6 +40,17 @@ class PluginLoadError(ArchgenError, ImportError):
         )
 
 
+class PluginContractError(PluginLoadError):
+    """A plugin that loads but lacks members of its slot's protocol."""
+
+    def __init__(self, group: str, name: str, protocol: str, missing: Iterable[str]):
+        self.group, self.name, self.missing = group, name, sorted(missing)
+        ArchgenError.__init__(
+            self,
+            f"plugin {name!r} of group {group!r} does not implement {protocol}: missing {', '.join(self.missing)}",
+        )
+
+
 class ConfigError(ArchgenError, ValueError):
     """registry.toml, an environment override or plugin Options are malformed."""
 

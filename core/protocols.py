@@ -20,13 +20,18 @@ are documented on :class:`SearchSpace` rather than required by it:
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Sequence
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 import torch
 
 from archgen.architecture import Architecture
+
+if TYPE_CHECKING:
+    from archgen.generation import SampleBatch
+    from archgen.runtime import Runtime
 
 
 @runtime_checkable
@@ -122,54 +127,177 @@ class Quantizer(Protocol):
 class Prior(Protocol):
     """A generative model of fixed-length code sequences."""
 
-    def fit(self, sequences: torch.Tensor, **training: Any) -> dict[str, float]:
-        """Trains on ``[M, L]`` code sequences; returns final training statistics."""
-
-    def sample(
+    def fit(
         self,
-        n: int,
+        sequences: torch.Tensor,
         *,
-        temperature: float = 1.0,
-        top_k: int | None = None,
-        top_p: float | None = None,
-        seed: int = 0,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+        epochs: int,
+        seed: int,
+        runtime: Runtime | None = None,
+        callbacks: Sequence[EpochCallback] = (),
+    ) -> dict[str, float]:
+        """Trains on ``[M, L]`` code sequences; returns final training statistics.
+
+        ``runtime`` gives the device, autocast precision and rank (``None``: one CPU process,
+        fp32); ``callbacks`` are called on rank 0 as ``(stage, epoch, logs)`` after every epoch.
+        """
+
+    def sample(self, n: int, *, seed: int = 0, **sampling: Any) -> tuple[torch.Tensor, torch.Tensor]:
         """Draws ``n`` sequences: ``(codes [n, L], well_formed [n] bool)``.
 
-        A sequence that ended early, ran long or holds a special token inside
-        is returned with ``well_formed`` False (its codes are then meaningless),
-        never raised.
+        ``sampling`` holds the prior's own knobs (temperature, top-k, ...),
+        validated by its ``SamplingOptions`` where it declares one. A sequence
+        that ended early, ran long or holds a special token inside is returned
+        with ``well_formed`` False (its codes are then meaningless), never raised.
         """
+
+
+#: ``(stage, epoch, logs)``: called after every training epoch (stage is e.g. ``"vqvae"``).
+EpochCallback = Callable[[str, int, dict[str, float]], None]
 
 
 @runtime_checkable
 class Generator(Protocol):
-    """Learns a space's distribution of architectures and samples from it."""
+    """Learns a space's distribution of architectures and samples from it.
 
-    def fit(self, space: SearchSpace, train: Sequence[Architecture], **context: Any) -> dict[str, Any]:
-        """Trains on ``train``; returns training statistics."""
+    A generator class also declares ``Options`` (its configuration) and
+    ``SamplingOptions`` (the knobs :meth:`sample` accepts: a temperature, a
+    guidance target, a prompt...), both pydantic models with
+    ``extra="forbid"``; the pipeline validates ``[evaluate.sampling]`` and
+    ``archgen sweep --over KEY=...`` with the latter.
+    """
+
+    def fit(
+        self,
+        space: SearchSpace,
+        train: Sequence[Architecture],
+        *,
+        validation: Sequence[Architecture] = (),
+        runtime: Runtime | None = None,
+        seed: int = 0,
+        callbacks: Sequence[EpochCallback] = (),
+    ) -> dict[str, Any]:
+        """Trains on ``train``; returns JSON-ready training statistics."""
+
+    def sample(self, space: SearchSpace, n: int, *, seed: int = 0, **sampling: Any) -> SampleBatch:
+        """Draws ``n`` decoded graphs (well-formed or not) as a :class:`SampleBatch`."""
+
+    def save(self, directory: str | Path) -> list[Path]:
+        """Writes the trained state into ``directory`` (atomically, file by file)."""
+
+    def load(self, directory: str | Path, space: SearchSpace, runtime: Runtime | None = None) -> Generator:
+        """Restores a :meth:`save` d state for ``space``; returns ``self``.
+
+        Raises:
+            CheckpointError: If a file is missing, corrupt or made for another model.
+        """
+
+
+@runtime_checkable
+class Reconstructs(Protocol):
+    """Capability of auto-encoding generators: encode then decode known architectures."""
 
     def reconstruct(self, space: SearchSpace, archs: Sequence[Architecture]) -> tuple[np.ndarray, np.ndarray]:
-        """Encodes and decodes ``archs``: ``(adjacency [B, N, N], op indices [B, N])``."""
+        """``(adjacency [B, N, N] uint8, op indices [B, N])`` of the round trip."""
 
-    def sample(self, space: SearchSpace, n: int, **sampling: Any) -> Any:
-        """Draws ``n`` decoded graphs as a :class:`archgen.generation.SampleBatch`."""
+    def reconstruction_accuracy(self, space: SearchSpace, archs: Sequence[Architecture]) -> float:
+        """Percentage of ``archs`` whose adjacency and ops both come back exactly."""
+
+
+@runtime_checkable
+class CodeModel(Protocol):
+    """Capability of code-based generators: architectures to discrete code sequences and back."""
+
+    def encode(self, space: SearchSpace, archs: Sequence[Architecture]) -> np.ndarray:
+        """``[B, L]`` code indices."""
+
+    def decode_codes(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``[B, L]`` codes to ``(adjacency [B, N, N] uint8, op indices [B, N])``."""
+
+
+@runtime_checkable
+class Infills(Protocol):
+    """Capability of generators that complete partially given code sequences (Arch-LLM's ``fill:``)."""
+
+    def infill(self, space: SearchSpace, codes: np.ndarray, mask: np.ndarray, *, seed: int = 0, **sampling: Any) -> SampleBatch:
+        """Re-draws the codes where ``mask`` is True, keeping the others; decodes the result."""
 
 
 @runtime_checkable
 class Predictor(Protocol):
     """Predicts a scalar performance figure for architectures."""
 
-    def fit(self, space: SearchSpace, archs: Sequence[Architecture], targets: np.ndarray) -> dict[str, float]:
-        """Trains on labelled architectures."""
+    def fit(
+        self,
+        space: SearchSpace,
+        archs: Sequence[Architecture],
+        targets: np.ndarray,
+        *,
+        runtime: Runtime | None = None,
+        seed: int = 0,
+    ) -> dict[str, Any]:
+        """Trains on labelled architectures; returns JSON-ready statistics."""
 
     def predict(self, space: SearchSpace, archs: Sequence[Architecture]) -> np.ndarray:
-        """One prediction per architecture."""
+        """One prediction per architecture (``[B]`` float)."""
+
+
+@runtime_checkable
+class Oracle(Protocol):
+    """Measured (or tabulated) performance of a space's architectures.
+
+    Attributes:
+        space: The space's name.
+        metric: The metric's name as the space offers it (e.g. ``"cifar10/test@200"``).
+        unit: ``"%"`` for accuracies (percent everywhere), ``"ms"``, ``"mJ"``...
+        higher_is_better: Whether a searcher maximises it.
+    """
+
+    space: str
+    metric: str
+    unit: str
+    higher_is_better: bool
+
+    def query(self, arch: Architecture) -> float:
+        """The metric of ``arch``, looked up by the space's canonical key.
+
+        Raises:
+            InvalidArchitectureError: If ``arch`` is not a member or has no entry.
+        """
 
 
 @runtime_checkable
 class Searcher(Protocol):
     """Proposes architectures to evaluate, given the scores of earlier ones."""
 
-    def search(self, space: SearchSpace, objective: Any, budget: int, seed: int = 0) -> list[tuple[Architecture, float]]:
-        """Runs ``budget`` evaluations of ``objective``; returns them in order."""
+    def search(self, space: SearchSpace, oracle: Oracle, *, seed: int = 0, runtime: Runtime | None = None) -> Any:
+        """Queries ``oracle`` (a :class:`archgen.oracle.BudgetedOracle` that refuses past its
+        budget) until the budget is spent; the oracle records the trajectory."""
+
+
+#: The protocol each slot's plugins must satisfy; :func:`archgen.registry.load` checks it.
+SLOT_PROTOCOLS: dict[str, type] = {
+    "space": SearchSpace,
+    "encoder": Encoder,
+    "quantizer": Quantizer,
+    "prior": Prior,
+    "generator": Generator,
+    "predictor": Predictor,
+    "searcher": Searcher,
+}
+
+
+def missing_members(obj: Any, protocol: type) -> list[str]:
+    """Members of ``protocol`` that ``obj`` lacks (attributes set in ``__init__`` count)."""
+    members = sorted(getattr(protocol, "__protocol_attrs__", None) or _protocol_members(protocol))
+    return [name for name in members if not hasattr(obj, name)]
+
+
+def _protocol_members(protocol: type) -> set[str]:
+    names: set[str] = set()
+    for klass in protocol.__mro__:
+        if klass in (object, Protocol) or klass.__name__ in ("Generic",):
+            continue
+        names |= {n for n in vars(klass) if not n.startswith("_")}
+        names |= set(getattr(klass, "__annotations__", {}))
+    return names

@@ -9,14 +9,16 @@ Python API and act as an allow-list: nothing else is ever imported.
 from __future__ import annotations
 
 import importlib.metadata
+import typing
 from dataclasses import dataclass
 from typing import Any
 
 import pydantic
+from pydantic import BaseModel, ConfigDict, Field
 from stevedore import DriverManager, ExtensionManager
 from stevedore.exception import MultipleMatches, NoMatches
 
-from archgen.errors import ConfigError, PluginLoadError, PluginNotFoundError
+from archgen.errors import ConfigError, PluginContractError, PluginLoadError, PluginNotFoundError
 
 #: Entry-point group of each component slot (the key is the slot name used by
 #: :func:`load` and in ``registry.toml``).
@@ -30,6 +32,26 @@ GROUPS: dict[str, str] = {
     "searcher": "archgen.searchers",
     "hooks": "archgen.hooks",
 }
+
+
+class PluginChoice(BaseModel):
+    """A plugin chosen by entry-point name, with its own options table."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Marks an ``Options`` field as a nested plugin choice of a slot.
+
+    ``encoder: Annotated[PluginChoice, Slot("encoder")]`` lets :func:`validate_options`
+    check the chosen encoder's name and options together with its parent's, before
+    any work starts.
+    """
+
+    name: str
 
 
 @dataclass(frozen=True)
@@ -107,21 +129,65 @@ def options_model(slot: str, name: str) -> type[pydantic.BaseModel] | None:
     return getattr(plugin_class(slot, name), "Options", None)
 
 
-def validate_options(slot: str, name: str, options: dict[str, Any] | None) -> pydantic.BaseModel | None:
-    """Validates raw options against a plugin's ``Options`` model.
+def validate_options(slot: str, name: str, options: dict[str, Any] | None, *, within: str = "") -> pydantic.BaseModel | None:
+    """Validates raw options against a plugin's ``Options`` model, nested plugin choices included.
+
+    Fields marked with :class:`Slot` are plugin choices themselves; their plugin
+    is looked up and their options validated in turn, so the whole tree is
+    checked before any work starts.
+
+    Args:
+        slot: The plugin's slot.
+        name: The plugin's entry-point name.
+        options: The raw options.
+        within: Where the choice sits (for the message), e.g. ``"generator 'arch_vq' > "``.
 
     Raises:
-        ConfigError: Naming the plugin and every bad key, in one line.
+        PluginNotFoundError: For an unknown plugin name anywhere in the tree.
+        ConfigError: Naming the plugin, the path and every bad key, in one line.
     """
     model = options_model(slot, name)
+    where = f"{within}{slot} {name!r}"
     if model is None:
         if options:
-            raise ConfigError(f"{slot} {name!r} takes no options, got {sorted(options)}")
+            raise ConfigError(f"{where} takes no options, got {sorted(options)}")
         return None
     try:
-        return model.model_validate(options or {})
+        validated = model.model_validate(options or {})
     except pydantic.ValidationError as error:
-        raise ConfigError(f"bad options for {slot} {name!r}: {describe_validation_error(error)}") from None
+        raise ConfigError(
+            f"bad options for {where}: {describe_validation_error(error)} (accepted keys: {sorted(model.model_fields)})"
+        ) from None
+    for field_name, info in type(validated).model_fields.items():
+        nested = next((m for m in info.metadata if isinstance(m, Slot)), None)
+        choice = getattr(validated, field_name)
+        if nested is not None and isinstance(choice, PluginChoice):
+            try:
+                validate_options(nested.name, choice.name, choice.options, within=f"{where} > ")
+            except PluginNotFoundError as error:
+                raise ConfigError(f"{where} > {field_name}: {error}") from None
+    return validated
+
+
+def check_protocol(slot: str, name: str, instance: Any) -> None:
+    """Refuses a plugin instance that lacks members of its slot's protocol.
+
+    Raises:
+        PluginContractError: Naming the plugin and each missing member.
+    """
+    from archgen.protocols import SLOT_PROTOCOLS, missing_members
+
+    protocol = SLOT_PROTOCOLS.get(group_to_slot(group_of(slot)))
+    if protocol is None:
+        return
+    missing = missing_members(instance, protocol)
+    if missing:
+        raise PluginContractError(group_of(slot), name, protocol.__name__, missing)
+
+
+def group_to_slot(group: str) -> str:
+    """The slot name of an entry-point group (inverse of :func:`group_of`)."""
+    return next(slot for slot, g in GROUPS.items() if g == group)
 
 
 def load(slot: str, name: str, **options: Any) -> Any:
@@ -142,28 +208,71 @@ def load(slot: str, name: str, **options: Any) -> Any:
     Raises:
         PluginNotFoundError: Unknown name (the message lists the choices).
         PluginLoadError: The plugin failed to import or construct.
+        PluginContractError: The instance lacks members of the slot's protocol.
         ConfigError: The options do not validate.
     """
     cls = plugin_class(slot, name)
     validated = validate_options(slot, name, options)
     try:
-        return cls(validated) if validated is not None else cls()
+        instance = cls(validated) if validated is not None else cls()
     except (ConfigError, PluginNotFoundError, PluginLoadError):
         raise
     except Exception as error:  # noqa: BLE001 - wrapped so users see which plugin broke
         raise PluginLoadError(group_of(slot), name, error, names(slot)) from error
+    check_protocol(slot, name, instance)
+    return instance
 
 
-def describe_validation_error(error: pydantic.ValidationError) -> str:
-    """Condenses a pydantic error into one line: ``key.path: message; ...``."""
+def describe_validation_error(
+    error: pydantic.ValidationError | list[Any], *, model: type[BaseModel] | None = None
+) -> str:
+    """Condenses a pydantic error into one line: ``key.path: message; ...``.
+
+    Args:
+        error: The error, or some of its ``errors()`` items.
+        model: The model that was validated; when given, an unknown key's message
+            lists the keys its table accepts.
+
+    Returns:
+        One line; offending inputs are shown clipped to about 80 characters.
+    """
+    items = error.errors() if isinstance(error, pydantic.ValidationError) else error
     parts = []
-    for item in error.errors():
+    for item in items:
         where = ".".join(str(p) for p in item["loc"]) or "<root>"
-        message = "unknown key (not allowed)" if item["type"] == "extra_forbidden" else item["msg"]
-        if item["type"] != "extra_forbidden" and "input" in item and not isinstance(item["input"], dict):
-            message += f" (got {item['input']!r})"
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (not allowed)"
+            accepted = _accepted_keys(model, item["loc"][:-1]) if model is not None else None
+            if accepted:
+                message = f"unknown key; accepted keys: {{{', '.join(accepted)}}}"
+        else:
+            message = item["msg"]
+            if "input" in item and not isinstance(item["input"], dict):
+                text = repr(item["input"])
+                message += f" (got {text if len(text) <= 80 else text[:77] + '...'})"
         parts.append(f"{where}: {message}")
     return "; ".join(parts)
+
+
+def _accepted_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
+    """The field names of the table at ``loc`` inside ``model``, or ``None`` past a free-form dict."""
+    current: Any = model
+    for part in loc:
+        fields = getattr(current, "model_fields", None)
+        if fields is None or part not in fields:
+            return None
+        current = _model_in(fields[part].annotation)
+    fields = getattr(current, "model_fields", None)
+    return sorted(fields) if fields is not None else None
+
+
+def _model_in(annotation: Any) -> Any:
+    """The pydantic model inside ``Model``, ``Model | None`` or ``Annotated[Model, ...]``, else ``None``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    models = [_model_in(arg) for arg in typing.get_args(annotation)]
+    models = [m for m in models if m is not None]
+    return models[0] if len(models) == 1 else None
 
 
 class _LoadFailure(Exception):

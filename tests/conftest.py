@@ -49,6 +49,8 @@ options = {{ layers = 1, heads = 2, d_model = 32, batch_size = 64 }}
 
 [evaluate]
 num_samples = {num_samples}
+
+[evaluate.sampling]   # the generator's sampling options (arch_vq: temperature, top_k, top_p)
 temperature = 1.0
 """
 

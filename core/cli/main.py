@@ -7,14 +7,18 @@ run) print one ``archgen: error: ...`` line and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from archgen.config import DEFAULT_REGISTRY, RegistryConfig, load_config
-from archgen.errors import ArchgenError
+from archgen.errors import ArchgenError, ConfigError
+from archgen.pipeline.rundir import check_run_name
+from archgen.pipeline.sweep import MAX_POINTS
 
 DESCRIPTION = """\
 Discrete neural-architecture generation: learn VQ-VAE codes of a search space,
@@ -25,23 +29,28 @@ With no command, `archgen` prints this help. `archgen run` reads ./registry.toml
 
 EPILOG = """\
 run directory: runs/<name>/ holds config.json, split.npz, checkpoints/seed-<s>/,
-samples.jsonl, metrics.json, report.md (and sweep.json / sweep.png).
+samples.jsonl (decoded graphs), metrics.json, report.md (and sweep.json / sweep.png).
+Every command stages its work and replaces the run only when it succeeded.
 Environment: ARCHGEN_<SECTION>__<KEY> overrides registry.toml (e.g. ARCHGEN_RUN__DEVICE=cpu);
 ARCHGEN_PROGRESS=0 hides progress bars."""
 
 
 def _add_config(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default=DEFAULT_REGISTRY, help="registry file (default: %(default)s)")
-    parser.add_argument("--name", help="run name (default: [run] name of the registry)")
-    parser.add_argument("--run-dir", type=Path, help="explicit run directory (overrides --name)")
+    parser.add_argument("--name", help="run name: a plain folder name under [run] runs_dir (default: [run] name)")
+    parser.add_argument("--run-dir", type=Path, help="explicit run directory path (instead of --name)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], help="override [run] device")
 
 
-def _add_sampling(parser: argparse.ArgumentParser, n_default: str = "[evaluate] num_samples") -> None:
-    parser.add_argument("--n", type=int, help=f"samples per seed (default: {n_default})")
-    parser.add_argument("--temperature", type=float, help="sampling temperature (default: [evaluate] temperature)")
-    parser.add_argument("--top-k", type=int, help="keep the k most likely tokens")
-    parser.add_argument("--top-p", type=float, help="nucleus sampling mass")
+def _add_sampling(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--n", type=int, help="samples per seed (default: [evaluate] num_samples)")
+    parser.add_argument("--temperature", type=float, help="sampling option 'temperature' (default: [evaluate.sampling])")
+    parser.add_argument("--top-k", type=int, help="sampling option 'top_k': keep the k most likely tokens")
+    parser.add_argument("--top-p", type=float, help="sampling option 'top_p': nucleus sampling mass")
+    parser.add_argument(
+        "--sampling", action="append", default=[], metavar="KEY=VALUE",
+        help="any sampling option of the generator (repeatable; VALUE is read as JSON, else as text)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,16 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"archgen {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = commands.add_parser("run", help="train, generate and evaluate (the whole pipeline)")
+    run = commands.add_parser("run", help="train, generate and evaluate (the whole pipeline, staged as one)")
     _add_config(run)
     run.add_argument("--seeds", type=int, help="replicates to train and average (default: [run] seeds)")
-    run.add_argument("--overwrite", action="store_true", help="replace an existing run of the same name")
+    run.add_argument("--overwrite", action="store_true", help="replace an existing run of the same name (only once this one is complete)")
     _add_sampling(run)
 
     train = commands.add_parser("train", help="create the run directory and train the generator")
     _add_config(train)
     train.add_argument("--seeds", type=int, help="replicates to train (default: [run] seeds)")
-    train.add_argument("--overwrite", action="store_true", help="replace an existing run of the same name")
+    train.add_argument("--overwrite", action="store_true", help="replace an existing run of the same name (only once this one is complete)")
 
     generate = commands.add_parser("generate", help="sample architectures into samples.jsonl")
     _add_config(generate)
@@ -72,36 +81,57 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config(evaluate)
     evaluate.add_argument("--seeds", type=int, help="evaluate the first K trained replicates (mean ± std)")
 
-    sweep = commands.add_parser("sweep", help="metrics against temperature; write sweep.json and sweep.png")
+    sweep = commands.add_parser("sweep", help="metrics against one sampling option; write sweep.json and sweep.png")
     _add_config(sweep)
-    sweep.add_argument("--temperatures", default="0.5:3.0:0.1", help="START:STOP:STEP or a comma list (default: %(default)s)")
-    sweep.add_argument("--n", type=int, help="samples per temperature and seed (default: [evaluate] num_samples)")
+    sweep.add_argument(
+        "--over", metavar="KEY=GRID",
+        help="the sampling option and its values: KEY=START:STOP:STEP or KEY=V1,V2,... "
+        f"(at most {MAX_POINTS} points; default: temperature=0.5:3.0:0.1)",
+    )
+    sweep.add_argument("--temperatures", metavar="GRID", help="shorthand for --over temperature=GRID")
+    sweep.add_argument("--n", type=int, help="samples per grid point and seed (default: [evaluate] num_samples)")
     sweep.add_argument("--seeds", type=int, help="use the first K trained replicates")
 
     commands.add_parser("plugins", help="list installed plugins by group (name, class, distribution, version)")
     return parser
 
 
-def _positive(value: int | None, flag: str) -> None:
-    if value is not None and value < 1:
-        raise ArchgenError(f"{flag} must be >= 1, got {value}")
+def _bounded(value: int | None, flag: str, high: int) -> None:
+    if value is not None and not 1 <= value <= high:
+        raise ConfigError(f"{flag} must be between 1 and {high:,}, got {value}")
+
+
+def _sampling_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    for flag, key in (("temperature", "temperature"), ("top_k", "top_k"), ("top_p", "top_p")):
+        if getattr(args, flag, None) is not None:
+            overrides[key] = getattr(args, flag)
+    for item in getattr(args, "sampling", []) or []:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise ConfigError(f"bad --sampling {item[:80]!r}; expected KEY=VALUE (e.g. --sampling temperature=1.5)")
+        try:
+            overrides[key.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            overrides[key.strip()] = text
+    return overrides
 
 
 def _run_dir(args: argparse.Namespace, config: RegistryConfig | None) -> Path:
     if args.run_dir is not None:
         return args.run_dir
     runs_dir = config.run.runs_dir if config is not None else Path("runs")
-    name = args.name or (config.run.name if config is not None else None)
-    if not name:
-        raise ArchgenError("no run named: pass --name or --run-dir")
-    return Path(runs_dir) / name
+    name = args.name if args.name is not None else (config.run.name if config is not None else None)
+    if name is None:
+        raise ConfigError("no run named: pass --name or --run-dir")
+    return Path(runs_dir) / check_run_name(name)
 
 
 def _config_if_present(args: argparse.Namespace) -> RegistryConfig | None:
-    # generate/evaluate/sweep act on a saved run; the registry only supplies its name.
-    if args.run_dir is not None and args.name is None:
+    # generate/evaluate/sweep act on a saved run; the registry only supplies its name and runs_dir.
+    if args.run_dir is not None:
         return None
-    if not Path(args.config).is_file() and args.config == DEFAULT_REGISTRY and args.name:
+    if not Path(args.config).is_file() and args.config == DEFAULT_REGISTRY and args.name is not None:
         return None
     return load_config(args.config)
 
@@ -110,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``archgen`` script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    # Turn `kill` into an exception so a staged run directory is removed on the way out.
+    # Turn `kill` into an exception so the staged run is removed on the way out.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     if args.command is None:
         parser.print_help()
@@ -121,62 +151,67 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"archgen: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("archgen: interrupted; no partial run directory was kept", file=sys.stderr)
+        print("archgen: interrupted; the run directory is as it was before this command", file=sys.stderr)
         return 130
     except SystemExit as stop:
         if stop.code not in (0, None):
-            print("archgen: terminated; no partial run directory was kept", file=sys.stderr)
+            print("archgen: terminated; the run directory is as it was before this command", file=sys.stderr)
         raise
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from archgen.pipeline import steps
+    from archgen.pipeline import commands
+    from archgen.pipeline.report import results_table
 
     if args.command == "plugins":
         from archgen.cli.plugins import plugins_table
 
         print(plugins_table())
         return 0
-    for flag in ("seeds", "n", "top_k"):
-        _positive(getattr(args, flag, None), f"--{flag.replace('_', '-')}")
+    _bounded(getattr(args, "seeds", None), "--seeds", 1000)
+    _bounded(getattr(args, "n", None), "--n", 10_000_000)
+    sampling = _sampling_overrides(args)
 
     if args.command in ("run", "train"):
         config = load_config(args.config)
         run_dir = _run_dir(args, config)
         seeds = args.seeds or config.run.seeds
         if args.command == "train":
-            session = steps.train(config, run_dir=run_dir, seeds=seeds, overwrite=args.overwrite, device=args.device)
-            session.hooks.archgen_run_end(run_dir=str(run_dir), summary={})
-            print(f"trained {len(session.seeds)} replicate(s) into {run_dir}")
+            resolved = commands.train(config, run_dir=run_dir, seeds=seeds, overwrite=args.overwrite, device=args.device)
+            print(f"trained {len(resolved['seeds_trained'])} replicate(s) into {run_dir}")
             return 0
-        metrics = steps.run_all(
-            config, run_dir=run_dir, seeds=seeds, overwrite=args.overwrite, device=args.device,
-            n=args.n, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+        metrics = commands.run(
+            config, run_dir=run_dir, seeds=seeds, overwrite=args.overwrite, device=args.device, n=args.n, sampling=sampling
         )
-        print(steps.results_table(metrics))
+        print(results_table(metrics))
         print(f"\nwrote {run_dir}/ (samples.jsonl, metrics.json, report.md)")
         return 0
 
-    config = _config_if_present(args)
-    run_dir = _run_dir(args, config)
-    session = steps.open_session(run_dir, args.device)
+    run_dir = _run_dir(args, _config_if_present(args))
     if args.command == "generate":
-        path = steps.generate(session, n=args.n, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p)
+        path = commands.generate(run_dir, n=args.n, sampling=sampling, device=args.device)
         print(f"wrote {path}")
     elif args.command == "evaluate":
-        metrics = steps.evaluate(session, seeds=args.seeds)
-        print(steps.results_table(metrics))
-        print(f"\nwrote {session.run.metrics_file} and {session.run.report_file}")
+        metrics = commands.evaluate(run_dir, seeds=args.seeds, device=args.device)
+        print(results_table(metrics))
+        print(f"\nwrote {run_dir}/metrics.json and {run_dir}/report.md")
     elif args.command == "sweep":
-        result = steps.sweep(session, steps.parse_temperatures(args.temperatures), n=args.n, seeds=args.seeds)
-        print(steps.sweep_table(result))
+        from archgen.pipeline.sweep import parse_grid, parse_values, sweep_table
+
+        if args.over is not None and args.temperatures is not None:
+            raise ConfigError("pass either --over or --temperatures, not both")
+        if args.temperatures is not None:
+            over, values = "temperature", parse_values(args.temperatures, "--temperatures ")
+        else:
+            over, values = parse_grid(args.over or "temperature=0.5:3.0:0.1")
+        result = commands.sweep(run_dir, over, values, n=args.n, seeds=args.seeds, device=args.device)
+        print(sweep_table(result))
         best = result["best"]
         print(
-            f"\nbest absolute uniqueness {best['absolute_uniqueness']['value']:.2f} at T={best['absolute_uniqueness']['temperature']}; "
-            f"best absolute novelty {best['absolute_novelty']['value']:.2f} at T={best['absolute_novelty']['temperature']}"
+            f"\nbest absolute uniqueness {best['absolute_uniqueness']['score']:.2f} at {over}={best['absolute_uniqueness']['value']}; "
+            f"best absolute novelty {best['absolute_novelty']['score']:.2f} at {over}={best['absolute_novelty']['value']}"
         )
         print(f"wrote {run_dir}/sweep.json and {run_dir}/sweep.png")
-    session.hooks.archgen_run_end(run_dir=str(run_dir), summary={})
     return 0
 
 

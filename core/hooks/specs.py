@@ -16,13 +16,15 @@ hookimpl = pluggy.HookimplMarker("archgen")
 
 
 @hookspec
-def archgen_run_start(config: dict[str, Any], run_dir: str) -> None:
-    """Called once when a command has resolved its config and chosen its run directory,
-    before any training or sampling starts.
+def archgen_run_start(command: str, config: dict[str, Any], run_dir: str) -> None:
+    """Called once by every command that works on a run (``run``, ``train``, ``generate``,
+    ``evaluate``, ``sweep``) after its configuration is validated and the run is staged,
+    before any data is prepared, trained or sampled.
 
     Args:
+        command: The command's name.
         config: The resolved configuration (JSON-ready dict).
-        run_dir: Path of the run directory.
+        run_dir: Path of the run directory (its final place, not the staging folder).
     """
 
 
@@ -38,14 +40,14 @@ def archgen_epoch_end(stage: str, epoch: int, logs: dict[str, float]) -> None:
 
 
 @hookspec
-def archgen_samples_generated(space: str, temperature: float, num_samples: int, num_well_formed: int) -> None:
+def archgen_samples_generated(space: str, sampling: dict[str, Any], num_samples: int, num_well_formed: int) -> None:
     """Called after a batch of architectures has been sampled and decoded, before evaluation.
 
     Args:
         space: The search space's name.
-        temperature: The sampling temperature used.
+        sampling: The generator's sampling options used (e.g. temperature, top-k).
         num_samples: How many sequences were drawn.
-        num_well_formed: How many had the right length and no special tokens.
+        num_well_formed: How many decoded to a graph (e.g. a code sequence of the right length).
     """
 
 
@@ -60,10 +62,13 @@ def archgen_metrics_computed(seed: int, metrics: dict[str, Any]) -> None:
 
 
 @hookspec
-def archgen_run_end(run_dir: str, summary: dict[str, Any]) -> None:
-    """Called once at the very end of a command, after every output file is written.
+def archgen_run_end(command: str, run_dir: str, summary: dict[str, Any]) -> None:
+    """Called once at the very end of every command that fired ``archgen_run_start``, after
+    the run directory has been committed (every output file is written and in place).
+    Not called when the command failed: the earlier run is then untouched.
 
     Args:
+        command: The command's name.
         run_dir: Path of the run directory.
         summary: The figures written to ``metrics.json`` (empty for commands that compute none).
     """

@@ -1,1 +1,1 @@
-"""The steps behind ``archgen run``: train, generate, evaluate, sweep."""
+"""The commands behind ``archgen``: train, generate, evaluate, sweep and run (all of them), each staged."""

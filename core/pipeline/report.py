@@ -78,7 +78,8 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def plot_sweep(sweep: dict[str, Any], path: str | Path) -> Path:
-    """Validity, absolute uniqueness and absolute novelty against temperature (the paper's Figure 2).
+    """Validity, absolute uniqueness and absolute novelty against a sampling option (the paper's Figure 2
+    when it is the temperature).
 
     Solid lines are the paper protocol, dashed the strict one; bands are ± one std over seeds.
     """
@@ -87,7 +88,8 @@ def plot_sweep(sweep: dict[str, Any], path: str | Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    temperatures = [point["temperature"] for point in sweep["points"]]
+    over = sweep.get("over", "temperature")
+    temperatures = [point["value"] for point in sweep["points"]]
     figure, axis = plt.subplots(figsize=(7, 4.2), dpi=120)
     for metric, color in (("validity", "tab:blue"), ("absolute_uniqueness", "tab:orange"), ("absolute_novelty", "tab:green")):
         for protocol, style in (("paper", "-"), ("strict", "--")):
@@ -102,10 +104,10 @@ def plot_sweep(sweep: dict[str, Any], path: str | Path) -> Path:
         axis.axhline(ceiling, color="gray", lw=0.8, ls=":", label=f"i.i.d. uniqueness ceiling ({ceiling:.1f})")
     best = sweep.get("best", {})
     if "absolute_uniqueness" in best:
-        axis.axvline(best["absolute_uniqueness"]["temperature"], color="tab:orange", lw=0.8, ls=":")
+        axis.axvline(best["absolute_uniqueness"]["value"], color="tab:orange", lw=0.8, ls=":")
     if "absolute_novelty" in best:
-        axis.axvline(best["absolute_novelty"]["temperature"], color="tab:green", lw=0.8, ls=":")
-    axis.set_xlabel("sampling temperature")
+        axis.axvline(best["absolute_novelty"]["value"], color="tab:green", lw=0.8, ls=":")
+    axis.set_xlabel(f"sampling {over.replace('_', ' ')}")
     axis.set_ylabel("%")
     axis.set_ylim(0, 101)
     axis.set_title(f"{sweep['space']} · {sweep['generator']} · {sweep['num_samples']} samples × {sweep['seeds']} seed(s)")
@@ -116,3 +118,43 @@ def plot_sweep(sweep: dict[str, Any], path: str | Path) -> Path:
         figure.savefig(temporary, format="png")
     plt.close(figure)
     return Path(path)
+
+
+def results_table(metrics: dict[str, Any]) -> str:
+    """The paper's Table 3 columns for both protocols, mean ± std over seeds."""
+    return text_table(*table_rows(metrics["summary"]))
+
+
+def render_report(config: dict[str, Any], space_size: int, metrics: dict[str, Any]) -> str:
+    """``report.md``: the results table and what to read it against."""
+    summary = metrics["summary"]
+    paper = summary.get("paper", {})
+    codebook = summary.get("codebook", {}) or {}
+    sampling = ", ".join(f"{k} {v}" for k, v in metrics["sampling"].items()) or "no options"
+    lines = [
+        f"# {config['run']['name']}: {metrics['generator']} on {metrics['space']}",
+        "",
+        f"{metrics['num_samples']} samples per seed ({sampling}); seeds {metrics['seeds']}; "
+        f"split {config.get('data_sizes', {})}.",
+        "",
+        markdown_table(*table_rows(summary)),
+        "",
+        "*paper*: validity, uniqueness and novelty as the arch2vec/Arch-VQ code counts them "
+        "(docs/metrics.md); *strict*: `is_valid`, `canonical_key`. "
+        "Held-out coverage: share of the held-out split's canonical classes among the valid samples.",
+        "",
+        f"- well-formed draws: {_cell(summary.get('well_formed'))}",
+        f"- highest absolute uniqueness that {metrics['num_samples']} i.i.d. samples of the space's "
+        f"{space_size:,} members can reach (uniform sampling): {metrics['iid_uniqueness_ceiling']:.2f} %; "
+        "a paper-protocol figure above it counts decodes that are not members",
+        f"- paper-novel samples that are off-topology (invalid under the strict check): "
+        f"{_cell(paper.get('off_topology_share_of_novel'))} %",
+        f"- held-out coverage of classes absent from the training split: "
+        f"{_cell(summary.get('strict', {}).get('heldout_only_coverage'))} %",
+    ]
+    if codebook.get("codebook_size"):
+        lines.append(
+            f"- codebook: {_cell(codebook.get('codebook_used'))} of {_cell(codebook.get('codebook_size'))} codes used; "
+            f"dead-code restarts {_cell(codebook.get('dead_code_restarts'))}"
+        )
+    return "\n".join([*lines, ""])

@@ -1,0 +1,86 @@
+"""The commands as Python functions: each validates everything first, then stages its run.
+
+``archgen <command>`` calls these; so can a notebook. Every one works on a
+staged copy of the run (:func:`archgen.pipeline.session.command_session`):
+on any failure, ``KeyboardInterrupt`` or SIGTERM the earlier run stays
+byte-identical, and the hooks' ``archgen_run_end`` fires only on success.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from archgen.config import RegistryConfig
+from archgen.errors import ConfigError
+from archgen.generation import NoSamplingOptions, validate_sampling
+from archgen.pipeline import evaluate as evaluate_step
+from archgen.pipeline import generate as generate_step
+from archgen.pipeline import sweep as sweep_step
+from archgen.pipeline import train as train_step
+from archgen.pipeline.session import command_session, resolve_config
+from archgen.registry import load
+
+
+def train(config: RegistryConfig, *, run_dir: Path, seeds: int, overwrite: bool = False, device: str | None = None,
+          extra_hooks: Sequence[object] = ()) -> dict[str, Any]:
+    """Creates the run and trains one generator per seed; returns the resolved configuration."""
+    resolved = resolve_config(config, seeds, device)
+    _require_generator(resolved)
+    with command_session("train", run_dir, resolved=resolved, overwrite=overwrite, device=device,
+                         extra_hooks=extra_hooks) as session:
+        train_step.train(session)
+    return session.config
+
+
+def run(config: RegistryConfig, *, run_dir: Path, seeds: int, overwrite: bool = False, device: str | None = None,
+        n: int | None = None, sampling: dict[str, Any] | None = None, extra_hooks: Sequence[object] = ()) -> dict[str, Any]:
+    """Train, generate and evaluate as one staged command; returns the metrics."""
+    resolved = resolve_config(config, seeds, device)
+    _require_generator(resolved)
+    _check_sampling(resolved, sampling)
+    with command_session("run", run_dir, resolved=resolved, overwrite=overwrite, device=device,
+                         extra_hooks=extra_hooks) as session:
+        train_step.train(session)
+        generate_step.generate(session, n=n, sampling=sampling)
+        metrics = evaluate_step.evaluate(session)
+    return metrics
+
+
+def generate(run_dir: Path, *, n: int | None = None, sampling: dict[str, Any] | None = None, device: str | None = None,
+             extra_hooks: Sequence[object] = ()) -> Path:
+    """Samples a trained run into ``samples.jsonl``; returns the file's path."""
+    with command_session("generate", run_dir, device=device, extra_hooks=extra_hooks) as session:
+        session.sampling(sampling)  # refuse bad options before any model is loaded
+        generate_step.generate(session, n=n, sampling=sampling)
+    return Path(run_dir) / "samples.jsonl"
+
+
+def evaluate(run_dir: Path, *, seeds: int | None = None, device: str | None = None,
+             extra_hooks: Sequence[object] = ()) -> dict[str, Any]:
+    """Scores a run's ``samples.jsonl``; returns the metrics."""
+    with command_session("evaluate", run_dir, device=device, extra_hooks=extra_hooks) as session:
+        metrics = evaluate_step.evaluate(session, seeds=seeds)
+    return metrics
+
+
+def sweep(run_dir: Path, over: str, values: list[Any], *, n: int | None = None, seeds: int | None = None,
+          device: str | None = None, extra_hooks: Sequence[object] = ()) -> dict[str, Any]:
+    """Sweeps one sampling option of a trained run; returns the sweep."""
+    with command_session("sweep", run_dir, device=device, extra_hooks=extra_hooks) as session:
+        result = sweep_step.sweep(session, over, values, n=n, seeds=seeds)
+    return result
+
+
+def _require_generator(resolved: dict[str, Any]) -> None:
+    if resolved.get("generator") is None:
+        raise ConfigError("registry has no [generator]; name one (e.g. [generator] name = \"arch_vq\"; see 'archgen plugins')")
+
+
+def _check_sampling(resolved: dict[str, Any], overrides: dict[str, Any] | None) -> None:
+    if not overrides:
+        return
+    spec = resolved["generator"]
+    model = getattr(load("generator", spec["name"], **spec["options"]), "SamplingOptions", NoSamplingOptions)
+    validate_sampling(model, {**resolved["evaluate"]["sampling"], **overrides})

@@ -1,0 +1,38 @@
+"""``archgen train``: create a run, prepare its data and split, and train one generator per seed."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from archgen.config import DataSection
+from archgen.pipeline import dataset as datasets
+from archgen.pipeline.session import Session
+
+
+def train(session: Session) -> dict[str, Any]:
+    """Builds the data and split and trains every replicate into the (staged) run.
+
+    Returns:
+        Per seed, the training statistics written to ``checkpoints/seed-<s>/training.json``.
+    """
+    config, run = session.config, session.run
+    data = datasets.build(session.space, DataSection.model_validate(config["data"]))
+    run.write_split(data.train_index, data.heldout_index)
+    session._dataset = data
+    config["data_sizes"] = {"total": len(data.archs), "train": len(data.train_index), "heldout": len(data.heldout_index)}
+    run.write_json("config.json", config)
+    statistics = {}
+    for seed in session.seeds:
+        generator = session.new_generator()
+        started = time.perf_counter()
+        stats = generator.fit(
+            session.space, data.train, validation=data.heldout, runtime=session.runtime, seed=seed,
+            callbacks=(session.epoch_callback,),
+        )
+        stats["seconds"] = time.perf_counter() - started
+        if session.runtime.is_main:
+            generator.save(run.checkpoint_dir(seed))
+            run.write_json(f"checkpoints/seed-{seed}/training.json", stats)
+        statistics[seed] = stats
+    return statistics
