@@ -1,4 +1,4 @@
-"""A test kit for plugin authors: property checks every search space must pass.
+"""A test kit for plugin authors: the contract checks of every slot (spaces, generators, priors, predictors, searchers).
 
 Third-party spaces call it from their own tests::
 
@@ -10,6 +10,19 @@ archgen's own test-suite runs it over every installed ``archgen.spaces``
 entry point, so a newly declared space is checked the moment it is installed.
 """
 
+from archgen.testing.generator import check_generator
+from archgen.testing.predictor import check_predictor
+from archgen.testing.prior import check_prior, tiny_code_sequences
 from archgen.testing.search_space import check_search_space, require_shared_data, shared_data_path
+from archgen.testing.searcher import check_searcher
 
-__all__ = ["check_search_space", "require_shared_data", "shared_data_path"]
+__all__ = [
+    "check_generator",
+    "check_predictor",
+    "check_prior",
+    "check_search_space",
+    "check_searcher",
+    "require_shared_data",
+    "shared_data_path",
+    "tiny_code_sequences",
+]
