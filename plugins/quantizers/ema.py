@@ -8,6 +8,14 @@ moving averages ``e_i = m_i / N_i`` of the encoder outputs assigned to them
 Dead codes -- vectors that have not been chosen for a while -- are restarted
 at random encoder outputs of the current batch (Dhariwal et al., 2020,
 Jukebox); the number of restarts is kept in ``restarts`` so runs report it.
+
+Data parallelism: each rank's per-batch cluster counts and sums are summed
+over all ranks before the EMA update (DDP must run with
+``broadcast_buffers=False``, or rank 0's buffers would overwrite the others'),
+so every rank applies the update the whole global batch implies and the
+codebooks stay identical; restart vectors are rank 0's. The codebook and its
+statistics stay fp32 under autocast: distances and sums are computed with
+autocast off, since a bf16 argmin or EMA sum would lose the small updates.
 """
 
 from __future__ import annotations
@@ -19,6 +27,8 @@ import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
+
+from archgen.training.distributed import all_reduce_sum_, broadcast_
 
 
 class EMAQuantizerOptions(BaseModel):
@@ -34,9 +44,10 @@ class EMAQuantizerOptions(BaseModel):
             restarted at a random encoder output; 0 disables restarts.
     """
 
-    model_config = ConfigDict(extra="forbid")
-    codebook_size: int = Field(512, ge=2)
-    dim: int = Field(16, ge=1)
+    # nan/inf would silently poison the codebook (every distance nan, argmin 0), so they fail here.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    codebook_size: int = Field(512, ge=2, le=1_048_576)
+    dim: int = Field(16, ge=1, le=65_536)
     beta: float = Field(0.25, ge=0.0)
     decay: float = Field(0.99, gt=0.0, lt=1.0)
     epsilon: float = Field(1e-5, gt=0.0)
@@ -84,32 +95,43 @@ class EMAQuantizer(nn.Module):
         return F.embedding(indices, self.embedding)
 
     def nearest(self, z_e: torch.Tensor) -> torch.Tensor:
-        """Index of the nearest code (L2) for every vector of ``[..., dim]``."""
-        flat = z_e.reshape(-1, self.dim)
-        distances = (
-            flat.pow(2).sum(1, keepdim=True) - 2 * flat @ self.embedding.t() + self.embedding.pow(2).sum(1)[None, :]
-        )
+        """Index of the nearest code (L2) for every vector of ``[..., dim]`` (in fp32, even under autocast)."""
+        with torch.autocast(z_e.device.type, enabled=False):
+            flat = z_e.reshape(-1, self.dim).float()
+            distances = (
+                flat.pow(2).sum(1, keepdim=True) - 2 * flat @ self.embedding.t() + self.embedding.pow(2).sum(1)[None, :]
+            )
         return distances.argmin(1).reshape(z_e.shape[:-1])
 
     def forward(self, z_e: torch.Tensor) -> Quantized:
-        """Quantizes ``z_e`` (``[..., dim]``); updates the codebook when training."""
-        indices = self.nearest(z_e.detach())
-        if self.training:
-            self._update(z_e.detach().reshape(-1, self.dim), indices.reshape(-1))
-        quantized = self.lookup(indices)
-        loss = self.options.beta * F.mse_loss(z_e, quantized.detach())
-        usage = torch.bincount(indices.reshape(-1), minlength=self.codebook_size).float()
-        probabilities = usage / usage.sum()
-        perplexity = torch.exp(-(probabilities * torch.log(probabilities + 1e-10)).sum())
-        z_q = z_e + (quantized - z_e).detach()
+        """Quantizes ``z_e`` (``[..., dim]``); updates the codebook when training.
+
+        Under autocast ``z_e`` may arrive in bf16/fp16; quantization runs in fp32 and
+        ``z_q`` is fp32 (gradients flow back to ``z_e`` through the cast).
+        """
+        with torch.autocast(z_e.device.type, enabled=False):
+            z = z_e.float()
+            indices = self.nearest(z.detach())
+            if self.training:
+                self._update(z.detach().reshape(-1, self.dim), indices.reshape(-1))
+            quantized = self.lookup(indices)
+            loss = self.options.beta * F.mse_loss(z, quantized.detach())
+            usage = torch.bincount(indices.reshape(-1), minlength=self.codebook_size).float()
+            probabilities = usage / usage.sum()
+            perplexity = torch.exp(-(probabilities * torch.log(probabilities + 1e-10)).sum())
+            z_q = z + (quantized - z).detach()
         return Quantized(z_q, indices, loss, perplexity)
 
     @torch.no_grad()
     def _update(self, flat: torch.Tensor, indices: torch.Tensor) -> None:
         decay, eps, k = self.options.decay, self.options.epsilon, self.codebook_size
         one_hot = F.one_hot(indices, k).type(flat.dtype)
-        self.cluster_size.mul_(decay).add_(one_hot.sum(0), alpha=1 - decay)
-        self.embedding_sum.mul_(decay).add_(one_hot.t() @ flat, alpha=1 - decay)
+        counts, sums = one_hot.sum(0), one_hot.t() @ flat
+        # Counts and sums are additive over the global batch: summing them over ranks gives
+        # every rank the update one process would make on all ranks' vectors.
+        all_reduce_sum_(counts, sums)
+        self.cluster_size.mul_(decay).add_(counts, alpha=1 - decay)
+        self.embedding_sum.mul_(decay).add_(sums, alpha=1 - decay)
         total = self.cluster_size.sum()
         smoothed = (self.cluster_size + eps) / (total + k * eps) * total
         self.embedding.copy_(self.embedding_sum / smoothed.unsqueeze(1))
@@ -119,7 +141,11 @@ class EMAQuantizer(nn.Module):
             if count:
                 # Restart at encoder outputs of this batch so every code stays reachable.
                 picks = torch.randint(0, flat.shape[0], (count,), device=flat.device)
-                self.embedding[dead] = flat[picks]
-                self.embedding_sum[dead] = flat[picks]
+                restart = flat[picks]
+                # Every rank has the same dead codes (the statistics are all-reduced) but its own
+                # batch; rank 0's picks keep the codebooks identical.
+                broadcast_(restart)
+                self.embedding[dead] = restart
+                self.embedding_sum[dead] = restart
                 self.cluster_size[dead] = 1.0
                 self.restarts.add_(count)

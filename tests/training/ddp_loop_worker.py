@@ -1,0 +1,41 @@
+"""Worker of the two-process loop test: one rank of a DDP run of :func:`archgen.training.train_epochs`.
+
+A module of its own (not the test file) so ``torch.multiprocessing.spawn`` can import it by name
+in the child processes; the test puts this folder on ``sys.path``.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+
+def train_rank(rank: int, world_size: int, rendezvous: str, out: str, n: int, batch_size: int, epochs: int) -> None:
+    """Trains a small BatchNorm MLP on this rank's shards; saves what it saw, its logs and its state."""
+    from archgen.runtime import Runtime
+    from archgen.training import train_epochs
+
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{rendezvous}", rank=rank, world_size=world_size)
+    try:
+        torch.manual_seed(rank)  # different initial weights: DDP must broadcast rank 0's
+        model = nn.Sequential(nn.Linear(2, 4), nn.BatchNorm1d(4), nn.Linear(4, 1))
+        data = torch.randn(n, 2, generator=torch.Generator().manual_seed(7))
+        seen, calls = [], []
+
+        def step(module, batch):
+            index, x = batch
+            seen.append(index.tolist())
+            loss = (module(x).squeeze(1) - x.sum(1)).pow(2).mean()
+            return loss, {"loss": loss}
+
+        result = train_epochs(
+            model, torch.optim.SGD(model.parameters(), lr=0.05), [torch.arange(n), data], step,
+            stage="toy", epochs=epochs, batch_size=batch_size, seed=3,
+            runtime=Runtime(rank=rank, world_size=world_size), callbacks=[lambda *args: calls.append(args)],
+        )
+        state = {k: v.clone() for k, v in model.state_dict().items()}
+        torch.save({"seen": seen, "calls": calls, "logs": result.logs, "state": state}, f"{out}.{rank}")
+    finally:
+        dist.destroy_process_group()
