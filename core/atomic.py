@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -23,8 +23,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(handle)
+    temporary = _create_beside(target)
     try:
         yield Path(temporary)
         os.replace(temporary, target)
@@ -32,6 +31,23 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def _create_beside(target: Path) -> str:
+    """Creates an empty, uniquely named file beside ``target`` with the umask's permissions.
+
+    ``tempfile.mkstemp`` would create it mode 0600, and ``os.replace`` keeps that mode, so
+    every run file would be private to its owner whatever the user's umask says; opening
+    with 0666 lets the kernel apply the umask, as for any file the user creates.
+    """
+    for _ in range(100):
+        temporary = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return str(temporary)
+    raise FileExistsError(f"could not create a temporary file beside {str(target)!r}")
 
 
 def write_with(path: str | os.PathLike[str], writer: Callable[[IO[Any]], None], mode: str = "w") -> Path:
