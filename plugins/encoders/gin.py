@@ -8,7 +8,7 @@ embeddings go through a fully connected layer to give ``Z_e``.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,11 +25,15 @@ class GINOptions(BaseModel):
         mlp_layers: Linear-BN-ReLU triplets per GIN layer.
     """
 
+    # Every bound is one that a value outside of would crash or exhaust memory later, mid-training
+    # (a zero width is an IndexError in BatchNorm), so it fails here, naming the key, instead.
     model_config = ConfigDict(extra="forbid")
-    input_dim: int = Field(0, ge=0)
-    hidden_dims: list[int] = Field(default_factory=lambda: [128, 128, 128, 128, 16], min_length=1)
-    out_dim: int = Field(16, ge=1)
-    mlp_layers: int = Field(2, ge=1)
+    input_dim: int = Field(0, ge=0, le=65_536)
+    hidden_dims: list[Annotated[int, Field(ge=1, le=65_536)]] = Field(
+        default_factory=lambda: [128, 128, 128, 128, 16], min_length=1, max_length=64
+    )
+    out_dim: int = Field(16, ge=1, le=65_536)
+    mlp_layers: int = Field(2, ge=1, le=64)
 
 
 def _mlp(in_dim: int, out_dim: int, layers: int) -> nn.Sequential:
