@@ -46,6 +46,11 @@ def _generator_defects(base):
             self.counts, self.adjacency = np.asarray(state["counts"]), np.asarray(state["adjacency"], dtype=np.uint8)
             return self
 
+    class LoadAssumesTheFileExists(base):
+        def load(self, directory, space, runtime=None):
+            (Path(directory) / "counts.json").read_bytes()  # FileNotFoundError escapes
+            return super().load(directory, space, runtime)
+
     class SavesSmoothedCounts(base):
         def save(self, directory):
             self.counts = self.counts + 1.0  # the checkpoint is not the model that sampled
@@ -78,6 +83,7 @@ def _generator_defects(base):
         "ignores unknown option": (IgnoresUnknownOption, "accepted the unknown sampling option 'no_such_sampling_option'"),
         "ignores seed": (IgnoresSeed, "same batch for seeds 0 and 1"),
         "load lets a parse error escape": (LoadLetsParseErrorEscape, "raised UnicodeDecodeError for a garbage counts.json; expected archgen.CheckpointError"),
+        "load lets FileNotFoundError escape": (LoadAssumesTheFileExists, "raised FileNotFoundError for a missing directory"),
         "checkpoint differs": (SavesSmoothedCounts, "loaded from save\\(\\) samples differently"),
         "stats not json": (StatsNotJson, "not JSON-serialisable"),
         "ops out of range": (OpsOutOfRange, "op index out of range"),
