@@ -49,14 +49,14 @@ class ArchVQOptions(BaseModel):
             paper early-stops on DARTS).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     encoder: PluginChoice = Field(default_factory=lambda: PluginChoice(name="gin"))
     quantizer: PluginChoice = Field(default_factory=lambda: PluginChoice(name="ema"))
     prior: PluginChoice = Field(default_factory=lambda: PluginChoice(name="transformer"))
-    vqvae_epochs: int = Field(50, ge=0)
+    vqvae_epochs: int = Field(50, ge=0, le=1_000_000)
     vqvae_lr: float = Field(1e-4, gt=0.0)
-    vqvae_batch_size: int = Field(32, ge=1)
-    prior_epochs: int = Field(100, ge=0)
+    vqvae_batch_size: int = Field(32, ge=1, le=10_000_000)
+    prior_epochs: int = Field(100, ge=0, le=1_000_000)
     early_stopping_patience: int | None = Field(None, ge=1)
 
 

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import torch
 import torch.nn.functional as F
 from einops import rearrange
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from torch import nn
 
 from archgen.progress import progress
@@ -38,16 +38,26 @@ class TransformerPriorOptions(BaseModel):
         batch_size: Sequences per step.
     """
 
-    model_config = ConfigDict(extra="forbid")
-    vocab_size: int = Field(0, ge=0)
-    seq_len: int = Field(0, ge=0)
-    layers: int = Field(4, ge=1)
-    heads: int = Field(4, ge=1)
-    d_model: int = Field(64, ge=8)
+    # Bad values fail here, naming the key, not as a shape error or a nan loss mid-training.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    vocab_size: int = Field(0, ge=0, le=1_048_576)
+    seq_len: int = Field(0, ge=0, le=65_536)
+    layers: int = Field(4, ge=1, le=256)
+    heads: int = Field(4, ge=1, le=1024)
+    d_model: int = Field(64, ge=8, le=65_536)
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
     lr: float = Field(3e-4, gt=0.0)
     weight_decay: float = Field(0.01, ge=0.0)
-    batch_size: int = Field(128, ge=1)
+    batch_size: int = Field(128, ge=1, le=10_000_000)
+
+    @field_validator("d_model")
+    @classmethod
+    def _heads_divide_d_model(cls, d_model: int, info: ValidationInfo) -> int:
+        # Multi-head attention splits d_model evenly; `heads` is validated first (field order).
+        heads = info.data.get("heads")
+        if heads is not None and d_model % heads:
+            raise ValueError(f"d_model={d_model} must be divisible by heads={heads}")
+        return d_model
 
 
 class _Block(nn.Module):
