@@ -81,3 +81,19 @@ def choices_text(choices: Iterable[str]) -> str:
         ``{a, b, c}`` with the values sorted.
     """
     return _choices(choices)
+
+
+def clipped(value: object, limit: int = 80) -> str:
+    """``repr(value)``, cut to about ``limit`` characters, for echoing user input in a message.
+
+    A parser that quotes its whole input would turn a 100 KB paste into a 100 KB error line.
+
+    Args:
+        value: The offending input (a string, a key, a list...).
+        limit: Characters of the ``repr`` kept.
+
+    Returns:
+        The ``repr``, or its first ``limit`` characters followed by ``...(N chars)``.
+    """
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}...({len(text)} chars)"

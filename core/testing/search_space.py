@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import string
+from collections.abc import Hashable
 from pathlib import Path
 
 import numpy as np
@@ -14,21 +15,42 @@ from hypothesis import strategies as st
 
 from archgen.architecture import Architecture
 from archgen.errors import InvalidArchitectureError
-from archgen.protocols import SearchSpace
+from archgen.protocols import SearchSpace, missing_members
 
 
-def check_search_space(space: SearchSpace, *, max_examples: int = 25, batch: int = 8, enumerate_limit: int = 20_000) -> None:
+#: Strings no architecture format should accept; ``from_string`` must raise for each.
+NOT_ARCHITECTURES = ("", "   ", "\x00not an architecture\x00", "\u2603 ?! \u2603")
+
+#: Characters of its input a ``from_string`` error may quote (the message is one line, not a paste).
+MAX_ECHO = 120
+
+
+def check_search_space(
+    space: SearchSpace,
+    *,
+    entry_point_name: str | None = None,
+    max_examples: int = 25,
+    batch: int = 8,
+    enumerate_limit: int = 20_000,
+) -> None:
     """Asserts the SearchSpace contract on ``space`` with hypothesis-drawn seeds.
 
-    Checked: the protocol's members exist; sampling is reproducible and yields
-    valid architectures tagged with the space's name; the native string and
-    the tensor round trips are exact; ``canonical_key`` is invariant under the
-    space's ``equivalent_forms`` (when it offers them); corrupted architectures
-    and garbage strings are rejected with a reason; ``enumerate`` (for spaces
-    of at most ``enumerate_limit`` members) yields ``size()`` distinct keys.
+    Checked: the protocol's members exist (the message names the missing ones);
+    ``space.name`` equals the entry-point name it is installed under; sampling is
+    reproducible and yields valid architectures tagged with the space's name; the
+    native string and the tensor round trips are exact; ``canonical_key`` is
+    invariant under the space's ``equivalent_forms`` (when it offers them), agrees
+    with ``key`` and does not lump distinct sampled architectures into one value;
+    corrupted architectures are rejected with a reason; ``from_string`` rejects
+    garbage (what it does accept is valid and round-trips) without quoting a huge
+    input back; ``enumerate`` (for spaces of at most ``enumerate_limit`` members)
+    yields ``size()`` distinct keys.
 
     Args:
         space: The space instance under test.
+        entry_point_name: The name the space is declared under in ``archgen.spaces``
+            (checked against ``space.name``; architectures carry the name, so the two
+            must agree for a saved run to find its space again).
         max_examples: Hypothesis examples per property.
         batch: Architectures sampled per example.
         enumerate_limit: Largest ``size()`` for which ``enumerate`` is exhausted.
@@ -36,7 +58,13 @@ def check_search_space(space: SearchSpace, *, max_examples: int = 25, batch: int
     Raises:
         AssertionError: Naming the property and the offending architecture.
     """
-    assert isinstance(space, SearchSpace), f"{space!r} lacks members of the SearchSpace protocol"
+    missing = missing_members(space, SearchSpace)
+    assert not missing, f"{space!r} lacks members of the SearchSpace protocol: {', '.join(missing)}"
+    if entry_point_name is not None:
+        assert space.name == entry_point_name, (
+            f"entry point {entry_point_name!r} builds a space named {space.name!r}; "
+            "set the class's name to the entry-point name"
+        )
     size = space.size()
     assert isinstance(size, int) and size > 0, f"size() must be a positive int, got {size!r}"
     common = settings(max_examples=max_examples, deadline=None, suppress_health_check=list(HealthCheck), database=None)
@@ -100,16 +128,17 @@ def check_search_space(space: SearchSpace, *, max_examples: int = 25, batch: int
             adjacency[i, j] ^= 1
             flipped = Architecture.from_arrays(space.name, adjacency, arch.ops)
             assert space.is_valid(flipped) == (space.why_invalid(flipped) is None)
-        try:
-            parsed = space.from_string(garbage)
-        except InvalidArchitectureError as error:
-            assert str(error), "InvalidArchitectureError without a message"
-        else:
-            assert space.is_valid(parsed), f"from_string({garbage!r}) returned an invalid architecture"
+        _check_parse(space, garbage)
+        # A parser that falls back to a default architecture accepts anything glued to a real string.
+        _check_rejected(space, space.to_string(arch) + "\x00" + garbage)
 
     sampled_architectures_are_valid_and_round_trip()
     canonical_key_is_invariant_under_equivalent_forms()
     invalid_inputs_are_rejected_with_a_reason()
+    _check_canonical_key_separates(space, batch)
+    for text in NOT_ARCHITECTURES:
+        _check_rejected(space, text)
+    _check_short_echo(space)
 
     if size <= enumerate_limit:
         try:
@@ -120,6 +149,91 @@ def check_search_space(space: SearchSpace, *, max_examples: int = 25, batch: int
             assert len(members) == size, f"enumerate() yielded {len(members)}, size() says {size}"
             assert len({space.key(a) for a in members}) == size, "enumerate() repeats an architecture"
             assert all(space.is_valid(a) for a in members[:: max(1, size // 500)])
+
+
+def check_installed_space(name: str, *, max_examples: int = 10) -> None:
+    """Loads the installed ``archgen.spaces`` entry point ``name`` and checks its contract.
+
+    archgen's own suite runs this over every installed space, third-party ones included;
+    a failure is reported as that plugin's, so a broken ``archgen-foo`` is not mistaken
+    for a bug in archgen.
+
+    Args:
+        name: The entry-point name.
+        max_examples: Hypothesis examples per property.
+
+    Raises:
+        AssertionError: ``plugin '<name>' from distribution '<dist>' (<target>): <what failed>``.
+    """
+    from archgen.registry import installed, load
+
+    infos = [info for info in installed("space") if info.name == name]
+    assert infos, f"no installed archgen.spaces entry point is named {name!r}"
+    distributions = ", ".join(sorted({f"{i.distribution} {i.version}" for i in infos}))
+    owner = f"plugin {name!r} from distribution {infos[0].distribution!r} ({infos[0].target}; {distributions})"
+    try:
+        check_search_space(load("space", name), entry_point_name=name, max_examples=max_examples)
+    except AssertionError as error:
+        raise AssertionError(f"{owner}: {error}") from error
+    except Exception as error:  # noqa: BLE001 - any crash of a plugin is that plugin's failure
+        raise AssertionError(f"{owner}: {type(error).__name__}: {error}") from error
+
+
+def _check_parse(space: SearchSpace, text: str) -> None:
+    """``from_string(text)`` raises with a message, or returns a valid architecture that round-trips."""
+    try:
+        parsed = space.from_string(text)
+    except InvalidArchitectureError as error:
+        assert str(error), "InvalidArchitectureError without a message"
+        return
+    assert space.is_valid(parsed), f"from_string({text!r}) returned an invalid architecture"
+    assert space.from_string(space.to_string(parsed)) == parsed, f"from_string({text!r}) does not round-trip"
+
+
+def _check_rejected(space: SearchSpace, text: str) -> None:
+    try:
+        parsed = space.from_string(text)
+    except InvalidArchitectureError as error:
+        assert str(error), "InvalidArchitectureError without a message"
+    else:
+        raise AssertionError(f"from_string accepted garbage {text[:80]!r} as {parsed}")
+
+
+def _check_canonical_key_separates(space: SearchSpace, batch: int) -> None:
+    """``canonical_key`` is a coarsening of ``key`` that still tells sampled architectures apart.
+
+    Equivalent forms share a canonical key, but a constant (or nearly constant) one
+    would make every novelty and uniqueness metric meaningless.
+    """
+    archs = [arch for seed in range(4) for arch in space.sample(batch, seed=seed)]
+    by_key: dict[Hashable, Hashable] = {}
+    for arch in archs:
+        canonical = space.canonical_key(arch)
+        hash(canonical)
+        previous = by_key.setdefault(space.key(arch), canonical)
+        assert previous == canonical, f"canonical_key differs for two architectures with the same key: {arch}"
+    canonical_values = set(by_key.values())
+    if len(by_key) >= 4:
+        assert len(canonical_values) > 1, (
+            f"canonical_key maps {len(by_key)} distinct sampled architectures to the one value "
+            f"{next(iter(canonical_values))!r}; it must tell non-equivalent architectures apart"
+        )
+
+
+def _check_short_echo(space: SearchSpace) -> None:
+    """A huge bad input is not quoted back whole: the error stays one readable line."""
+    real = space.to_string(space.sample(1, seed=0)[0])
+    for text in (real + "\x00" + "Z" * 100_000, "Z" * 100_000, real[: len(real) // 2] + "Z" * 100_000):
+        try:
+            space.from_string(text)
+        except InvalidArchitectureError as error:
+            message = str(error)
+            assert "Z" * MAX_ECHO not in message and len(message) < 2_000, (
+                f"from_string's error quotes {len(message)} characters of a 100 KB input; "
+                f"clip what it echoes (archgen.errors.clipped): {message[:200]!r}..."
+            )
+        else:
+            raise AssertionError(f"from_string accepted a 100 KB garbage string starting {text[:60]!r}")
 
 
 def shared_data_path(*parts: str) -> Path | None:

@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from archgen.errors import InvalidArchitectureError
+from archgen.errors import InvalidArchitectureError, clipped
 
 NATIVE_KEYS = ("embed_dim", "depth", "mlp_ratio", "num_heads")
 
@@ -88,24 +88,24 @@ def parse_config(value: Any, *, aliases: bool = False) -> SubnetConfig:
     data = {(KEY_ALIASES.get(k, k) if aliases else k): v for k, v in value.items()}
     if len(data) != len(value) or set(data) != set(NATIVE_KEYS):
         raise InvalidArchitectureError(
-            f"AutoFormer subnet has keys {sorted(value)}; expected exactly {list(NATIVE_KEYS)}"
+            f"AutoFormer subnet has keys {clipped(sorted(map(str, value)))}; expected exactly {list(NATIVE_KEYS)}"
         )
     embed_dim, depth = data["embed_dim"], data["depth"]
     for name, number in (("embed_dim", embed_dim), ("depth", depth)):
         if not _is_int(number) or number < 1:
-            raise InvalidArchitectureError(f"{name} = {number!r}; expected a positive integer")
+            raise InvalidArchitectureError(f"{name} = {clipped(number)}; expected a positive integer")
     ratios, heads = data["mlp_ratio"], data["num_heads"]
     for name, items in (("mlp_ratio", ratios), ("num_heads", heads)):
         if not isinstance(items, (list, tuple)):
-            raise InvalidArchitectureError(f"{name} = {items!r}; expected a list with one entry per layer")
+            raise InvalidArchitectureError(f"{name} = {clipped(items)}; expected a list with one entry per layer")
         if len(items) != depth:
             raise InvalidArchitectureError(f"{name} has {len(items)} entries; depth is {depth}")
     for layer, ratio in enumerate(ratios):
         if not (_is_int(ratio) or isinstance(ratio, float)) or not math.isfinite(ratio) or ratio <= 0:
-            raise InvalidArchitectureError(f"mlp_ratio[{layer}] = {ratio!r}; expected a positive number")
+            raise InvalidArchitectureError(f"mlp_ratio[{layer}] = {clipped(ratio)}; expected a positive number")
     for layer, count in enumerate(heads):
         if not _is_int(count) or count < 1:
-            raise InvalidArchitectureError(f"num_heads[{layer}] = {count!r}; expected a positive integer")
+            raise InvalidArchitectureError(f"num_heads[{layer}] = {clipped(count)}; expected a positive integer")
     return SubnetConfig(int(embed_dim), int(depth), tuple(float(r) for r in ratios), tuple(int(h) for h in heads))
 
 

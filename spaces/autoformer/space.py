@@ -244,7 +244,8 @@ class AutoFormerSpace(GraphSpaceBase):
             raise InvalidArchitectureError(f"AutoFormer arch string must be a str, got {type(text).__name__}")
         try:
             value = json.loads(text)
-        except (json.JSONDecodeError, RecursionError):
+        # ValueError, not just JSONDecodeError: an int past Python's 4300-digit limit raises it.
+        except (ValueError, RecursionError):
             raise InvalidArchitectureError(
                 f"invalid AutoFormer arch string {text[:80]!r}: expected JSON like "
                 '{"embed_dim":192,"depth":12,"mlp_ratio":[3.5,...],"num_heads":[3,...]}'

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from archgen.errors import InvalidArchitectureError
+from archgen.errors import InvalidArchitectureError, clipped
 
 #: The seven candidate ops of a discrete DARTS cell, in the release's ``PRIMITIVES`` order
 #: (quark0/darts ``cnn/genotypes.py``) without ``none``, which the discretisation never picks.
@@ -107,7 +107,9 @@ class Genotype:
         )
         try:
             tree = ast.parse(text.strip(), mode="eval").body
-        except (SyntaxError, ValueError):
+        # CPython's parser answers some pathological inputs (a 100 KB run of brackets inside a
+        # string) with MemoryError or RecursionError rather than SyntaxError.
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
             raise InvalidArchitectureError(f"invalid DARTS genotype {text[:80]!r}: not parseable; {expected}") from None
         if not (isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id == "Genotype"):
             raise InvalidArchitectureError(f"invalid DARTS genotype {text[:80]!r}: {expected}")
@@ -120,7 +122,7 @@ class Genotype:
         for keyword in tree.keywords:
             if keyword.arg not in fields or keyword.arg in values:
                 raise InvalidArchitectureError(
-                    f"invalid DARTS genotype {text[:80]!r}: unexpected or repeated field {keyword.arg!r}; "
+                    f"invalid DARTS genotype {text[:80]!r}: unexpected or repeated field {clipped(keyword.arg)}; "
                     f"expected each of {list(fields)} once"
                 )
             values[keyword.arg] = keyword.value
@@ -146,14 +148,14 @@ def cell_why_invalid(cell: Cell) -> str | None:
     for position, pair in enumerate(cell):
         node = CELL_INPUTS + position // 2
         if not (isinstance(pair, tuple) and len(pair) == 2):
-            return f"pair {position} is {pair!r}; expected (op, input)"
+            return f"pair {position} is {clipped(pair)}; expected (op, input)"
         op, index = pair
         if op == "none":
             return f"node {node} uses op 'none', which the discrete DARTS space never chooses"
         if op not in OPERATIONS:
-            return f"node {node} has unknown op {op!r}; expected one of {list(OPERATIONS)}"
+            return f"node {node} has unknown op {clipped(op)}; expected one of {list(OPERATIONS)}"
         if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < node:
-            return f"node {node} takes input {index!r}; it may only read earlier nodes 0..{node - 1}"
+            return f"node {node} takes input {clipped(index)}; it may only read earlier nodes 0..{node - 1}"
     for step in range(STEPS):
         first, second = cell[2 * step][1], cell[2 * step + 1][1]
         if first == second:

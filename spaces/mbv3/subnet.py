@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from archgen.errors import InvalidArchitectureError
+from archgen.errors import InvalidArchitectureError, clipped
 
 KERNEL_SIZES = (3, 5, 7)
 EXPAND_RATIOS = (3, 4, 6)
@@ -103,7 +103,7 @@ def subnet_from_native(config: Any) -> Subnet:
         )
     if keys != set(NATIVE_KEYS):
         raise InvalidArchitectureError(
-            f"OFA-MobileNetV3 subnet has keys {sorted(map(str, keys))}; expected exactly ['d', 'e', 'ks'] "
+            f"OFA-MobileNetV3 subnet has keys {clipped(sorted(map(str, keys)))}; expected exactly ['d', 'e', 'ks'] "
             f"as in {NATIVE_EXAMPLE}"
         )
     depths = _int_list(config["d"], "d", NUM_STAGES)
@@ -139,7 +139,8 @@ def subnet_from_json(text: Any) -> Subnet:
         raise InvalidArchitectureError(f"mbv3 arch string must be a str, got {type(text).__name__}")
     try:
         config = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as error:
+    # ValueError, not just JSONDecodeError: an int past Python's 4300-digit limit raises it.
+    except (ValueError, RecursionError) as error:
         raise InvalidArchitectureError(
             f"invalid mbv3 arch string {text[:80]!r}: not JSON ({error}); expected {NATIVE_EXAMPLE}"
         ) from None
@@ -154,6 +155,6 @@ def _int_list(value: Any, name: str, length: int) -> list[int]:
     for i, item in enumerate(value):
         # bool is an int subclass and 3.0 is no kernel size: both are typos, not values.
         if isinstance(item, bool) or not isinstance(item, int):
-            raise InvalidArchitectureError(f"{name}[{i}] = {item!r}; expected an int")
+            raise InvalidArchitectureError(f"{name}[{i}] = {clipped(item)}; expected an int")
         out.append(item)
     return out

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict
 
 from archgen.architecture import Architecture
 from archgen.benchmark import BenchmarkTable
-from archgen.errors import InvalidArchitectureError
+from archgen.errors import InvalidArchitectureError, clipped
 from archgen.space_base import GraphSpaceBase
 from archgen.spaces.nb101.cells_cache import load_cells
 from archgen.spaces.nb101.enumeration import CellArrays
@@ -195,7 +195,7 @@ class NB101Space(GraphSpaceBase):
         for op in ops:
             if op not in self._op_index:
                 raise InvalidArchitectureError(
-                    f"invalid NB101 arch string {text[:80]!r}: unknown op {op!r}; "
+                    f"invalid NB101 arch string {text[:80]!r}: unknown op {clipped(op)}; "
                     f"expected one of {list(ARCH2VEC_VOCABULARY)}"
                 )
         matrix = np.array([int(c) for c in bits], dtype=np.int64).reshape(n, n)

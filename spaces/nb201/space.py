@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from archgen.architecture import Architecture
 from archgen.benchmark import BenchmarkTable
-from archgen.errors import InvalidArchitectureError
+from archgen.errors import InvalidArchitectureError, clipped
 from archgen.space_base import GraphSpaceBase
 
 OPERATIONS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -159,27 +159,27 @@ class NB201Space(GraphSpaceBase):
         parts = text.strip().split("+")
         if len(parts) != 3:
             raise InvalidArchitectureError(
-                f"invalid NB201 arch string {text!r}: expected 3 '+'-separated nodes "
+                f"invalid NB201 arch string {clipped(text)}: expected 3 '+'-separated nodes "
                 "like '|op~0|+|op~0|op~1|+|op~0|op~1|op~2|'"
             )
         edge_ops: list[str] = []
         for node, part in enumerate(parts, start=1):
             if not (part.startswith("|") and part.endswith("|")):
-                raise InvalidArchitectureError(f"invalid NB201 arch string {text!r}: node {node} {part!r} is not '|...|'")
+                raise InvalidArchitectureError(f"invalid NB201 arch string {clipped(text)}: node {node} {clipped(part)} is not '|...|'")
             items = part[1:-1].split("|")
             if len(items) != node:
                 raise InvalidArchitectureError(
-                    f"invalid NB201 arch string {text!r}: node {node} needs {node} inputs, got {len(items)}"
+                    f"invalid NB201 arch string {clipped(text)}: node {node} needs {node} inputs, got {len(items)}"
                 )
             for source, item in enumerate(items):
                 op, _, index = item.partition("~")
                 if index != str(source):
                     raise InvalidArchitectureError(
-                        f"invalid NB201 arch string {text!r}: {item!r} should read '<op>~{source}'"
+                        f"invalid NB201 arch string {clipped(text)}: {clipped(item)} should read '<op>~{source}'"
                     )
                 if op not in OPERATIONS:
                     raise InvalidArchitectureError(
-                        f"invalid NB201 arch string {text!r}: unknown op {op!r}; expected one of {list(OPERATIONS)}"
+                        f"invalid NB201 arch string {clipped(text)}: unknown op {clipped(op)}; expected one of {list(OPERATIONS)}"
                     )
                 edge_ops.append(op)
         node_ops = [""] * 6
