@@ -10,7 +10,7 @@ def test_repository_registry_is_valid_and_defaults_to_nb201_arch_vq():
     config = load_config("registry.toml")
     assert (config.space.name, config.generator.name, config.run.device) == ("nb201", "arch_vq", "auto")
     assert config.generator.options["quantizer"]["options"] == {"codebook_size": 512, "dim": 16, "beta": 0.25, "decay": 0.99}
-    assert config.data.holdout == 0.1 and config.evaluate.num_samples == 10_000 and config.evaluate.temperature == 1.0
+    assert config.data.holdout == 0.1 and config.evaluate.num_samples == 10_000 and config.evaluate.sampling == {"temperature": 1.0}
 
 
 def test_misspelled_key_is_named(tiny_registry):
