@@ -65,6 +65,12 @@ def _quiet_progress(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ARCHGEN_PROGRESS", "0")
 
 
+@pytest.fixture(scope="session")
+def tiny_registry_template() -> str:
+    """The tiny registry's text, with ``{runs}``, ``{space}``, ``{num_archs}``... placeholders."""
+    return TINY_REGISTRY
+
+
 @pytest.fixture
 def tiny_registry(tmp_path: Path):
     """Writes a tiny registry file and returns its path (keyword arguments fill the template)."""

@@ -246,7 +246,7 @@ class StagedRun:
             )
             os.chmod(self.staging, 0o777 & ~_umask())
             if update:
-                _link_tree(self.final, self.staging)
+                link_tree(self.final, self.staging)
             (self.staging / MARKER).write_text(json.dumps({"format": "archgen.run/1"}) + "\n", encoding="utf-8")
         except BaseException:
             self._lock.close()
@@ -320,7 +320,7 @@ def _lock(final: Path) -> Any:
     return handle
 
 
-def _link_tree(source: Path, target: Path) -> None:
+def link_tree(source: Path, target: Path) -> None:
     """Mirrors ``source`` into ``target`` with hard links (copies where links are impossible)."""
     for folder, dirs, files in os.walk(source):
         relative = Path(folder).relative_to(source)

@@ -91,14 +91,14 @@ def read_samples(path: Path, space: SearchSpace, shown: str | None = None) -> tu
             except (ValueError, KeyError, TypeError, UnicodeDecodeError, ArchgenError) as error:
                 raise RunDirectoryError(f"{where} line {number}: {_short(error)}; re-run 'archgen generate'") from None
             rows[seed].append(arch)
+    if not any(rows.values()):
+        raise RunDirectoryError(f"{where} holds no samples (only its header); re-run 'archgen generate'")
     for seed, archs in rows.items():
         if len(archs) != num_samples:
             raise RunDirectoryError(
                 f"{where}: seed {seed} has {len(archs)} samples, the header says {num_samples} "
                 "(truncated file?); re-run 'archgen generate'"
             )
-    if not rows or num_samples == 0:
-        raise RunDirectoryError(f"{where} holds no samples; re-run 'archgen generate'")
     sampling = head.get("sampling") or {}
     batches = {
         seed: SampleBatch.from_architectures(space, archs, sampling=sampling, seed=seed) for seed, archs in rows.items()

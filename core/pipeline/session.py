@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import platform
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ from archgen.errors import ConfigError, RunDirectoryError
 from archgen.generation import NoSamplingOptions, validate_sampling
 from archgen.hooks import hook_manager
 from archgen.pipeline import dataset as datasets
-from archgen.pipeline.rundir import RunDirectory, StagedRun
+from archgen.pipeline.rundir import RunDirectory, StagedRun, link_tree
 from archgen.pipeline.run_config import RunConfig
 from archgen.registry import load
 from archgen.runtime import Runtime
@@ -197,6 +198,17 @@ def command_session(
     runtime = _runtime(config["run"], device)
     space_spec = config["space"]
     space = load("space", space_spec["name"], **space_spec["options"])
+    if not runtime.is_main:
+        # Under torchrun only rank 0 stages, locks and commits; the other ranks train into a
+        # private scratch copy that is discarded, and fire no run hooks.
+        with tempfile.TemporaryDirectory(prefix="archgen-rank-") as scratch:
+            run = RunDirectory(scratch, shown=run_dir)
+            if resolved is None:
+                link_tree(Path(run_dir), Path(scratch))
+            else:
+                run.write_json("config.json", config)
+            yield Session(command, run, config, runtime, space, hooks)
+        return
     staged = StagedRun(run_dir, overwrite=overwrite, update=resolved is None)
     with staged as run:
         run.shown = Path(run_dir)

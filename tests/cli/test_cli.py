@@ -45,16 +45,21 @@ def test_run_writes_the_run_directory_and_prints_both_protocols(tiny_registry, t
     assert any(line.startswith("paper ") for line in out.splitlines())
     assert any(line.startswith("strict ") for line in out.splitlines())
     run = tmp_path / "runs" / "tiny"
-    assert {p.name for p in run.iterdir()} == {"config.json", "split.npz", "checkpoints", "samples.jsonl", "metrics.json", "report.md"}
+    assert {p.name for p in run.iterdir()} == {
+        ".archgen-run", "config.json", "split.npz", "checkpoints", "samples.jsonl", "metrics.json", "report.md"
+    }
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["seed-0", "seed-1"]
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["seeds"] == [0, 1] and len(metrics["per_seed"]) == 2
     validity = [s["paper"]["validity"] for s in metrics["per_seed"]]
     assert metrics["summary"]["paper"]["validity"]["mean"] == pytest.approx(sum(validity) / 2)
     lines = (run / "samples.jsonl").read_text().splitlines()
-    assert json.loads(lines[0])["kind"] == "archgen.samples/1" and len(lines) == 1 + 2 * 200
-    record = json.loads(lines[1])
-    assert set(record) >= {"seed", "index", "codes", "arch", "valid"}
+    assert json.loads(lines[0])["kind"] == "archgen.samples/2" and len(lines) == 1 + 2 * 200
+    records = [json.loads(line) for line in lines[1:]]
+    assert all(set(r) >= {"seed", "index", "well_formed", "graph", "valid"} for r in records)
+    # a well-formed draw carries its decoded graph and the generator's tokens (VQ codes here)
+    assert all((r["graph"] is not None) == r["well_formed"] for r in records)
+    assert all(len(r["tokens"]) == 8 for r in records if r["well_formed"])
     # a valid record carries the official NB201 string
     valid = [json.loads(line) for line in lines[1:] if json.loads(line)["valid"]]
     assert all(r["arch"].startswith("|") and r["arch"].count("+") == 2 for r in valid)
@@ -71,13 +76,17 @@ def test_sub_steps_share_one_run_directory(tiny_registry, tmp_path, capsys):
     assert main(["generate", "--config", config, "--n", "64", "--temperature", "1.5"]) == 0
     run = tmp_path / "runs" / "tiny"
     header = json.loads((run / "samples.jsonl").read_text().splitlines()[0])
-    assert header["temperature"] == 1.5 and header["num_samples"] == 64 and header["seeds"] == [0, 1]
+    assert header["sampling"] == {"temperature": 1.5, "top_k": None, "top_p": None}
+    assert header["num_samples"] == 64 and header["seeds"] == [0, 1]
     assert main(["evaluate", "--config", config, "--seeds", "2"]) == 0
     out = capsys.readouterr().out
     assert "±" in out and (run / "report.md").read_text().startswith("# tiny: arch_vq on nb201")
     assert main(["sweep", "--config", config, "--temperatures", "0.5:1.5:0.5", "--n", "50"]) == 0
     sweep = json.loads((run / "sweep.json").read_text())
-    assert [p["temperature"] for p in sweep["points"]] == [0.5, 1.0, 1.5]
+    assert sweep["over"] == "temperature" and [p["value"] for p in sweep["points"]] == [0.5, 1.0, 1.5]
+    assert main(["sweep", "--config", config, "--over", "top_k=1,4", "--n", "20"]) == 0
+    sweep = json.loads((run / "sweep.json").read_text())
+    assert sweep["over"] == "top_k" and [p["sampling"]["top_k"] for p in sweep["points"]] == [1, 4]
     assert (run / "sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["evaluate", "--config", config, "--seeds", "3"]) == 2
     assert "train with --seeds 3" in capsys.readouterr().err
@@ -95,7 +104,7 @@ def test_overwrite_replaces_only_after_success(tiny_registry, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "unknown plugin 'gat' in group 'archgen.encoders'; available: {gin}" in err
     assert (run / "checkpoints" / "seed-0" / "prior.pt").read_bytes() == first
-    assert not [p for p in run.parent.iterdir() if p.name.startswith(".")]  # no staging debris
+    assert [p.name for p in run.parent.iterdir() if p.name.startswith(".")] == [".tiny.lock"]  # no staging debris
     assert main(["train", "--config", config, "--overwrite", "--seeds", "2"]) == 0
     assert (run / "checkpoints" / "seed-1").is_dir()
 
@@ -107,6 +116,10 @@ def test_overwrite_replaces_only_after_success(tiny_registry, tmp_path, capsys):
         (("num_samples", "num_sample"), "evaluate.num_sample: unknown key"),
         (('name = "arch_vq"', 'name = "archvq"'), "unknown plugin 'archvq' in group 'archgen.generators'; available: {arch_vq}"),
         (("vqvae_epochs", "vqvae_epoch"), "bad options for generator 'arch_vq': vqvae_epoch: unknown key"),
+        (("layers = 1", "layrs = 1"), "bad options for generator 'arch_vq' > prior 'transformer': layrs: unknown key"),
+        (('name = "ema"', 'name = "emma"'), "generator 'arch_vq' > quantizer: unknown plugin 'emma' in group 'archgen.quantizers'"),
+        (("temperature = 1.0", "temprature = 1.0"), "[evaluate.sampling] of generator 'arch_vq': bad sampling options: temprature: unknown key"),
+        (("temperature = 1.0", "temperature = -1.0"), "temperature: Input should be greater than 0"),
     ],
 )
 def test_bad_registry_is_one_line_without_traceback(tiny_registry, tmp_path, edit, message):
@@ -135,14 +148,32 @@ def test_missing_run_is_a_clear_error(tmp_path, capsys):
     assert "no run at" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("value", ["3:1:0.5", "a:b:c", "0:1:0.1", "1,-2"])
-def test_bad_temperature_range(tiny_registry, capsys, value):
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("temperature=3:1:0.5", "bad sweep values"),
+        ("temperature=a:b:c", "bad sweep values"),
+        ("temperature=1:inf:1", "bad sweep values"),
+        ("temperature=nan:1:0.1", "bad sweep values"),
+        ("temperature=0.1:1000000:0.0001", "has 10,000,000,000 points; at most 1000"),
+        ("=1,2", "bad sweep"),
+        ("temperature", "bad sweep"),
+    ],
+)
+def test_bad_sweep_grid_is_refused_before_any_work(spec, message):
     from archgen import ConfigError
-    from archgen.pipeline.steps import parse_temperatures
+    from archgen.pipeline.sweep import parse_grid
 
-    with pytest.raises(ConfigError, match="bad --temperatures"):
-        parse_temperatures(value)
-    assert parse_temperatures("0.5:3.0:0.1")[-1] == 3.0 and len(parse_temperatures("0.5:3.0:0.1")) == 26
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+        parse_grid(spec)
+
+
+def test_sweep_grid_is_inclusive_and_typed():
+    from archgen.pipeline.sweep import parse_grid
+
+    key, values = parse_grid("temperature=0.5:3.0:0.1")
+    assert key == "temperature" and len(values) == 26 and values[0] == 0.5 and values[-1] == 3.0
+    assert parse_grid("top_k=1,5,null") == ("top_k", [1, 5, None])
 
 
 def test_killed_run_leaves_no_staging_folder(tiny_registry, tmp_path):
@@ -162,5 +193,5 @@ def test_killed_run_leaves_no_staging_folder(tiny_registry, tmp_path):
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 128 + signal.SIGTERM
-    assert "terminated; no partial run directory was kept" in err
-    assert list(runs.iterdir()) == []
+    assert "terminated; the run directory is as it was before this command" in err
+    assert [p.name for p in runs.iterdir()] == [".tiny.lock"]
