@@ -32,7 +32,8 @@ run directory: runs/<name>/ holds config.json, split.npz, checkpoints/seed-<s>/,
 samples.jsonl (decoded graphs), metrics.json, report.md (and sweep.json / sweep.png).
 Every command stages its work and replaces the run only when it succeeded.
 Environment: ARCHGEN_<SECTION>__<KEY> overrides registry.toml (e.g. ARCHGEN_RUN__DEVICE=cpu);
-ARCHGEN_PROGRESS=0 hides progress bars."""
+ARCHGEN_PROGRESS=0 hides progress bars; ARCHGEN_DISABLE_PLUGIN_AUTOLOAD=1 loads no hook plugin
+except those named in ARCHGEN_PLUGINS=a,b (see CONTRIBUTING.md)."""
 
 
 def _add_config(parser: argparse.ArgumentParser) -> None:

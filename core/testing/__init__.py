@@ -11,13 +11,16 @@ entry point, so a newly declared space is checked the moment it is installed.
 """
 
 from archgen.testing.generator import check_generator
+from archgen.testing.oracle import check_oracle
 from archgen.testing.predictor import check_predictor
 from archgen.testing.prior import check_prior, tiny_code_sequences
-from archgen.testing.search_space import check_search_space, require_shared_data, shared_data_path
+from archgen.testing.search_space import check_installed_space, check_search_space, require_shared_data, shared_data_path
 from archgen.testing.searcher import check_searcher
 
 __all__ = [
     "check_generator",
+    "check_installed_space",
+    "check_oracle",
     "check_predictor",
     "check_prior",
     "check_search_space",
