@@ -70,10 +70,13 @@ class GraphSpaceBase:
         return self.why_invalid(arch) is None
 
     def paper_valid(self, arch: Architecture) -> bool:
-        """Validity by the ops check alone, as the arch2vec/Arch-VQ code counts it.
+        """The paper protocol's validity for a space arch2vec has no rule of its own for.
 
-        The first node is the input, the last the output, every other node one
-        of the space's operations; the adjacency is not examined.
+        A generic ops check: the first node is the input, the last the output,
+        every other node one of the space's operations (padding labels dropped
+        first); the adjacency is not examined. Spaces with an arch2vec rule
+        override it (nb201: ``is_valid_nasbench201``, nb101: the official
+        ``is_valid``, darts: ``is_valid_darts``); docs/metrics.md lists them.
         """
         ops = arch.ops
         if self.pad_op is not None:

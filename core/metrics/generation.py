@@ -1,11 +1,28 @@
 """Validity, uniqueness and novelty of generated architectures, two ways.
 
-*paper* protocol -- as the arch2vec / Arch-VQ evaluation code counts:
-validity is the space's ops check (``paper_valid``; the adjacency is not
-examined), uniqueness and novelty compare a hash of the decoded
-``(adjacency, ops)`` tensors; uniqueness is over valid samples, novelty is
-against the training split. The published NB201 figures are comparable
-only under this protocol.
+*paper* protocol -- arch2vec's counting (github MSU-MLSys-Lab/arch2vec,
+``models/pretraining_nasbench{101,201}.py``, ``models/pretraining_darts.py``),
+with Arch-VQ's novelty:
+
+* validity is the space's own paper rule, ``space.paper_valid(arch)`` (NB201:
+  arch2vec's ``is_valid_nasbench201``, an ops check that skips position 1 and
+  ignores the adjacency; NB101: the official ``nasbench.is_valid`` of the 7-row
+  decode; DARTS: arch2vec's ``is_valid_darts``, which reads the adjacency; other
+  spaces: the generic ops check of :class:`archgen.space_base.GraphSpaceBase`;
+  a space without ``paper_valid`` is held to ``is_valid``);
+* uniqueness is the number of distinct ``graph_util.hash_module`` fingerprints
+  of the decoded ``(adjacency, ops)`` -- NAS-Bench-101's isomorphism-invariant
+  hash, :mod:`archgen.metrics.graph_hash` -- among the valid samples, over the
+  number of valid samples;
+* novelty (Arch-VQ after D-VAE: the share of valid samples not in the training
+  set) is the share of valid samples whose fingerprint no training
+  architecture has.
+
+The graph hashed is the decode as it stands (padded to ``max_nodes``, not
+pruned), labelled with its op indices; ``-1`` (an all-zero padding row) is a
+label of its own. Labels are one-to-one with the one-hot rows arch2vec hashes,
+so the fingerprints fall into the same classes. The published figures are
+comparable only under this protocol.
 
 *strict* protocol: valid means ``space.is_valid``; unique and novel are
 counted by ``space.canonical_key``. It also reports *held-out coverage*: the
@@ -15,6 +32,7 @@ so this, not raw novelty, says whether the prior generalises.
 
 All figures are percentages. Absolute uniqueness / novelty are
 ``validity * uniqueness / 100`` and ``validity * novelty / 100`` (arch-vq.md 4.2).
+docs/metrics.md says where each space's rule comes from.
 """
 
 from __future__ import annotations
@@ -27,6 +45,7 @@ import numpy as np
 
 from archgen.architecture import Architecture
 from archgen.generation import SampleBatch
+from archgen.metrics.graph_hash import exact_keys, isomorphism_classes, refinement_profiles
 from archgen.protocols import SearchSpace
 
 
@@ -48,38 +67,83 @@ def iid_uniqueness_ceiling(space_size: int, num_samples: int) -> float:
     return 100.0 * expected_distinct / num_samples
 
 
-def tensor_hashes(adjacency: np.ndarray, op_indices: np.ndarray) -> np.ndarray:
-    """One hashable bytes row per graph of ``(adjacency [B,N,N], ops [B,N])``, as a void array."""
-    rows = np.concatenate(
-        [adjacency.reshape(len(adjacency), -1).astype(np.int64), op_indices.reshape(len(op_indices), -1).astype(np.int64)], 1
-    )
-    rows = np.ascontiguousarray(rows)
-    return rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class GenerationReference:
     """What samples are compared with: the training and held-out splits.
 
     Attributes:
-        train_hashes: Tensor-form hashes of the training split (paper protocol).
+        train_adjacency: ``[T, N, N]`` uint8: the distinct training graphs in the
+            space's padded array form (paper protocol).
+        train_labels: ``[T, N]`` int64 op indices of those graphs (``-1``: zero padding).
+        train_profiles: :func:`~archgen.metrics.graph_hash.refinement_profiles`
+            of those graphs, to pick the few a sample could share a fingerprint with.
         train_classes: Canonical keys of the training split (strict protocol).
         heldout_classes: Canonical keys of the held-out split.
     """
 
-    train_hashes: frozenset[bytes]
+    train_adjacency: np.ndarray
+    train_labels: np.ndarray
+    train_profiles: np.ndarray
     train_classes: frozenset[Hashable]
     heldout_classes: frozenset[Hashable]
 
     @classmethod
     def build(cls, space: SearchSpace, train: Sequence[Architecture], heldout: Sequence[Architecture]) -> GenerationReference:
-        adjacency, ops = space.to_tensors(train)
-        hashes = tensor_hashes(adjacency.numpy().astype(np.uint8), ops.argmax(-1).numpy())
+        """The reference of a run's split.
+
+        Args:
+            space: The space of the run.
+            train: The training split.
+            heldout: The held-out split.
+        """
+        graphs = SampleBatch.from_architectures(space, list(train))
+        adjacency, labels = _graphs(graphs.adjacency, graphs.op_indices)
+        _, first = np.unique(exact_keys(adjacency, labels), return_index=True)
+        adjacency, labels = adjacency[first], labels[first]
         return cls(
-            frozenset(h.tobytes() for h in hashes),
+            adjacency,
+            labels,
+            refinement_profiles(adjacency, labels),
             frozenset(space.canonical_key(a) for a in train),
             frozenset(space.canonical_key(a) for a in heldout),
         )
+
+
+def _graphs(adjacency: np.ndarray, op_indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The graphs as arch2vec hashes a decode: the strict upper triangle (``triu(1)``), op indices as labels."""
+    return np.triu(np.asarray(adjacency) != 0, k=1).astype(np.uint8), np.asarray(op_indices, dtype=np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class DistinctSamples:
+    """A sample batch's well-formed graphs, each distinct one once, with how often it was drawn.
+
+    Both protocols judge, decode and hash each distinct graph once and count
+    it with its multiplicity.
+
+    Attributes:
+        adjacency: ``[D, N, N]`` uint8 strict upper triangles of the distinct graphs.
+        labels: ``[D, N]`` int64 op indices (``-1``: zero padding).
+        archs: The ``D`` decoded architectures (``SampleBatch.architectures``).
+        counts: ``[D]`` how many samples drew each.
+        total: Size of the batch, malformed draws included.
+    """
+
+    adjacency: np.ndarray
+    labels: np.ndarray
+    archs: list[Architecture]
+    counts: np.ndarray
+    total: int
+
+    @classmethod
+    def of(cls, space: SearchSpace, batch: SampleBatch) -> DistinctSamples:
+        """Deduplicates ``batch`` by exact (upper-triangle adjacency, op indices) and decodes each once."""
+        rows = np.flatnonzero(batch.well_formed)
+        adjacency, labels = _graphs(batch.adjacency[rows], batch.op_indices[rows])
+        _, first, counts = np.unique(exact_keys(adjacency, labels), return_index=True, return_counts=True)
+        adjacency, labels = adjacency[first], labels[first]
+        archs = SampleBatch(adjacency, labels, np.ones(len(first), dtype=bool)).architectures(space)
+        return cls(adjacency, labels, archs, counts.astype(np.int64), len(batch))
 
 
 def _rates(valid: int, unique: int, novel: int, total: int) -> dict[str, float]:
@@ -95,46 +159,74 @@ def _rates(valid: int, unique: int, novel: int, total: int) -> dict[str, float]:
     }
 
 
-def paper_protocol(
-    space: SearchSpace, batch: SampleBatch, archs: Sequence[Architecture | None], reference: GenerationReference
-) -> dict[str, float]:
-    """Figures as the arch2vec / Arch-VQ code counts them (see module docstring).
+def paper_protocol(space: SearchSpace, samples: DistinctSamples, reference: GenerationReference) -> dict[str, float]:
+    """Figures as arch2vec counts them, novelty as Arch-VQ defines it (see module docstring).
 
     Also reports ``off_topology_share_of_novel``: the percentage of the
     paper-novel samples that the strict check rejects (their decoded graph is
     not a member of the space), since the paper's novelty counts those.
+
+    Args:
+        space: The space sampled.
+        samples: The batch's distinct graphs (:meth:`DistinctSamples.of`).
+        reference: The run's split.
+
+    Returns:
+        ``validity``, ``uniqueness``, ``absolute_uniqueness``, ``novelty``,
+        ``absolute_novelty`` and ``off_topology_share_of_novel``, in percent.
     """
-    # A space without its own paper check is held to the strict one.
+    # A space without its own paper rule is held to the strict one.
     paper_valid = getattr(space, "paper_valid", None) or space.is_valid
-    valid_rows = np.array([i for i, a in enumerate(archs) if a is not None and paper_valid(a)], dtype=np.int64)
-    total = len(batch)
-    if len(valid_rows) == 0:
-        return {**_rates(0, 0, 0, total), "off_topology_share_of_novel": 0.0}
-    hashes = tensor_hashes(batch.adjacency[valid_rows], batch.op_indices[valid_rows])
-    unique = len(np.unique(hashes))
-    novel_mask = np.array([h.tobytes() not in reference.train_hashes for h in hashes])
-    off_topology = sum(not space.is_valid(archs[row]) for row in valid_rows[novel_mask])
-    novel = int(novel_mask.sum())
+    valid = np.fromiter((paper_valid(arch) for arch in samples.archs), dtype=bool, count=len(samples.archs))
+    counts = samples.counts[valid]
+    valid_samples = int(counts.sum())
+    if valid_samples == 0:
+        return {**_rates(0, 0, 0, samples.total), "off_topology_share_of_novel": 0.0}
+    adjacency, labels = samples.adjacency[valid], samples.labels[valid]
+    # Only training graphs with a sample's profile can share its fingerprint.
+    candidates = np.isin(reference.train_profiles, refinement_profiles(adjacency, labels))
+    classes = isomorphism_classes(
+        np.concatenate([reference.train_adjacency[candidates], adjacency]),
+        np.concatenate([reference.train_labels[candidates], labels]),
+    )
+    split = int(candidates.sum())
+    train_classes, sample_classes = classes[:split], classes[split:]
+    novel = ~np.isin(sample_classes, train_classes)
+    novel_samples = int(counts[novel].sum())
+    valid_archs = [arch for arch, ok in zip(samples.archs, valid) if ok]
+    off_topology = sum(
+        int(count) for arch, count, new in zip(valid_archs, counts, novel) if new and not space.is_valid(arch)
+    )
     return {
-        **_rates(len(valid_rows), unique, novel, total),
-        "off_topology_share_of_novel": 100.0 * off_topology / novel if novel else 0.0,
+        **_rates(valid_samples, len(np.unique(sample_classes)), novel_samples, samples.total),
+        "off_topology_share_of_novel": 100.0 * off_topology / novel_samples if novel_samples else 0.0,
     }
 
 
-def strict_protocol(
-    space: SearchSpace, archs: Sequence[Architecture | None], reference: GenerationReference
-) -> dict[str, float]:
-    """Figures with ``is_valid`` and ``canonical_key`` (see module docstring)."""
-    keys: dict[Architecture, Hashable | None] = {}
-    for arch in archs:
-        if arch is not None and arch not in keys:
-            keys[arch] = space.canonical_key(arch) if space.is_valid(arch) else None
-    classes = [keys[a] for a in archs if a is not None and keys[a] is not None]
-    seen = set(classes)
-    novel = sum(c not in reference.train_classes for c in classes)
+def strict_protocol(space: SearchSpace, samples: DistinctSamples, reference: GenerationReference) -> dict[str, float]:
+    """Figures with ``is_valid`` and ``canonical_key`` (see module docstring).
+
+    Args:
+        space: The space sampled.
+        samples: The batch's distinct graphs (:meth:`DistinctSamples.of`).
+        reference: The run's split.
+
+    Returns:
+        ``validity``, ``uniqueness``, ``absolute_uniqueness``, ``novelty``,
+        ``absolute_novelty``, ``heldout_coverage`` and ``heldout_only_coverage``, in percent.
+    """
+    valid_samples = novel = 0
+    seen: set[Hashable] = set()
+    for arch, count in zip(samples.archs, samples.counts.tolist()):
+        if not space.is_valid(arch):
+            continue
+        key = space.canonical_key(arch)
+        valid_samples += count
+        seen.add(key)
+        novel += count if key not in reference.train_classes else 0
     heldout_only = reference.heldout_classes - reference.train_classes
     return {
-        **_rates(len(classes), len(seen), novel, len(archs)),
+        **_rates(valid_samples, len(seen), novel, samples.total),
         "heldout_coverage": 100.0 * len(seen & reference.heldout_classes) / max(len(reference.heldout_classes), 1),
         "heldout_only_coverage": 100.0 * len(seen & heldout_only) / len(heldout_only) if heldout_only else float("nan"),
     }
@@ -142,12 +234,20 @@ def strict_protocol(
 
 def evaluate_samples(
     space: SearchSpace, batch: SampleBatch, reference: GenerationReference
-) -> dict[str, dict[str, float]]:
-    """Both protocols for one sample batch, plus the well-formed share."""
-    archs = batch.architectures(space)
+) -> dict[str, dict[str, float] | float]:
+    """Both protocols for one sample batch, plus the well-formed share.
+
+    Args:
+        space: The space sampled.
+        batch: The samples (decoded graphs; malformed draws count against validity).
+        reference: The run's split.
+
+    Returns:
+        ``{"paper": {...}, "strict": {...}, "well_formed": percent}``.
+    """
+    samples = DistinctSamples.of(space, batch)
     return {
-        "paper": paper_protocol(space, batch, archs, reference),
-        "strict": strict_protocol(space, archs, reference),
+        "paper": paper_protocol(space, samples, reference),
+        "strict": strict_protocol(space, samples, reference),
         "well_formed": 100.0 * float(batch.well_formed.mean()) if len(batch) else 0.0,
     }
-

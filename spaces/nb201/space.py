@@ -99,6 +99,19 @@ class NB201Space(GraphSpaceBase):
                 return f"node {position} has op {op!r}; expected one of {list(OPERATIONS)}"
         return None
 
+    def paper_valid(self, arch: Architecture) -> bool:
+        """arch2vec's ``is_valid_nasbench201`` (github MSU-MLSys-Lab/arch2vec, ``utils/utils.py``), literally.
+
+        ``ops[0] == 'input'``, ``ops[-1] == 'output'`` and the ops at positions
+        2 .. N-2 among the five edge ops. Position 1 is never checked (its loop
+        is ``range(2, len(ops) - 1)``) and the adjacency is ignored, so a decode
+        off the fixed topology, or with ``input``/``output`` at node 1, counts as valid.
+        """
+        ops = arch.ops
+        if not ops or ops[0] != "input" or ops[-1] != "output":
+            return False
+        return all(op in OPERATIONS for op in ops[2:-1])
+
     # -- identity -------------------------------------------------------------
     def canonical_key(self, arch: Architecture) -> Hashable:
         """NATS-Bench's isomorphism key (``Structure.to_unique_str(consider_zero=True)``).
