@@ -1,0 +1,1 @@
+"""The ``uniform`` generator: i.i.d. uniform draws from the space, the baseline of every metric."""
