@@ -18,6 +18,7 @@ import numpy as np
 
 from archgen.benchmark import BenchmarkTable
 from archgen.errors import DataFileError, InvalidArchitectureError
+from archgen.io import load_torch
 
 if TYPE_CHECKING:
     from archgen.spaces.autoformer.space import AutoFormerSpace
@@ -69,19 +70,15 @@ def load_benchmark(path: str | Path, space: AutoFormerSpace) -> BenchmarkTable:
 
 
 def _read_records(file: Path) -> list[Any]:
-    try:
-        if file.suffix == ".pth":
-            import torch
-
-            records = torch.load(file, map_location="cpu", weights_only=True)
-        elif file.suffix == ".json":
+    if file.suffix == ".pth":
+        records = load_torch(file)
+    elif file.suffix == ".json":
+        try:
             records = json.loads(file.read_text(encoding="utf-8"))
-        else:
-            raise DataFileError(f"unknown AutoFormer records file {file.name!r}; expected a .json or .pth list")
-    except DataFileError:
-        raise
-    except Exception as error:  # json, unpickling and I/O failures all mean a corrupt file here
-        raise DataFileError(f"cannot read AutoFormer records {str(file)!r}: {type(error).__name__}: {error}") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise DataFileError(f"cannot read AutoFormer records {str(file)!r}: {type(error).__name__}: {error}") from None
+    else:
+        raise DataFileError(f"unknown AutoFormer records file {file.name!r}; expected a .json or .pth list")
     if not isinstance(records, list):
         raise DataFileError(f"{file.name} holds a {type(records).__name__}; expected a list of subnet records")
     return records

@@ -14,18 +14,17 @@ in DARTS genotype order, concatenation ``[2, 3, 4, 5]``.
 
 from __future__ import annotations
 
-import csv
-import gzip
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from archgen.architecture import Architecture
 from archgen.benchmark import BenchmarkTable
 from archgen.errors import DataFileError
+from archgen.io import read_csv_records
 from archgen.spaces.darts.genotype import CONCAT, Genotype
 
 if TYPE_CHECKING:
@@ -47,16 +46,10 @@ def read_rows(path: str | Path) -> list[dict[str, str]]:
     path = Path(path)
     if not path.is_file():
         raise DataFileError(f"NAS-Bench-301 file {str(path)!r} not found; see shared/data/nasbench301/PROVENANCE.md")
-    opener: Any = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rt", encoding="utf-8", newline="") as handle:
-            rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error, EOFError) as error:
-        raise DataFileError(f"cannot read NAS-Bench-301 file {str(path)!r}: {type(error).__name__}: {error}") from None
-    if not rows or not {"normal", "reduce"} <= set(rows[0]):
+    header, rows = read_csv_records(path, what="NAS-Bench-301 file")
+    if not rows or not {"normal", "reduce"} <= set(header):
         raise DataFileError(
-            f"NAS-Bench-301 file {str(path)!r} has no 'normal'/'reduce' columns "
-            f"(found {sorted(rows[0]) if rows else 'no rows'})"
+            f"NAS-Bench-301 file {str(path)!r} has no 'normal'/'reduce' columns or no rows (header {header})"
         )
     return rows
 

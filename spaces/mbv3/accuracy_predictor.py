@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from archgen.errors import DataFileError, InvalidArchitectureError
+from archgen.io import load_torch
 from archgen.spaces.mbv3.subnet import EXPAND_RATIOS, KERNEL_SIZES, NUM_SLOTS, Subnet, is_used
 
 FEATURE_DIM = 128
@@ -116,8 +117,8 @@ class AccuracyPredictor:
 def load_predictor(path: str | Path) -> AccuracyPredictor:
     """Loads the predictor from the numpy copy (``.npz``) or the original ``.pth`` state dict.
 
-    The ``.pth`` is read with ``torch.load(weights_only=True)``; it is a legacy
-    (non-zip) pickle of a plain state dict, which that loader accepts.
+    The ``.pth`` is read with :func:`archgen.io.load_torch` (``weights_only=True``);
+    it is a legacy (non-zip) pickle of a plain state dict, which that loader accepts.
 
     Raises:
         DataFileError: If the file is missing, unreadable or not the predictor.
@@ -128,20 +129,21 @@ def load_predictor(path: str | Path) -> AccuracyPredictor:
             f"accuracy predictor {str(path)!r} not found; expected acc_predictor.npz or acc_predictor.pth "
             "(see ../shared/data/ofa_mbv3/PROVENANCE.md)"
         )
-    try:
-        if path.suffix == ".pth":
-            import torch
-
-            state = torch.load(path, map_location="cpu", weights_only=True)
+    if path.suffix == ".pth":
+        state = load_torch(path)
+        try:
             weights = {key: value.numpy() for key, value in dict(state).items()}
-        else:
+        except (TypeError, ValueError, AttributeError) as error:
+            raise DataFileError(
+                f"cannot read accuracy predictor {str(path)!r}: not a state dict of tensors ({error})"
+            ) from None
+    else:
+        try:
             with np.load(path, allow_pickle=False) as archive:
                 weights = {key: archive[key] for key in archive.files}
-    except DataFileError:
-        raise
-    except Exception as error:  # noqa: BLE001 - any reader failure means a corrupt or foreign file
-        raise DataFileError(
-            f"cannot read accuracy predictor {str(path)!r} ({type(error).__name__}: {error}); "
-            "expected the OFA tutorial's acc_predictor.npz or .pth"
-        ) from None
+        except Exception as error:  # noqa: BLE001 - any reader failure means a corrupt or foreign file
+            raise DataFileError(
+                f"cannot read accuracy predictor {str(path)!r} ({type(error).__name__}: {error}); "
+                "expected the OFA tutorial's acc_predictor.npz or .pth"
+            ) from None
     return AccuracyPredictor(weights)

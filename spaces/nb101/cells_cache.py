@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from archgen.spaces.nb101 import checked_npz
+from archgen.io import load_checked_npz, save_checked_npz
+from archgen.io.cache import cache_dir as user_cache_dir
 from archgen.spaces.nb101.enumeration import CellArrays, enumerate_cells
 
 #: Unique cells of the release (google-research/nasbench README: "423,624 unique neural networks").
@@ -28,7 +29,7 @@ _NAMES = ("num_vertices", "edge_bits", "labeling")
 
 def cache_path(cache_dir: str | os.PathLike[str] | None = None) -> Path:
     """Where the cell cache lives (``cache_dir`` or the default cache folder)."""
-    return Path(cache_dir) if cache_dir is not None else checked_npz.default_cache_dir()
+    return user_cache_dir(override=cache_dir)
 
 
 def load_cells(cache_dir: str | os.PathLike[str] | None = None) -> CellArrays:
@@ -42,7 +43,7 @@ def load_cells(cache_dir: str | os.PathLike[str] | None = None) -> CellArrays:
         The cells in the official generator's first-seen order.
     """
     path = cache_path(cache_dir) / CACHE_NAME
-    arrays = checked_npz.load(path, _KIND, _NAMES)
+    arrays = load_checked_npz(path, _KIND, _NAMES)
     if arrays is not None:
         cells = CellArrays(arrays["num_vertices"], arrays["edge_bits"], arrays["labeling"])
         if _consistent(cells):
@@ -51,7 +52,7 @@ def load_cells(cache_dir: str | os.PathLike[str] | None = None) -> CellArrays:
         warnings.warn(f"NB101 cell cache {path} is corrupt or stale; rebuilding it", stacklevel=2)
     cells = enumerate_cells()
     try:
-        checked_npz.save(path, {name: getattr(cells, name) for name in _NAMES}, _KIND)
+        save_checked_npz(path, {name: getattr(cells, name) for name in _NAMES}, _KIND)
     except OSError as error:  # a read-only home still gets the cells, just not the cache
         warnings.warn(f"could not write the NB101 cell cache {path}: {error}", stacklevel=2)
     return cells

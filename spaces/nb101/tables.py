@@ -13,9 +13,6 @@ loads that afterwards.
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 import os
 import warnings
 from dataclasses import dataclass
@@ -26,8 +23,9 @@ import numpy as np
 from archgen.architecture import Architecture
 from archgen.benchmark import BenchmarkTable
 from archgen.errors import DataFileError
+from archgen.io import load_checked_npz, read_csv_records, save_checked_npz
+from archgen.io.cache import cache_dir as user_cache_dir
 from archgen.progress import progress
-from archgen.spaces.nb101 import checked_npz
 from archgen.spaces.nb101.hashing import hash_module, labels_of
 from archgen.spaces.nb101.records import parse_record
 from archgen.spaces.nb101.spec import MAX_VERTICES, domain_error, prune
@@ -111,7 +109,7 @@ def load_official(path: str | os.PathLike[str], cache_dir: str | os.PathLike[str
     """
     path = Path(path)
     if path.suffix == ".npz":
-        arrays = checked_npz.load(path, _KIND, _NAMES)
+        arrays = load_checked_npz(path, _KIND, _NAMES)
         if arrays is None:
             raise DataFileError(f"{str(path)!r} is not a converted NAS-Bench-101 table (or it is corrupt)")
         return _from_arrays(arrays, str(path))
@@ -119,12 +117,12 @@ def load_official(path: str | os.PathLike[str], cache_dir: str | os.PathLike[str
         stat = path.stat()
     except OSError as error:
         raise DataFileError(f"cannot read NAS-Bench-101 file {str(path)!r}: {error.strerror or error}") from None
-    folder = Path(cache_dir) if cache_dir is not None else checked_npz.default_cache_dir()
+    folder = user_cache_dir(override=cache_dir)
     cached = folder / f"nb101_{path.stem}_{stat.st_size}_{stat.st_mtime_ns}.npz"
-    arrays = checked_npz.load(cached, _KIND, _NAMES)
+    arrays = load_checked_npz(cached, _KIND, _NAMES)
     if arrays is None:
         arrays = convert_tfrecord(path)
-        checked_npz.save(cached, arrays, _KIND)
+        save_checked_npz(cached, arrays, _KIND)
     return _from_arrays(arrays, str(path))
 
 
@@ -224,20 +222,13 @@ def load_naslib_csv(path: str | os.PathLike[str], space: str = "nb101") -> tuple
         DataFileError: If a row is malformed, invalid, or its hash disagrees.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-        text = gzip.decompress(raw).decode() if raw[:2] == b"\x1f\x8b" else raw.decode()
-    except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as error:
-        raise DataFileError(f"cannot read NAS-Bench-101 CSV {str(path)!r}: {error}") from None
-    reader = csv.DictReader(io.StringIO(text))
-    required = {"hash", "adjacency", "ops"}
-    if reader.fieldnames is None or not required <= set(reader.fieldnames):
-        raise DataFileError(f"{str(path)!r} lacks the columns {sorted(required)}; has {reader.fieldnames}")
-    metric_names = [name for name in reader.fieldnames if name not in required and name != "naslib_idx"]
+    required = ("hash", "adjacency", "ops")
+    fieldnames, records = read_csv_records(path, what="NAS-Bench-101 CSV", required=required)
+    metric_names = [name for name in fieldnames if name not in required and name != "naslib_idx"]
     archs: list[Architecture] = []
     keys: list[str] = []
     values: list[list[float]] = []
-    for line, row in enumerate(reader, start=2):
+    for line, row in enumerate(records, start=2):
         arch, key = _csv_cell(row, line, path, space)
         archs.append(arch)
         keys.append(key)

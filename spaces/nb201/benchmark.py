@@ -51,9 +51,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from archgen.atomic import write_with
 from archgen.benchmark import BenchmarkTable
 from archgen.errors import DataFileError, InvalidArchitectureError
+from archgen.io import cache_dir, load_checked_npz, read_csv_rows, save_checked_npz
 from archgen.spaces.nb201 import formats
 
 if TYPE_CHECKING:
@@ -104,7 +104,8 @@ ACCEPTED_FORMATS = (
 #: How torch.save's pre-1.6 format starts: a protocol-2 pickle of its magic number 0x1950A86A20F9469CFC6C.
 _TORCH_LEGACY_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19"
 
-_CACHE_VERSION = "1"
+_CACHE_VERSION = "2"
+_CACHE_KIND = "archgen.nb201.benchmark.v2"
 _SNIFF_BYTES = 65_536
 
 
@@ -129,7 +130,7 @@ def load_benchmark(path: str | os.PathLike[str], space: NB201Space, *, cache: bo
         raise DataFileError(f"benchmark file {str(source)!r} does not exist")
     kind = _sniff(source)
     if kind in ("csv", "csv.gz"):
-        keys, columns = _read_csv(source, space, compressed=kind == "csv.gz")
+        keys, columns = _read_csv(source, space)
         return BenchmarkTable(space.name, keys, columns, str(source))
     cached = _read_cache(source) if cache else None
     if cached is not None:
@@ -244,22 +245,8 @@ def _unknown(path: Path, what: str) -> DataFileError:
 # -- CSV layouts ---------------------------------------------------------------------------------------------
 
 
-def _csv_rows(path: Path, compressed: bool) -> Iterator[list[str]]:
-    """Yields the rows, turning decompression and decoding failures into DataFileError."""
-    opener = gzip.open if compressed else open
-    try:
-        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:  # type: ignore[operator]
-            yield from csv.reader(handle)
-    except (OSError, EOFError, zlib.error) as error:
-        raise DataFileError(f"{path}: corrupt {'gzip' if compressed else 'CSV'} file ({error})") from None
-    except UnicodeDecodeError as error:
-        raise DataFileError(f"{path}: not UTF-8 text at byte {error.start}") from None
-    except csv.Error as error:
-        raise DataFileError(f"{path}: malformed CSV ({error})") from None
-
-
-def _read_csv(path: Path, space: NB201Space, compressed: bool) -> tuple[tuple[str, ...], dict[str, np.ndarray]]:
-    rows = _csv_rows(path, compressed)
+def _read_csv(path: Path, space: NB201Space) -> tuple[tuple[str, ...], dict[str, np.ndarray]]:
+    rows = read_csv_rows(path, what="benchmark file")
     header = next(rows, None)
     if not header:
         raise DataFileError(f"{path}: empty CSV")
@@ -403,11 +390,6 @@ def _refuse_duplicates(path: Path, keys: tuple[str, ...], where: list[str]) -> N
 # -- cache of tables read from the official files -----------------------------------------------------------
 
 
-def _cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "archgen" / "nb201-benchmark"
-
-
 def _fingerprint(source: Path) -> str:
     digest = hashlib.sha256(_CACHE_VERSION.encode())
     files = [source]
@@ -423,25 +405,20 @@ def _fingerprint(source: Path) -> str:
 
 
 def _cache_file(source: Path) -> Path:
-    return _cache_root() / f"{_fingerprint(source)}.npz"
+    return cache_dir("nb201-benchmark") / f"{_fingerprint(source)}.npz"
 
 
 def _read_cache(source: Path) -> tuple[tuple[str, ...], dict[str, np.ndarray]] | None:
-    try:
-        file = _cache_file(source)
-        if not file.is_file():
-            return None
-        with np.load(file, allow_pickle=False) as data:
-            keys = tuple(str(key) for key in data["keys"])
-            names = [str(name) for name in data["names"]]
-            values = np.asarray(data["values"], dtype=float)
-        if values.shape != (len(names), len(keys)):
-            return None
-        return keys, {name: values[i].copy() for i, name in enumerate(names)}
-    except (OSError, ValueError, KeyError, zlib.error, EOFError) as error:
-        # A stale or broken cache is not the user's problem: read the source again.
-        logger.debug("ignoring unreadable benchmark cache for %s: %s", source, error)
+    """The table cached for ``source``, or ``None`` (a stale or broken cache means: read the source again)."""
+    arrays = load_checked_npz(_cache_file(source), _CACHE_KIND, ("keys", "names", "values"))
+    if arrays is None:
         return None
+    keys = tuple(str(key) for key in arrays["keys"])
+    names = [str(name) for name in arrays["names"]]
+    values = np.asarray(arrays["values"], dtype=float)
+    if values.shape != (len(names), len(keys)):
+        return None
+    return keys, {name: values[i].copy() for i, name in enumerate(names)}
 
 
 def _write_cache(source: Path, keys: tuple[str, ...], columns: Mapping[str, np.ndarray]) -> None:
@@ -452,7 +429,7 @@ def _write_cache(source: Path, keys: tuple[str, ...], columns: Mapping[str, np.n
         "values": np.stack([np.asarray(columns[name], dtype=float) for name in names]),
     }
     try:
-        write_with(_cache_file(source), lambda handle: np.savez_compressed(handle, **arrays), mode="wb")
+        save_checked_npz(_cache_file(source), arrays, _CACHE_KIND)
     except OSError as error:
         logger.warning("could not cache the NAS-Bench-201 table read from %s: %s", source, error)
 

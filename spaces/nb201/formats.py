@@ -30,19 +30,14 @@ trial, averaged with ``np.mean`` over the dataset's seeds (``ArchResults.get_met
 and FLOPs/params/latency averaged the same way (``ArchResults.get_compute_costs``).
 
 These files are user-supplied pickles, so nothing here runs arbitrary code:
-``torch.load(weights_only=True)`` for ``.pth`` files and, for the bz2 pickles,
-an unpickler that only resolves plain containers and number types (trained
-weights, which the ``-full`` folder carries, are dropped unread).
+they are read with :func:`archgen.io.load_torch` (``weights_only=True``) and
+:func:`archgen.io.load_pickle`, which resolves only plain containers and number
+types (trained weights, which the ``-full`` folder carries, are dropped unread).
 """
 
 from __future__ import annotations
 
-import builtins
-import bz2
-import collections
-import io
 import operator
-import pickle
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -51,12 +46,8 @@ from typing import Any
 
 import numpy as np
 
-try:  # numpy >= 2 keeps it in numpy._core; pickles written under numpy 1 name numpy.core
-    from numpy._core import multiarray as _multiarray
-except ImportError:  # pragma: no cover - numpy 1
-    from numpy.core import multiarray as _multiarray
-
 from archgen.errors import DataFileError
+from archgen.io import load_pickle, load_torch
 from archgen.progress import progress
 
 #: (dataset tag, split or cost, epochs or ``None`` for costs), e.g. ``("cifar10", "test", 200)``.
@@ -97,134 +88,6 @@ class OfficialRecords:
 
     arch_strs: tuple[str, ...]
     metrics: dict[MetricKey, np.ndarray]
-
-
-# -- safe loading ---------------------------------------------------------------------------------
-
-
-def _dropped(*_args: Any, **_kwargs: Any) -> None:
-    """Stands in for torch's tensor rebuilders, so trained weights are skipped unread.
-
-    The real ``torch.storage._load_from_bytes`` would call an unrestricted ``torch.load``.
-    """
-    return None
-
-
-def _safe_globals() -> dict[tuple[str, str], Any]:
-    allowed: dict[tuple[str, str], Any] = {}
-    for name in ("dict", "list", "tuple", "set", "frozenset", "int", "float", "str", "bytes", "bool", "complex"):
-        allowed[("builtins", name)] = getattr(builtins, name)
-    allowed[("collections", "OrderedDict")] = collections.OrderedDict
-    allowed[("collections", "defaultdict")] = collections.defaultdict
-    for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
-        allowed[(module, "scalar")] = _multiarray.scalar
-        allowed[(module, "_reconstruct")] = _multiarray._reconstruct
-    allowed[("numpy", "dtype")] = np.dtype
-    allowed[("numpy", "ndarray")] = np.ndarray
-    for module, name in (
-        ("torch._utils", "_rebuild_tensor"),
-        ("torch._utils", "_rebuild_tensor_v2"),
-        ("torch._utils", "_rebuild_parameter"),
-        ("torch._tensor", "_rebuild_from_type_v2"),
-        ("torch.storage", "_load_from_bytes"),
-    ):
-        allowed[(module, name)] = _dropped
-    return allowed
-
-
-class _Refused(pickle.UnpicklingError):
-    """A pickle that names a global outside the allow-list."""
-
-
-class _ContainersOnlyUnpickler(pickle.Unpickler):
-    """Resolves only container and number types; any other global is refused."""
-
-    _allowed = _safe_globals()
-
-    def find_class(self, module: str, name: str) -> Any:
-        # Protocol-2 pickles (Python 2 era, like the 2020 benchmark files) name builtins '__builtin__'.
-        module = "builtins" if module == "__builtin__" else module
-        try:
-            return self._allowed[(module, name)]
-        except KeyError:
-            raise _Refused(
-                f"refusing to load {module}.{name} (only plain containers and numbers are accepted)"
-            ) from None
-
-
-def safe_unpickle(stream: io.BufferedIOBase | Any) -> Any:
-    """Unpickles data that should hold only dicts, lists, tuples, numbers and strings.
-
-    Args:
-        stream: A binary file object.
-
-    Returns:
-        The unpickled object.
-
-    Raises:
-        pickle.UnpicklingError: If the pickle names any other global (a class or
-            function), or is damaged.
-    """
-    return _ContainersOnlyUnpickler(stream).load()
-
-
-def _bz2_pickle(path: Path) -> Any:
-    try:
-        with bz2.open(path, "rb") as handle:
-            return safe_unpickle(handle)
-    except _Refused as error:
-        raise DataFileError(f"{path}: not a plain-data pickle: {error}") from None
-    except Exception as error:  # noqa: BLE001 - a damaged pickle can raise almost anything
-        raise DataFileError(f"{path}: corrupt bz2 pickle ({type(error).__name__}: {_first_line(error)})") from None
-
-
-def _first_line(error: BaseException) -> str:
-    """The first sentence of an error's text: torch's corrupt-file errors run to a paragraph."""
-    text = str(error).strip()
-    line = text.splitlines()[0] if text else type(error).__name__
-    return line.split(". ")[0].rstrip(".")
-
-
-def _refusal_reason(error: BaseException) -> str:
-    """The line of torch's weights_only message that names the refused global."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    named = [line for line in lines if "GLOBAL" in line or "global" in line.split(" ", 3)[:3]]
-    return (named or lines or [type(error).__name__])[0]
-
-
-def load_torch_file(path: Path) -> Any:
-    """``torch.load(weights_only=True)``, allowing numpy scalars if the first try refuses them.
-
-    Raises:
-        DataFileError: If torch cannot read the file or it needs any other global.
-    """
-    import torch
-
-    def attempt() -> Any:
-        return torch.load(path, map_location="cpu", weights_only=True)
-
-    try:
-        try:
-            return attempt()
-        except pickle.UnpicklingError as error:
-            if not _is_weights_only_refusal(error):
-                raise
-            # Benchmark files written with numpy floats need these; still no arbitrary code.
-            extra = [_multiarray.scalar, _multiarray._reconstruct, np.dtype, np.ndarray, collections.defaultdict]
-            extra += [type(np.dtype(kind)) for kind in ("f8", "f4", "i8", "i4")]
-            with torch.serialization.safe_globals(extra):
-                return attempt()
-    except pickle.UnpicklingError as error:
-        if _is_weights_only_refusal(error):
-            reason = _refusal_reason(error)
-            raise DataFileError(f"{path}: refused by torch.load(weights_only=True): {reason}") from None
-        raise DataFileError(f"{path}: corrupt torch file ({_first_line(error)})") from None
-    except Exception as error:  # noqa: BLE001 - a damaged file can make torch.load raise almost anything
-        raise DataFileError(f"{path}: corrupt torch file ({type(error).__name__}: {_first_line(error)})") from None
-
-
-def _is_weights_only_refusal(error: pickle.UnpicklingError) -> bool:
-    return str(error).startswith("Weights only load failed")
 
 
 # -- ArchResults -> metrics -----------------------------------------------------------------------
@@ -308,7 +171,7 @@ def _tabulate(
         except (KeyError, TypeError, ValueError, AttributeError, ZeroDivisionError) as error:
             raise DataFileError(
                 f"{path}: record of arch {index} is not an ArchResults state "
-                f"({type(error).__name__}: {_first_line(error)})"
+                f"({type(error).__name__}: {error})"
             ) from None
         for key, value in figures.items():
             if key not in metrics:
@@ -343,7 +206,7 @@ def read_nb201_pth(path: Path) -> OfficialRecords:
     Raises:
         DataFileError: If torch cannot read it or it is not the benchmark dict.
     """
-    data = load_torch_file(path)
+    data = load_torch(path)
     _require_benchmark_dict(path, data, "the NAS-Bench-201 .pth")
     return _tabulate_dict(path, data)
 
@@ -355,7 +218,7 @@ def read_nats_pickle(path: Path) -> OfficialRecords:
         DataFileError: If it is corrupt, names a non-container global, or is a
             per-architecture file of the fast-mode folder.
     """
-    data = _bz2_pickle(path)
+    data = load_pickle(path, compression="bz2")
     if isinstance(data, Mapping) and "meta_archs" in data and "arch2infos" not in data:
         raise DataFileError(f"{path}: this is the meta file of a NATS fast-mode folder; pass the folder {path.parent}")
     if isinstance(data, Mapping) and "arch2infos" not in data and any(
@@ -374,13 +237,7 @@ def read_plain_pickle(path: Path) -> OfficialRecords:
     Raises:
         DataFileError: If it is corrupt, names a non-container global, or is not the benchmark dict.
     """
-    try:
-        with open(path, "rb") as handle:
-            data = safe_unpickle(handle)
-    except _Refused as error:
-        raise DataFileError(f"{path}: not a plain-data pickle: {error}") from None
-    except Exception as error:  # noqa: BLE001 - a damaged pickle can raise almost anything
-        raise DataFileError(f"{path}: corrupt pickle ({type(error).__name__}: {_first_line(error)})") from None
+    data = load_pickle(path)
     _require_benchmark_dict(path, data, "the pickle")
     return _tabulate_dict(path, data)
 
@@ -408,13 +265,13 @@ def read_nats_directory(path: Path) -> OfficialRecords:
     Raises:
         DataFileError: If the meta file or any per-architecture file is corrupt.
     """
-    meta = _bz2_pickle(path / f"meta.{_NATS_EXTENSION}")
+    meta = load_pickle(path / f"meta.{_NATS_EXTENSION}", compression="bz2")
     if not isinstance(meta, Mapping) or "meta_archs" not in meta:
         raise DataFileError(f"{path / f'meta.{_NATS_EXTENSION}'}: lacks 'meta_archs'")
     files = nats_directory_files(path)
     return _tabulate(
         path,
         meta["meta_archs"],
-        ((index, lambda f=files[index]: _bz2_pickle(f)) for index in sorted(files)),
+        ((index, lambda f=files[index]: load_pickle(f, compression="bz2")) for index in sorted(files)),
         len(files),
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from archgen.spaces.nb101 import checked_npz
+from archgen.io import cache_dir, load_checked_npz, save_checked_npz
 from archgen.spaces.nb101.cells_cache import CACHE_NAME, NUM_CELLS, load_cells
 
 
@@ -22,7 +22,7 @@ def test_cache_is_written_under_xdg_cache_home(tmp_path: Path, monkeypatch: pyte
 def test_default_cache_dir_without_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert checked_npz.default_cache_dir() == tmp_path / ".cache" / "archgen"
+    assert cache_dir() == tmp_path / ".cache" / "archgen"
 
 
 def test_cache_loads_fast_and_equal(tmp_path: Path) -> None:
@@ -49,7 +49,7 @@ def test_corrupt_cache_is_detected_and_rebuilt(tmp_path: Path, damage: str) -> N
     with pytest.warns(UserWarning, match="corrupt or stale"):
         cells = load_cells(tmp_path)
     assert len(cells) == NUM_CELLS
-    assert checked_npz.load(path, "archgen.nb101.cells.v1", ("edge_bits",)) is not None
+    assert load_checked_npz(path, "archgen.nb101.cells.v1", ("edge_bits",)) is not None
 
 
 def test_checksummed_file_with_a_wrong_count_is_rebuilt(tmp_path: Path) -> None:
@@ -58,6 +58,6 @@ def test_checksummed_file_with_a_wrong_count_is_rebuilt(tmp_path: Path) -> None:
         "edge_bits": np.zeros(5, np.int32),
         "labeling": np.zeros(5, np.int16),
     }
-    checked_npz.save(tmp_path / CACHE_NAME, short, "archgen.nb101.cells.v1")
+    save_checked_npz(tmp_path / CACHE_NAME, short, "archgen.nb101.cells.v1")
     with pytest.warns(UserWarning):
         assert len(load_cells(tmp_path)) == NUM_CELLS

@@ -1,9 +1,9 @@
 """Cache files that detect their own corruption: ``.npz`` arrays plus a SHA-256.
 
-Both NB101 caches (the enumerated cells and the converted official data) are
-written with :func:`save` and read with :func:`load`, which returns ``None``
--- "rebuild me" -- for a missing, truncated, foreign or tampered file rather
-than trusting it.
+A cache is written with :func:`save_checked_npz` and read with
+:func:`load_checked_npz`, which returns ``None`` -- "rebuild me" -- for a
+missing, truncated, foreign or tampered file rather than trusting it. Arrays
+are read with ``allow_pickle=False``, so a cache can never run code.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -19,12 +20,6 @@ import numpy as np
 from archgen.atomic import atomic_path
 
 _META = "__meta__"
-
-
-def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/archgen``, else ``~/.cache/archgen``."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "archgen"
 
 
 def _digest(arrays: dict[str, np.ndarray]) -> str:
@@ -36,16 +31,20 @@ def _digest(arrays: dict[str, np.ndarray]) -> str:
     return digest.hexdigest()
 
 
-def save(path: str | os.PathLike[str], arrays: dict[str, np.ndarray], kind: str) -> Path:
+def save_checked_npz(path: str | os.PathLike[str], arrays: dict[str, np.ndarray], kind: str) -> Path:
     """Writes ``arrays`` atomically with a checksum and a ``kind`` tag.
 
     Args:
-        path: Target file.
+        path: Target file (its folder is created if needed).
         arrays: Named arrays (no object dtype).
-        kind: A format tag that :func:`load` must be asked for.
+        kind: A format tag that :func:`load_checked_npz` must be asked for.
 
     Returns:
         The path written.
+
+    Raises:
+        OSError: If the file cannot be written (callers decide whether a cache
+            that cannot be kept matters).
     """
     meta = json.dumps({"kind": kind, "sha256": _digest(arrays)})
     with atomic_path(path) as temporary:
@@ -57,8 +56,10 @@ def save(path: str | os.PathLike[str], arrays: dict[str, np.ndarray], kind: str)
     return Path(path)
 
 
-def load(path: str | os.PathLike[str], kind: str, names: tuple[str, ...]) -> dict[str, np.ndarray] | None:
-    """Reads a file written by :func:`save`, or ``None`` if it cannot be trusted.
+def load_checked_npz(
+    path: str | os.PathLike[str], kind: str, names: tuple[str, ...]
+) -> dict[str, np.ndarray] | None:
+    """Reads a file written by :func:`save_checked_npz`, or ``None`` if it cannot be trusted.
 
     Args:
         path: The cache file.
@@ -73,9 +74,18 @@ def load(path: str | os.PathLike[str], kind: str, names: tuple[str, ...]) -> dic
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(bytes(data[_META]).decode())
             arrays = {name: data[name] for name in data.files if name != _META}
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError):
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        EOFError,
+        zipfile.BadZipFile,
+        zlib.error,
+        json.JSONDecodeError,
+        UnicodeDecodeError,
+    ):
         return None
-    if meta.get("kind") != kind or any(name not in arrays for name in names):
+    if not isinstance(meta, dict) or meta.get("kind") != kind or any(name not in arrays for name in names):
         return None
     if meta.get("sha256") != _digest(arrays):
         return None
