@@ -10,6 +10,7 @@ The public Python API::
 from archgen.architecture import Architecture
 from archgen.errors import (
     ArchgenError,
+    BudgetExhaustedError,
     CheckpointError,
     ConfigError,
     DataFileError,
@@ -27,6 +28,7 @@ __all__ = [
     "GROUPS",
     "Architecture",
     "ArchgenError",
+    "BudgetExhaustedError",
     "CheckpointError",
     "ConfigError",
     "DataFileError",

@@ -67,6 +67,10 @@ class CheckpointError(ArchgenError, ValueError):
     """A checkpoint that is missing, truncated or belongs to another model."""
 
 
+class BudgetExhaustedError(ArchgenError, RuntimeError):
+    """A query to a :class:`archgen.oracle.BudgetedOracle` past its budget of distinct architectures."""
+
+
 class RunDirectoryError(ArchgenError, FileExistsError):
     """A run directory that exists (without --overwrite) or lacks a needed artefact."""
 

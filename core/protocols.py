@@ -14,6 +14,12 @@ are documented on :class:`SearchSpace` rather than required by it:
   counts it (the *paper* metrics protocol); defaults to an ops check;
 * ``benchmark()`` -- a :class:`archgen.benchmark.BenchmarkTable` of measured
   metrics;
+* ``oracle(metric=None)`` -- an :class:`Oracle` of one metric (the space's
+  headline metric by default), and ``oracle_metrics()`` -- ``{name: unit}`` of
+  every metric offered (accuracies in percent in every space). An unknown
+  metric raises :class:`archgen.errors.ConfigError` listing the accepted ones;
+  a space without its data configured raises
+  :class:`archgen.errors.DataFileError` naming the option to set;
 * ``build_model(arch)``, ``count_params(arch)``, ``count_macs(arch)`` for
   spaces that define concrete networks.
 """

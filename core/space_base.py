@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict
 
 from archgen.architecture import Architecture
 from archgen.benchmark import BenchmarkTable
-from archgen.errors import DataFileError, InvalidArchitectureError
+from archgen.errors import ConfigError, DataFileError, InvalidArchitectureError, choices_text
+from archgen.oracle import MetricSpec, TableOracle
+from archgen.protocols import Oracle
 
 
 class NoOptions(BaseModel):
@@ -49,6 +51,8 @@ class GraphSpaceBase:
     Options: ClassVar[type[BaseModel]] = NoOptions
     #: The file formats ``read_benchmark`` accepts, for the error when no path is configured.
     benchmark_formats: ClassVar[str] = ""
+    #: The metric ``oracle()`` gives when none is named (else the first accuracy column).
+    default_metric: ClassVar[str | None] = None
 
     def __init__(self, options: BaseModel | None = None):
         self.options = options if options is not None else self.Options()
@@ -119,6 +123,74 @@ class GraphSpaceBase:
     def read_benchmark(self, path: Path) -> BenchmarkTable:
         """Reads a metrics table of this space (spaces with benchmark data override this)."""
         raise DataFileError(f"space {self.name!r} has no benchmark loader")
+
+    # -- oracles -------------------------------------------------------------------
+    def metric_spec(self, metric: str) -> MetricSpec | None:
+        """Unit, direction and scale of a benchmark column, or ``None`` if it is not an oracle metric.
+
+        Spaces with benchmark data override this; columns such as an index or
+        zero-cost proxy scores return ``None`` and are not offered.
+        """
+        return None
+
+    def oracle_tables(self) -> list[BenchmarkTable]:
+        """The tables :meth:`oracle` draws on (the ``benchmark`` table; spaces may add more)."""
+        return [self.benchmark()]
+
+    def oracle_metrics(self) -> dict[str, str]:
+        """Every metric :meth:`oracle` offers, with its unit: accuracies first, the first one the default.
+
+        Raises:
+            DataFileError: If the space has no data configured (naming the option to set).
+        """
+        return {name: spec.unit for name, (_, spec) in self._oracle_catalogue().items()}
+
+    def oracle(self, metric: str | None = None) -> Oracle:
+        """The oracle of one metric (by default the first of :meth:`oracle_metrics`).
+
+        Rows of the table are identified by canonical key, so isomorphic forms
+        share one value (the mean of their rows).
+
+        Raises:
+            ConfigError: If ``metric`` is not offered, listing the accepted names.
+            DataFileError: If the space has no data configured or it is corrupt.
+        """
+        catalogue = self._oracle_catalogue()
+        name = next(iter(catalogue)) if metric is None else metric
+        if name not in catalogue:
+            raise ConfigError(
+                f"unknown metric {metric!r} for space {self.name!r}; accepted: {choices_text(catalogue)}"
+            )
+        oracles = self.__dict__.setdefault("_oracles", {})
+        if name not in oracles:
+            table, spec = catalogue[name]
+            oracles[name] = TableOracle.from_table(self, table, name, spec, keys=self._row_keys(table))
+        return oracles[name]
+
+    def table_row_key(self, key: str) -> Hashable:
+        """The canonical key of a benchmark row's key (a native string unless a space says otherwise)."""
+        return self.canonical_key(self.from_string(key))  # type: ignore[attr-defined]
+
+    def _oracle_catalogue(self) -> dict[str, tuple[BenchmarkTable, MetricSpec]]:
+        catalogue: dict[str, tuple[BenchmarkTable, MetricSpec]] = {}
+        for table in self.oracle_tables():
+            for name in table.metrics:
+                spec = self.metric_spec(name)
+                if spec is not None and name not in catalogue and not np.isnan(table.column(name)).all():
+                    catalogue[name] = (table, spec)
+        if not catalogue:
+            raise DataFileError(f"space {self.name!r} has no oracle metric in {[t.source for t in self.oracle_tables()]}")
+        # The declared headline metric, then accuracies (in table order): the first is the default.
+        return dict(
+            sorted(catalogue.items(), key=lambda item: (item[0] != self.default_metric, item[1][1].unit != "%"))
+        )
+
+    def _row_keys(self, table: BenchmarkTable) -> list[Hashable]:
+        # Canonical keys cost a parse per row; every metric of one table shares them.
+        cache = self.__dict__.setdefault("_row_key_cache", {})
+        if id(table) not in cache:
+            cache[id(table)] = (table, [self.table_row_key(key) for key in table.keys])
+        return cache[id(table)][1]
 
     # -- tensors ---------------------------------------------------------------
     def to_tensors(self, archs: Sequence[Architecture]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -32,6 +32,7 @@ from torch import nn
 from archgen.architecture import Architecture
 from archgen.benchmark import BenchmarkTable
 from archgen.errors import InvalidArchitectureError
+from archgen.oracle import MetricSpec
 from archgen.space_base import GraphSpaceBase
 from archgen.spaces.autoformer import counters, model
 from archgen.spaces.autoformer.native import SubnetConfig, parse_config
@@ -97,6 +98,8 @@ class AutoFormerSpace(GraphSpaceBase):
     pad_op: ClassVar[str | None] = None
     Options: ClassVar[type[BaseModel]] = AutoFormerOptions
     benchmark_formats: ClassVar[str] = "e.g. ../shared/data/autoformer, holding gt_autoformer.json and gt_autoformer_2.json"
+    #: ImageNet top-1 with supernet weights: the one field every staged record has.
+    default_metric: ClassVar[str | None] = "imagenet_super_acc"
 
     def __init__(self, options: AutoFormerOptions | None = None):
         options = options if options is not None else AutoFormerOptions()
@@ -269,6 +272,10 @@ class AutoFormerSpace(GraphSpaceBase):
         return model.build_model(self.to_config(arch), **kwargs)
 
     # -- benchmark ------------------------------------------------------------------------
+    def metric_spec(self, metric: str) -> MetricSpec | None:
+        """Every Auto-Prox field is an accuracy in % (``imagenet_super_acc``, ``c100_kd_acc``...)."""
+        return MetricSpec("%") if metric.endswith("_acc") else None
+
     def read_benchmark(self, path: Path) -> BenchmarkTable:
         """The Auto-Prox AutoFormer table (a folder or one of its JSON/.pth files)."""
         from archgen.spaces.autoformer.tables import load_benchmark

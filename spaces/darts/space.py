@@ -21,6 +21,7 @@ from torch import nn
 from archgen.architecture import Architecture
 from archgen.benchmark import BenchmarkTable
 from archgen.errors import InvalidArchitectureError
+from archgen.oracle import MetricSpec
 from archgen.space_base import GraphSpaceBase
 from archgen.spaces.darts import integer_codes
 from archgen.spaces.darts.genotype import OPERATIONS, STEPS, Genotype
@@ -34,6 +35,13 @@ from archgen.spaces.darts.graph import (
     graph_to_genotype,
     graphs_from_arrays,
 )
+
+
+_METRIC_SPECS = {
+    "val_accuracy": MetricSpec("%"),
+    "flops": MetricSpec("MFLOPs", higher_is_better=False),
+    "params": MetricSpec("M", higher_is_better=False),
+}
 
 
 class DartsOptions(BaseModel):
@@ -159,6 +167,10 @@ class DartsSpace(GraphSpaceBase):
         from archgen.spaces.darts.nb301 import load_benchmark_table
 
         return load_benchmark_table(path, self.name)
+
+    def metric_spec(self, metric: str) -> MetricSpec | None:
+        """``val_accuracy`` in %, ``flops`` in MFLOPs, ``params`` in millions; proxy scores are not offered."""
+        return _METRIC_SPECS.get(metric)
 
     def build_model(
         self, arch: Architecture, C: int = 36, layers: int = 20, num_classes: int = 10, auxiliary: bool = False

@@ -12,15 +12,16 @@ choices, 7,371**5 ~ 2.2e19 subnets. The native format is OFA's subnet dict
 
 Beyond the protocol the space offers exact ``count_params`` / ``count_macs``,
 ``build_model`` (a runnable, randomly initialised PyTorch network), the
-released OFA accuracy predictor as ``accuracy`` and the Note10 latency lookup
-tables as ``latency`` (both read from paths given as options).
+released OFA accuracy predictor and the Note10 latency lookup tables as
+oracles, ``space.oracle("imagenet/top1")`` (in %) and
+``space.oracle("note10/latency")`` (ms), both read from paths given as options.
 """
 
 from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -29,7 +30,8 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from archgen.architecture import Architecture
-from archgen.errors import ConfigError, DataFileError, InvalidArchitectureError
+from archgen.errors import ConfigError, DataFileError, InvalidArchitectureError, choices_text
+from archgen.oracle import ComputedOracle, MetricSpec
 from archgen.space_base import GraphSpaceBase
 from archgen.spaces.mbv3 import counters
 from archgen.spaces.mbv3.accuracy_predictor import AccuracyPredictor, load_predictor
@@ -61,6 +63,10 @@ CHAIN_ADJACENCY: tuple[tuple[int, ...], ...] = tuple(
 
 RELEASED_WIDTHS = (1.0, 1.2)
 
+#: Oracle metric names: OFA's predicted ImageNet top-1 and the Note10 lookup-table latency.
+ACCURACY_METRIC = "imagenet/top1"
+LATENCY_METRIC = "note10/latency"
+
 
 class MobileNetV3Options(BaseModel):
     """Options of the ``mbv3`` space.
@@ -69,8 +75,8 @@ class MobileNetV3Options(BaseModel):
         width_mult: OFA width multiplier of the network, 1.0 or 1.2 (the two
             released OFA MobileNetV3 networks). The accuracy predictor and the
             Note10 tables belong to the 1.2 network.
-        resolution: Default input side for ``count_macs``, ``accuracy`` and
-            ``latency`` (each also takes ``resolution=``).
+        resolution: Default input side for ``count_macs`` and the oracles
+            (``count_macs`` takes ``resolution=``, an oracle metric ``@<side>``).
         num_classes: Classifier outputs of built models and counts.
         sampling: ``"ofa"`` draws depth, kernel and expand ratio uniformly and
             independently per stage/slot (OFA's ``sample_active_subnet``);
@@ -252,22 +258,67 @@ class MobileNetV3Space(GraphSpaceBase):
         return counters.count_macs(self.blueprint(arch, resolution))
 
     # -- oracles ----------------------------------------------------------------------
-    def accuracy(self, arch: Architecture, resolution: int | None = None) -> float:
-        """OFA's predicted ImageNet hold-out top-1 (a fraction) of ``arch`` at ``resolution``."""
-        return float(self.accuracies([arch], resolution)[0])
+    def oracle_metrics(self) -> dict[str, str]:
+        """The oracles the configured data allow: ``imagenet/top1`` (%) and ``note10/latency`` (ms).
 
-    def accuracies(self, archs: Sequence[Architecture], resolution: int | None = None) -> np.ndarray:
-        """:meth:`accuracy` for a batch (one resolution for all).
+        Both are for the space's ``resolution``; ``oracle("imagenet/top1@192")``
+        asks for another input side.
 
         Raises:
-            DataFileError: If the ``predictor`` option is unset or the file is bad.
-            ConfigError: If ``width_mult`` is not 1.2 (the predictor's network).
+            DataFileError: If neither ``predictor`` nor ``latency_tables`` is set.
         """
+        metrics = {}
+        if self.options.predictor is not None:
+            metrics[ACCURACY_METRIC] = "%"
+        if self.options.latency_tables is not None:
+            metrics[LATENCY_METRIC] = "ms"
+        if not metrics:
+            raise DataFileError(
+                "space 'mbv3' has no oracle data; set [space.options] predictor = "
+                "'../shared/data/ofa_mbv3/acc_predictor.npz' and/or latency_tables = "
+                "'../shared/data/ofa_mbv3/latency_table_note10'"
+            )
+        return metrics
+
+    def oracle(self, metric: str | None = None) -> ComputedOracle:
+        """OFA's predicted ImageNet top-1 (in %: the predictor's fraction times 100) or Note10 latency (ms).
+
+        Args:
+            metric: ``imagenet/top1`` or ``note10/latency``, optionally with
+                ``@<resolution>``; default the first of :meth:`oracle_metrics`.
+
+        Raises:
+            ConfigError: For an unknown metric or resolution, or a ``width_mult``
+                other than 1.2 (the predictor's and the tables' network).
+            DataFileError: If the metric's data is not configured or is corrupt.
+        """
+        metrics = self.oracle_metrics()
+        name, _, suffix = (metric if metric is not None else next(iter(metrics))).partition("@")
+        if name not in (ACCURACY_METRIC, LATENCY_METRIC):
+            raise ConfigError(
+                f"unknown metric {metric!r} for space 'mbv3'; accepted: {choices_text(metrics)} "
+                "(optionally with @<resolution>)"
+            )
+        if suffix and not suffix.isdigit():
+            raise ConfigError(f"metric {metric!r} has resolution {suffix!r}; expected an integer like @192")
+        resolution = self._resolution(int(suffix) if suffix else None)
         if self.options.width_mult != 1.2:
             raise ConfigError(
-                f"the OFA accuracy predictor was trained on the width-1.2 network; this space has "
+                f"the OFA accuracy predictor and Note10 tables belong to the width-1.2 network; this space has "
                 f"width_mult={self.options.width_mult} (set width_mult=1.2)"
             )
+        label = metric if metric is not None else name
+        if name == ACCURACY_METRIC:
+            predictor = self._accuracy_predictor()
+            return ComputedOracle(
+                self, label, MetricSpec("%", scale=100.0), lambda a: predictor.predict([self.subnet(a)], resolution)[0]
+            )
+        tables = self._latency_tables()
+        return ComputedOracle(
+            self, label, MetricSpec("ms", higher_is_better=False), lambda a: tables.latency(self.blueprint(a, resolution))
+        )
+
+    def _accuracy_predictor(self) -> AccuracyPredictor:
         if self._predictor is None:
             if self.options.predictor is None:
                 raise DataFileError(
@@ -275,15 +326,9 @@ class MobileNetV3Space(GraphSpaceBase):
                     "'../shared/data/ofa_mbv3/acc_predictor.npz'"
                 )
             self._predictor = load_predictor(self.options.predictor)
-        return self._predictor.predict([self.subnet(a) for a in archs], self._resolution(resolution))
+        return self._predictor
 
-    def latency(self, arch: Architecture, resolution: int | None = None) -> float:
-        """Predicted Samsung Note10 latency (ms) of ``arch`` at ``resolution`` from OFA's lookup tables.
-
-        Raises:
-            DataFileError: If the ``latency_tables`` option is unset, the
-                resolution has no table or a layer is missing from it.
-        """
+    def _latency_tables(self) -> LatencyTable:
         if self._latency is None:
             if self.options.latency_tables is None:
                 raise DataFileError(
@@ -291,7 +336,7 @@ class MobileNetV3Space(GraphSpaceBase):
                     "'../shared/data/ofa_mbv3/latency_table_note10'"
                 )
             self._latency = LatencyTable(self.options.latency_tables)
-        return self._latency.latency(self.blueprint(arch, resolution))
+        return self._latency
 
     def _resolution(self, resolution: int | None) -> int:
         if resolution is None:

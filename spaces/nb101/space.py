@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict
 from archgen.architecture import Architecture
 from archgen.benchmark import BenchmarkTable
 from archgen.errors import InvalidArchitectureError, clipped
+from archgen.oracle import MetricSpec
 from archgen.space_base import GraphSpaceBase
 from archgen.spaces.nb101.cells_cache import load_cells
 from archgen.spaces.nb101.enumeration import CellArrays
@@ -37,6 +38,15 @@ from archgen.spaces.nb101.spec import MAX_VERTICES, domain_error, prune
 
 #: arch2vec's one-hot order (preprocessing/gen_json.py ``transform_operations``).
 ARCH2VEC_VOCABULARY = ("input", "conv1x1-bn-relu", "conv3x3-bn-relu", "maxpool3x3", "output")
+
+
+_OTHER_SPECS = {
+    "val_accuracy": MetricSpec("%"),
+    "training_time": MetricSpec("s", higher_is_better=False),
+    "trainable_parameters": MetricSpec("count", higher_is_better=False),
+    "params": MetricSpec("M", higher_is_better=False),
+    "flops": MetricSpec("MFLOPs", higher_is_better=False),
+}
 
 
 class NB101Options(BaseModel):
@@ -67,6 +77,8 @@ class NB101Space(GraphSpaceBase):
     # their padding rows of the op matrix all zero.
     zero_padding: ClassVar[bool] = True
     oversize_hint: ClassVar[str] = "prune it first"
+    #: What NAS searches on NB101 select by; NASLib's CSV has ``val_accuracy`` instead (then the default).
+    default_metric: ClassVar[str | None] = "validation_accuracy@108"
     benchmark_formats: ClassVar[str] = "nasbench_only108.tfrecord, nasbench_full.tfrecord, its converted .npz, or a NASLib CSV such as nb101_zc_naslib_500.csv.gz"
 
     def __init__(self, options: NB101Options | None = None):
@@ -239,11 +251,29 @@ class NB101Space(GraphSpaceBase):
     def read_benchmark(self, path: Path) -> BenchmarkTable:
         """Mean metrics over the runs, keyed by the official hash (:meth:`canonical_key`).
 
-        Look a cell up with ``table.row(space.canonical_key(arch))``.
+        Look a cell up with ``table.row(space.canonical_key(arch))``, or ask
+        :meth:`oracle` (which gives accuracies in %, not the table's fractions).
         """
         from archgen.spaces.nb101.tables import load_benchmark
 
         return load_benchmark(path, cache_dir=self.options.cache_dir)
+
+    # -- oracles --------------------------------------------------------------------
+    def metric_spec(self, metric: str) -> MetricSpec | None:
+        """Accuracies in % (the official fractions times 100), times in s, parameters, FLOPs.
+
+        Official columns are ``<metric>@<epochs>`` (``test_accuracy@108``...);
+        NASLib's CSV has ``val_accuracy`` (already in %), ``flops`` and
+        ``params`` (millions). Zero-cost proxy scores are not offered.
+        """
+        name = metric.split("@", 1)[0]
+        if name in ("train_accuracy", "validation_accuracy", "test_accuracy"):
+            return MetricSpec("%", scale=100.0)
+        return _OTHER_SPECS.get(name)
+
+    def table_row_key(self, key: str) -> Hashable:
+        """Rows are keyed by the official hash already: it is :meth:`canonical_key`."""
+        return key
 
     # -- helpers --------------------------------------------------------------------
     def _cell(self, cells: CellArrays, index: int) -> Architecture:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 from archgen.architecture import Architecture
 from archgen.benchmark import BenchmarkTable
 from archgen.errors import InvalidArchitectureError, clipped
+from archgen.oracle import MetricSpec
 from archgen.space_base import GraphSpaceBase
 
 OPERATIONS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -46,6 +47,15 @@ FIXED_ADJACENCY: tuple[tuple[int, ...], ...] = tuple(
 )
 
 
+_PERCENT = MetricSpec("%")
+_COST_SPECS = {
+    "flops": MetricSpec("MFLOPs", higher_is_better=False),
+    "params": MetricSpec("M", higher_is_better=False),
+    "latency": MetricSpec("s", higher_is_better=False),
+}
+_HW_SPECS = {"latency": MetricSpec("ms", higher_is_better=False), "energy": MetricSpec("mJ", higher_is_better=False)}
+
+
 class NB201Options(BaseModel):
     """Options of the ``nb201`` space.
 
@@ -53,10 +63,15 @@ class NB201Options(BaseModel):
         benchmark: Path to an accuracy table (the CSV layout of
             ``nb201_accuracies.csv.gz``, a NAS-Bench-201 ``.pth`` or a
             NATS-Bench topology pickle); ``None`` for no table.
+        hw_benchmark: Path to HW-NAS-Bench-360's latency/energy table
+            (``nb201_hw360_latency_energy.csv.gz``); it adds
+            ``hw360/...`` metrics to :meth:`NB201Space.oracle` and needs
+            ``benchmark`` too (for the index -> cell map).
     """
 
     model_config = ConfigDict(extra="forbid")
     benchmark: Path | None = None
+    hw_benchmark: Path | None = None
 
 
 class NB201Space(GraphSpaceBase):
@@ -206,6 +221,28 @@ class NB201Space(GraphSpaceBase):
         from archgen.spaces.nb201.benchmark import load_benchmark
 
         return load_benchmark(path, self)
+
+    # -- oracles --------------------------------------------------------------------
+    def metric_spec(self, metric: str) -> MetricSpec | None:
+        """Accuracies in %, FLOPs in MFLOPs, parameters in millions, latency in s (ms on HW), energy in mJ."""
+        head, _, what = metric.partition("/")
+        if head == "hw360":
+            return _HW_SPECS.get(metric.rsplit("/", 1)[-1])
+        if metric == "index" or not what:
+            return None
+        return _COST_SPECS.get(what, _PERCENT if "@" in what else None)
+
+    def oracle_tables(self) -> list[BenchmarkTable]:
+        """The accuracy table, and the HW-NAS-Bench-360 table when ``hw_benchmark`` is set."""
+        tables = [self.benchmark()]
+        if self.options.hw_benchmark is not None:
+            if getattr(self, "_hw_benchmark", None) is None:
+                from archgen.spaces.nb201.hw_benchmark import load_hw_benchmark
+
+                arch_of_index = {int(i): key for i, key in zip(tables[0].column("index"), tables[0].keys)}
+                self._hw_benchmark = load_hw_benchmark(self.options.hw_benchmark, arch_of_index, self.name)
+            tables.append(self._hw_benchmark)
+        return tables
 
     # -- helpers --------------------------------------------------------------------
     def _from_node_ops(self, edge_ops: tuple[str, ...]) -> Architecture:

@@ -1,4 +1,4 @@
-"""The accuracy oracle (OFA's released predictor) and the latency oracle (OFA's Note10 lookup tables)."""
+"""The accuracy oracle (OFA's released predictor, in %) and the latency oracle (OFA's Note10 lookup tables, ms)."""
 
 from __future__ import annotations
 
@@ -74,18 +74,19 @@ def test_resolutions_without_a_bin_are_rejected(resolution):
 @pytest.mark.data
 @pytest.mark.parametrize(
     ("config", "resolution", "expected"),
-    [(MAX, 224, 0.836), (MIN, 160, 0.753), (MID, 192, 0.806)],
+    [(MAX, 224, 83.6), (MIN, 160, 75.3), (MID, 192, 80.6)],
     ids=["max@224", "min@160", "k5e4d3@192"],
 )
 def test_predictor_sanity_values_from_provenance(space, config, resolution, expected):
-    assert space.accuracy(space.from_native(config), resolution) == pytest.approx(expected, abs=5e-4)
+    # PROVENANCE.md gives the predictor's fractions (0.836...); the oracle answers in percent.
+    assert space.oracle(f"imagenet/top1@{resolution}").query(space.from_native(config)) == pytest.approx(expected, abs=0.05)
 
 
 @pytest.mark.data
 def test_tutorial_note10_subnet_reproduces_printed_accuracy_and_latency(space):
     arch = space.from_native(tutorial_subnet())
-    assert space.accuracy(arch, 192) == pytest.approx(0.8171, abs=5e-5)
-    assert space.latency(arch, 192) == pytest.approx(24.73, abs=5e-3)
+    assert space.oracle("imagenet/top1@192").query(arch) == pytest.approx(81.71, abs=5e-3)
+    assert space.oracle("note10/latency@192").query(arch) == pytest.approx(24.73, abs=5e-3)
 
 
 @pytest.mark.data
@@ -93,16 +94,30 @@ def test_pth_original_matches_npz_copy(space, predictor_path):
     pth = require_shared_data("ofa_mbv3", "acc_predictor.pth")
     archs = space.sample(16, seed=1)
     from_pth = load_predictor(pth).predict([space.subnet(a) for a in archs], 208)
-    np.testing.assert_allclose(from_pth, space.accuracies(archs, 208), rtol=0, atol=1e-7)
+    oracle = space.oracle("imagenet/top1@208")
+    np.testing.assert_allclose(100 * from_pth, [oracle.query(a) for a in archs], rtol=0, atol=1e-5)
 
 
 @pytest.mark.data
-def test_batch_equals_single_predictions_and_values_are_fractions(space):
+def test_oracle_is_the_batch_predictor_in_percent(space):
     archs = space.sample(32, seed=5)
-    batch = space.accuracies(archs, 176)
-    assert batch.shape == (32,)
-    assert np.all((0.6 < batch) & (batch < 0.9))
-    assert batch[3] == pytest.approx(space.accuracy(archs[3], 176), abs=1e-7)
+    batch = space._accuracy_predictor().predict([space.subnet(a) for a in archs], 176)
+    oracle = space.oracle("imagenet/top1@176")
+    assert (oracle.metric, oracle.unit, oracle.higher_is_better) == ("imagenet/top1@176", "%", True)
+    values = np.array([oracle.query(a) for a in archs])
+    assert np.all((60 < values) & (values < 90))
+    np.testing.assert_allclose(values, 100 * batch, rtol=0, atol=1e-5)
+
+
+@pytest.mark.data
+def test_default_metrics_and_their_units(space):
+    assert space.oracle_metrics() == {"imagenet/top1": "%", "note10/latency": "ms"}
+    assert space.oracle().metric == "imagenet/top1"
+    assert space.oracle("note10/latency").higher_is_better is False
+    with pytest.raises(ConfigError, match=r"accepted: \{imagenet/top1, note10/latency\}"):
+        space.oracle("top1")
+    with pytest.raises(ConfigError, match="resolution 'x'"):
+        space.oracle("imagenet/top1@x")
 
 
 @pytest.mark.data
@@ -115,9 +130,10 @@ def test_every_layer_key_is_found_and_the_sum_is_deterministic(space, tables_pat
             # stem + first block + active blocks + final expand, pool, feature mix, logits
             assert len(layers) == 2 + sum(space.to_native(arch)["d"]) + 4
             assert all(mean > 0 for _, mean in layers)
-            assert space.latency(arch, resolution) == pytest.approx(sum(m for _, m in layers), rel=1e-12)
-    arch = space.from_native(MAX)
-    assert space.latency(arch, 224) == space.latency(arch, 224) > space.latency(space.from_native(MIN), 224) > 0
+            latency = space.oracle(f"note10/latency@{resolution}").query(arch)
+            assert latency == pytest.approx(sum(m for _, m in layers), rel=1e-12)
+    arch, oracle = space.from_native(MAX), space.oracle("note10/latency@224")
+    assert oracle.query(arch) == oracle.query(arch) > oracle.query(space.from_native(MIN)) > 0
 
 
 @pytest.mark.data
@@ -164,20 +180,29 @@ def test_malformed_tables_are_data_file_errors(text, fragment):
 def test_missing_data_is_a_clear_error(tmp_path):
     space = MobileNetV3Space()
     arch = space.from_native(MAX)
-    with pytest.raises(DataFileError, match="predictor"):
-        space.accuracy(arch)
-    with pytest.raises(DataFileError, match="latency_tables"):
-        space.latency(arch)
+    for ask in (space.oracle_metrics, space.oracle):
+        with pytest.raises(DataFileError, match="set .space.options. predictor = .* latency_tables = "):
+            ask()
+    only_tables = MobileNetV3Space(MobileNetV3Options(latency_tables=tmp_path))
+    with pytest.raises(DataFileError, match="no accuracy predictor; set .space.options. predictor"):
+        only_tables.oracle("imagenet/top1")
+
+    def accuracy(predictor):
+        return MobileNetV3Space(MobileNetV3Options(predictor=predictor)).oracle("imagenet/top1").query(arch)
+
     with pytest.raises(DataFileError, match="not found"):
-        MobileNetV3Space(MobileNetV3Options(predictor=tmp_path / "none.npz")).accuracy(arch)
+        accuracy(tmp_path / "none.npz")
     (tmp_path / "bad.npz").write_bytes(b"not an npz")
     with pytest.raises(DataFileError, match="cannot read"):
-        MobileNetV3Space(MobileNetV3Options(predictor=tmp_path / "bad.npz")).accuracy(arch)
+        accuracy(tmp_path / "bad.npz")
+    (tmp_path / "bad.pth").write_bytes(b"not a torch file")
+    with pytest.raises(DataFileError, match="bad.pth: corrupt torch file"):
+        accuracy(tmp_path / "bad.pth")
     np.savez(tmp_path / "short.npz", **{"0.weight": np.zeros((400, 128), np.float32)})
     with pytest.raises(DataFileError, match="lacks tensor"):
-        MobileNetV3Space(MobileNetV3Options(predictor=tmp_path / "short.npz")).accuracy(arch)
+        accuracy(tmp_path / "short.npz")
     with pytest.raises(DataFileError, match="no Note10 latency table for resolution 224"):
-        MobileNetV3Space(MobileNetV3Options(latency_tables=tmp_path)).latency(arch)
+        only_tables.oracle("note10/latency").query(arch)
 
 
 @pytest.mark.data
@@ -185,10 +210,9 @@ def test_oracles_refuse_the_width_they_were_not_made_for(predictor_path, tables_
     narrow = MobileNetV3Space(
         MobileNetV3Options(width_mult=1.0, predictor=predictor_path, latency_tables=tables_path)
     )
+    for metric in ("imagenet/top1", "note10/latency"):
+        with pytest.raises(ConfigError, match="width-1.2"):
+            narrow.oracle(metric)
     arch = narrow.from_native(MAX)
-    with pytest.raises(ConfigError, match="width-1.2"):
-        narrow.accuracy(arch)
-    with pytest.raises(DataFileError, match="width_mult=1.2"):
-        narrow.latency(arch)
     with pytest.raises(DataFileError, match="no Note10 latency table for resolution 150"):
-        MobileNetV3Space(MobileNetV3Options(latency_tables=tables_path)).latency(arch, 150)
+        MobileNetV3Space(MobileNetV3Options(latency_tables=tables_path)).oracle("note10/latency@150").query(arch)

@@ -107,6 +107,12 @@ def test_space_benchmark_is_keyed_by_canonical_key(write_tfrecord, make_run, tmp
     space = NB101Space(NB101Options(benchmark=path, cache_dir=tmp_path))
     arch = space.from_string(f"{PUBLISHED_ADJACENCY}|{','.join(PUBLISHED_OPS)}")
     assert space.benchmark().row(space.canonical_key(arch))["test_accuracy@108"] == pytest.approx(0.72)
+    # The table keeps the official fractions; the oracle answers in percent, by canonical key.
+    oracle = space.oracle("test_accuracy@108")
+    assert (oracle.unit, oracle.higher_is_better) == ("%", True)
+    assert oracle.query(arch) == pytest.approx(72.0)
+    assert space.oracle("training_time@108").unit == "s"
+    assert space.oracle().metric == "validation_accuracy@108"
 
 
 def test_corrupt_converted_npz_is_a_data_file_error(tmp_path) -> None:
