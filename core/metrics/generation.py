@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -127,6 +128,7 @@ class DistinctSamples:
         archs: The ``D`` decoded architectures (``SampleBatch.architectures``).
         counts: ``[D]`` how many samples drew each.
         total: Size of the batch, malformed draws included.
+        space: The space the graphs were decoded in.
     """
 
     adjacency: np.ndarray
@@ -134,6 +136,7 @@ class DistinctSamples:
     archs: list[Architecture]
     counts: np.ndarray
     total: int
+    space: SearchSpace
 
     @classmethod
     def of(cls, space: SearchSpace, batch: SampleBatch) -> DistinctSamples:
@@ -143,7 +146,12 @@ class DistinctSamples:
         _, first, counts = np.unique(exact_keys(adjacency, labels), return_index=True, return_counts=True)
         adjacency, labels = adjacency[first], labels[first]
         archs = SampleBatch(adjacency, labels, np.ones(len(first), dtype=bool)).architectures(space)
-        return cls(adjacency, labels, archs, counts.astype(np.int64), len(batch))
+        return cls(adjacency, labels, archs, counts.astype(np.int64), len(batch), space)
+
+    @cached_property
+    def members(self) -> np.ndarray:
+        """``[D]`` whether each distinct graph is a member of the space (``is_valid``), judged once for both protocols."""
+        return np.fromiter((self.space.is_valid(arch) for arch in self.archs), dtype=bool, count=len(self.archs))
 
 
 def _rates(valid: int, unique: int, novel: int, total: int) -> dict[str, float]:
@@ -193,10 +201,7 @@ def paper_protocol(space: SearchSpace, samples: DistinctSamples, reference: Gene
     train_classes, sample_classes = classes[:split], classes[split:]
     novel = ~np.isin(sample_classes, train_classes)
     novel_samples = int(counts[novel].sum())
-    valid_archs = [arch for arch, ok in zip(samples.archs, valid) if ok]
-    off_topology = sum(
-        int(count) for arch, count, new in zip(valid_archs, counts, novel) if new and not space.is_valid(arch)
-    )
+    off_topology = int(counts[novel & ~samples.members[valid]].sum())
     return {
         **_rates(valid_samples, len(np.unique(sample_classes)), novel_samples, samples.total),
         "off_topology_share_of_novel": 100.0 * off_topology / novel_samples if novel_samples else 0.0,
@@ -217,8 +222,8 @@ def strict_protocol(space: SearchSpace, samples: DistinctSamples, reference: Gen
     """
     valid_samples = novel = 0
     seen: set[Hashable] = set()
-    for arch, count in zip(samples.archs, samples.counts.tolist()):
-        if not space.is_valid(arch):
+    for arch, count, member in zip(samples.archs, samples.counts.tolist(), samples.members):
+        if not member:
             continue
         key = space.canonical_key(arch)
         valid_samples += count

@@ -32,6 +32,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+#: Graphs per step of :func:`refinement_profiles` (bounds its memory on large training splits).
+_CHUNK = 4096
+
 
 def _md5_hex(text: str) -> str:
     return hashlib.md5(text.encode("utf-8")).hexdigest()
@@ -108,15 +111,17 @@ def refinement_profiles(adjacency: np.ndarray, labels: np.ndarray) -> np.ndarray
     present = np.asarray(adjacency) != 0
     labels = np.asarray(labels, dtype=np.int64)
     b, n = labels.shape
-    degrees = present.sum(2).astype(np.int64) * (n + 1) + present.sum(1)
-    first = (degrees << 32) | (labels & 0xFFFFFFFF)
-    neighbours = np.broadcast_to(first[:, None, :], (b, n, n))
-    ins = np.sort(np.where(present.transpose(0, 2, 1), neighbours, -1), axis=2)
-    outs = np.sort(np.where(present, neighbours, -1), axis=2)
-    signature = np.concatenate([first[:, :, None], ins, outs], axis=2).astype(np.uint64)
-    with np.errstate(over="ignore"):
-        vertex_keys = (signature * _row_weights(2 * n + 1)).sum(axis=2, dtype=np.uint64)
-    return _void_rows(np.sort(vertex_keys, axis=1))
+    profiles = np.zeros((b, n), dtype=np.uint64)
+    # In chunks: the [chunk, N, 2N + 1] signatures of a large training split would not fit at once.
+    for start in range(0, b, _CHUNK):
+        part, part_labels = present[start : start + _CHUNK], labels[start : start + _CHUNK]
+        degrees = part.sum(2).astype(np.int64) * (n + 1) + part.sum(1)
+        first = (degrees << 32) | (part_labels & 0xFFFFFFFF)
+        neighbours = np.broadcast_to(first[:, None, :], (len(part), n, n))
+        ins = np.sort(np.where(part.transpose(0, 2, 1), neighbours, -1), axis=2)
+        outs = np.sort(np.where(part, neighbours, -1), axis=2)
+        profiles[start : start + _CHUNK] = np.sort(_row_keys(np.concatenate([first[:, :, None], ins, outs], axis=2)), axis=1)
+    return _void_rows(profiles)
 
 
 def isomorphism_classes(adjacency: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -142,7 +147,7 @@ def isomorphism_classes(adjacency: np.ndarray, labels: np.ndarray) -> np.ndarray
     if b == 0:
         return np.zeros(0, dtype=np.int64)
     first = np.stack([present.sum(2), present.sum(1), labels], axis=-1).reshape(b * n, 3)
-    colours, count = _renumber(first)
+    colours, count = _renumber(first)  # int32 colours from here on: half the memory of the signatures
     colours = colours.reshape(b, n)
     incoming = present.transpose(0, 2, 1)  # incoming[g, v, w]: edge w -> v
     for _ in range(n):
@@ -156,7 +161,7 @@ def isomorphism_classes(adjacency: np.ndarray, labels: np.ndarray) -> np.ndarray
         if refined == count:
             break
         count = refined
-    return _renumber(np.sort(colours, axis=1))[0]
+    return _renumber(np.sort(colours, axis=1))[0].astype(np.int64)
 
 
 def _renumber(rows: np.ndarray) -> tuple[np.ndarray, int]:
@@ -167,9 +172,7 @@ def _renumber(rows: np.ndarray) -> tuple[np.ndarray, int]:
     compared in full; a collision falls back to sorting the rows themselves,
     so the numbering is exact either way.
     """
-    weights = _row_weights(rows.shape[1])
-    with np.errstate(over="ignore"):
-        keys = (rows.astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64)
+    keys = _row_keys(rows)
     order = np.argsort(keys, kind="stable")
     keys, ordered = keys[order], rows[order]
     starts = np.empty(len(keys), dtype=bool)
@@ -177,11 +180,21 @@ def _renumber(rows: np.ndarray) -> tuple[np.ndarray, int]:
     starts[1:] = keys[1:] != keys[:-1]
     if (~starts[1:] & (ordered[1:] != ordered[:-1]).any(axis=1)).any():
         unique, inverse = np.unique(_void_rows(rows), return_inverse=True)
-        return inverse.reshape(-1).astype(np.int64), len(unique)
-    numbers = np.cumsum(starts) - 1
-    inverse = np.empty(len(keys), dtype=np.int64)
+        return inverse.reshape(-1).astype(np.int32), len(unique)
+    numbers = np.cumsum(starts, dtype=np.int64) - 1
+    inverse = np.empty(len(keys), dtype=np.int32)
     inverse[order] = numbers
     return inverse, int(numbers[-1]) + 1 if len(numbers) else 0
+
+
+def _row_keys(rows: np.ndarray) -> np.ndarray:
+    """A 64-bit multiplicative hash of each row (last axis) of an integer array, column by column."""
+    weights = _row_weights(rows.shape[-1])
+    keys = np.zeros(rows.shape[:-1], dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for column, weight in zip(np.moveaxis(rows, -1, 0), weights):
+            keys += column.astype(np.uint64) * weight
+    return keys
 
 
 def _row_weights(width: int) -> np.ndarray:
