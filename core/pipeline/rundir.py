@@ -108,11 +108,14 @@ class RunDirectory:
         where = self.describe(self.split_file)
         try:
             with np.load(self.split_file, allow_pickle=False) as data:
+                missing = [name for name in ("train", "heldout") if name not in data.files]
+                if missing:
+                    raise RunDirectoryError(f"{where} lacks the array {missing[0]!r}; re-create the run")
                 train, heldout = data["train"], data["heldout"]
         except FileNotFoundError:
             raise RunDirectoryError(f"{where} not found; re-create the run with 'archgen train'") from None
-        except KeyError as error:
-            raise RunDirectoryError(f"{where} lacks the array {error.args[0]!r}; re-create the run") from None
+        except RunDirectoryError:
+            raise
         except Exception as error:  # noqa: BLE001 - zipfile/numpy raise many types for a damaged file
             raise RunDirectoryError(f"{where} is corrupt ({type(error).__name__}); re-create the run") from None
         for name, array in (("train", train), ("heldout", heldout)):
