@@ -48,6 +48,8 @@ def parse_values(text: str, flag: str) -> list[Any]:
         if not values or len(values) > MAX_POINTS:
             raise ConfigError(f"{flag}{shown} has {len(values)} points; 1..{MAX_POINTS} allowed")
         return values
+    except ConfigError:
+        raise
     except ValueError:
         raise ConfigError(
             f"bad sweep values {flag}{shown}; expected START:STOP:STEP with finite numbers and STOP >= START, "

@@ -11,9 +11,9 @@ training split. An architecture is the sequence of its nodes' code indices.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 import torch
@@ -21,16 +21,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from archgen.architecture import Architecture
 from archgen.atomic import atomic_path
-from archgen.config import PluginChoice
 from archgen.errors import CheckpointError
-from archgen.generation import SampleBatch
+from archgen.generation import NoSamplingOptions, SampleBatch, validate_sampling
 from archgen.plugins.arch_vq.vqvae import VQVAE
-from archgen.progress import progress
-from archgen.protocols import SearchSpace
-from archgen.registry import load
+from archgen.protocols import EpochCallback, SearchSpace
+from archgen.registry import PluginChoice, Slot, load, plugin_class
+from archgen.runtime import Runtime
+from archgen.training import EarlyStopping, train_epochs
 
 CHECKPOINT_FORMAT = "archgen.arch_vq/1"
-EpochCallback = Callable[[str, int, dict[str, float]], None]
 
 
 class ArchVQOptions(BaseModel):
@@ -50,9 +49,9 @@ class ArchVQOptions(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    encoder: PluginChoice = Field(default_factory=lambda: PluginChoice(name="gin"))
-    quantizer: PluginChoice = Field(default_factory=lambda: PluginChoice(name="ema"))
-    prior: PluginChoice = Field(default_factory=lambda: PluginChoice(name="transformer"))
+    encoder: Annotated[PluginChoice, Slot("encoder")] = Field(default_factory=lambda: PluginChoice(name="gin"))
+    quantizer: Annotated[PluginChoice, Slot("quantizer")] = Field(default_factory=lambda: PluginChoice(name="ema"))
+    prior: Annotated[PluginChoice, Slot("prior")] = Field(default_factory=lambda: PluginChoice(name="transformer"))
     vqvae_epochs: int = Field(50, ge=0, le=1_000_000)
     vqvae_lr: float = Field(1e-4, gt=0.0)
     vqvae_batch_size: int = Field(32, ge=1, le=10_000_000)
@@ -68,9 +67,13 @@ class ArchVQ:
     """
 
     Options: ClassVar[type[BaseModel]] = ArchVQOptions
+    TEST_OPTIONS: ClassVar[dict[str, Any]] = {"vqvae_epochs": 3, "vqvae_lr": 3e-3, "prior_epochs": 6, "encoder": {"name": "gin", "options": {"hidden_dims": [16, 16]}}, "quantizer": {"name": "ema", "options": {"codebook_size": 16, "dim": 8}}, "prior": {"name": "transformer", "options": {"layers": 1, "heads": 2, "d_model": 16, "dropout": 0.0, "lr": 3e-3, "batch_size": 32}}}  # tiny: archgen.testing kits
+    SamplingOptions: type[BaseModel]
 
     def __init__(self, options: ArchVQOptions | None = None):
         self.options = options or ArchVQOptions()
+        # The sampling knobs are the chosen prior's (a transformer's temperature, an LLM's prompt...).
+        self.SamplingOptions = getattr(plugin_class("prior", self.options.prior.name), "SamplingOptions", NoSamplingOptions)
         self.vqvae: VQVAE | None = None
         self.prior: Any = None
         self.device = torch.device("cpu")
@@ -113,9 +116,9 @@ class ArchVQ:
         train: Sequence[Architecture],
         *,
         validation: Sequence[Architecture] = (),
-        device: torch.device | str = "cpu",
+        runtime: Runtime | None = None,
         seed: int = 0,
-        on_epoch_end: EpochCallback | None = None,
+        callbacks: Sequence[EpochCallback] = (),
     ) -> dict[str, Any]:
         """Trains the VQ-VAE, then the prior on the training codes.
 
@@ -124,22 +127,23 @@ class ArchVQ:
             train: Training architectures.
             validation: Held-out architectures, for the per-epoch reconstruction
                 figure and early stopping.
-            device: Where to train.
+            runtime: Device, precision and rank (default: CPU, fp32, one process); under
+                torchrun both stages train as DDP replicas on shards of each epoch.
             seed: Seeds initialisation and shuffling.
-            on_epoch_end: ``(stage, epoch, logs)`` callback after every epoch.
+            callbacks: ``(stage, epoch, logs)`` callables run on rank 0 after every epoch
+                (stage ``"vqvae"``, then ``"prior"``).
 
         Returns:
             Training statistics (final losses, seconds per epoch, codebook use).
         """
+        runtime = runtime or Runtime()
         torch.manual_seed(seed)
-        self.build(space, device)
-        notify = on_epoch_end or (lambda stage, epoch, logs: None)
-        vqvae_stats = self._fit_vqvae(space, train, validation, seed, notify)
+        self.build(space, runtime.device)
+        vqvae_stats = self._fit_vqvae(space, train, validation, seed, runtime, callbacks)
         codes = self.encode(space, train)
         started = time.perf_counter()
         prior_logs = self.prior.fit(
-            torch.from_numpy(codes), epochs=self.options.prior_epochs, seed=seed,
-            on_epoch_end=lambda epoch, logs: notify("prior", epoch, logs),
+            torch.from_numpy(codes), epochs=self.options.prior_epochs, seed=seed, runtime=runtime, callbacks=callbacks
         )
         prior_seconds = time.perf_counter() - started
         used = np.unique(codes)
@@ -153,44 +157,38 @@ class ArchVQ:
         }
 
     def _fit_vqvae(
-        self, space: SearchSpace, train: Sequence[Architecture], validation: Sequence[Architecture], seed: int, notify: EpochCallback
+        self,
+        space: SearchSpace,
+        train: Sequence[Architecture],
+        validation: Sequence[Architecture],
+        seed: int,
+        runtime: Runtime,
+        callbacks: Sequence[EpochCallback],
     ) -> dict[str, Any]:
         vqvae, o = self._require_built(), self.options
         adjacency, ops = (t.to(self.device) for t in space.to_tensors(train))
         optimizer = torch.optim.Adam(vqvae.parameters(), lr=o.vqvae_lr)
-        generator = torch.Generator().manual_seed(seed)
-        best, stale, epochs_run, started = float("inf"), 0, 0, time.perf_counter()
-        logs: dict[str, float] = {}
-        for epoch in progress(range(1, o.vqvae_epochs + 1), desc="vq-vae", total=o.vqvae_epochs):
-            vqvae.train()
-            order = torch.randperm(len(train), generator=generator).to(self.device)
-            totals = np.zeros(3)
-            batches = 0
-            for start in range(0, len(train), o.vqvae_batch_size):
-                batch = order[start : start + o.vqvae_batch_size]
-                if len(batch) < 2:  # BatchNorm needs two samples
-                    continue
-                out = vqvae(adjacency[batch], ops[batch])
-                optimizer.zero_grad(set_to_none=True)
-                out.loss.backward()
-                optimizer.step()
-                totals += [out.reconstruction_loss.item(), out.commitment_loss.item(), out.perplexity.item()]
-                batches += 1
-            epochs_run = epoch
-            logs = {k: float(v) for k, v in zip(("reconstruction_loss", "commitment_loss", "perplexity"), totals / max(batches, 1))}
-            if validation:
-                logs["validation_reconstruction"] = self.reconstruction_accuracy(space, validation)
-            notify("vqvae", epoch, logs)
-            if o.early_stopping_patience is not None and validation:
-                score = -logs["validation_reconstruction"]
-                best, stale = (score, 0) if score < best else (best, stale + 1)
-                if stale >= o.early_stopping_patience:
-                    break
-        vqvae.eval()
+
+        def step(model: torch.nn.Module, batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+            out = model(*batch)
+            figures = {"reconstruction_loss": out.reconstruction_loss, "commitment_loss": out.commitment_loss}
+            return out.loss, {**figures, "perplexity": out.perplexity}
+
+        def validate() -> dict[str, float]:
+            return {"validation_reconstruction": self.reconstruction_accuracy(space, validation)}
+
+        stopping = None
+        if o.early_stopping_patience is not None and validation:
+            stopping = EarlyStopping("validation_reconstruction", o.early_stopping_patience, mode="max")
+        result = train_epochs(
+            vqvae, optimizer, [adjacency, ops], step,
+            stage="vqvae", epochs=o.vqvae_epochs, batch_size=o.vqvae_batch_size, seed=seed, runtime=runtime,
+            callbacks=callbacks, validate=validate if validation else None, early_stopping=stopping,
+        )
         return {
-            "vqvae_epochs_run": epochs_run,
-            "vqvae_seconds_per_epoch": (time.perf_counter() - started) / max(epochs_run, 1),
-            "vqvae_final": logs,
+            "vqvae_epochs_run": result.epochs_run,
+            "vqvae_seconds_per_epoch": result.seconds_per_epoch,
+            "vqvae_final": result.logs,
             "dead_code_restarts": int(vqvae.quantizer.restarts) if hasattr(vqvae.quantizer, "restarts") else None,
         }
 
@@ -229,25 +227,28 @@ class ArchVQ:
         adjacency, ops = self._require_built().decode_codes(torch.as_tensor(codes, device=self.device))
         return adjacency.cpu().numpy(), ops.cpu().numpy()
 
-    def sample(
-        self,
-        space: SearchSpace,
-        n: int,
-        *,
-        temperature: float = 1.0,
-        top_k: int | None = None,
-        top_p: float | None = None,
-        seed: int = 0,
-    ) -> SampleBatch:
-        """Samples ``n`` code sequences from the prior and decodes the well-formed ones."""
+    def sample(self, space: SearchSpace, n: int, *, seed: int = 0, **sampling: Any) -> SampleBatch:
+        """Samples ``n`` code sequences from the prior and decodes the well-formed ones.
+
+        Args:
+            space: The space the model was trained on.
+            n: Samples to draw.
+            seed: Seed of the draws.
+            **sampling: The prior's sampling options (:attr:`SamplingOptions`).
+
+        Raises:
+            ConfigError: For sampling options the prior does not accept.
+        """
         self._require_built()
-        codes, well_formed = self.prior.sample(n, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed)
+        knobs = validate_sampling(self.SamplingOptions, sampling).model_dump()
+        codes, well_formed = self.prior.sample(n, seed=seed, **knobs)
         codes, well_formed = codes.numpy(), well_formed.numpy()
         adjacency = np.zeros((n, space.max_nodes, space.max_nodes), dtype=np.uint8)
         ops = np.zeros((n, space.max_nodes), dtype=np.int64)
         if well_formed.any():
             adjacency[well_formed], ops[well_formed] = self.decode_codes(codes[well_formed])
-        return SampleBatch(codes, well_formed, adjacency, ops, float(temperature), int(seed))
+        tokens = [row.tolist() if ok else None for row, ok in zip(codes, well_formed)]
+        return SampleBatch(adjacency, ops, well_formed, tokens, knobs, int(seed))
 
     # -- checkpoints ----------------------------------------------------------------
     def save(self, directory: str | Path) -> list[Path]:
@@ -262,7 +263,7 @@ class ArchVQ:
             paths.append(path)
         return paths
 
-    def load(self, directory: str | Path, space: SearchSpace, device: torch.device | str = "cpu") -> ArchVQ:
+    def load(self, directory: str | Path, space: SearchSpace, runtime: Runtime | None = None) -> ArchVQ:
         """Restores a :meth:`save` d model for ``space``.
 
         Raises:
@@ -293,4 +294,4 @@ class ArchVQ:
                 raise CheckpointError(f"checkpoint {str(path)!r} does not fit the configured model: {first}") from None
         self.vqvae.eval()
         self.prior.eval()
-        return self.to(device)
+        return self.to((runtime or Runtime()).device)

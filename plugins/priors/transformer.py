@@ -11,7 +11,7 @@ or holds a special token among its codes is reported as not well formed.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import torch
@@ -20,7 +20,9 @@ from einops import rearrange
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from torch import nn
 
-from archgen.progress import progress
+from archgen.generation import TokenSamplingOptions, validate_sampling
+from archgen.runtime import Runtime
+from archgen.training import Callback, train_epochs
 
 
 class TransformerPriorOptions(BaseModel):
@@ -113,6 +115,8 @@ class TransformerPrior(nn.Module):
     """
 
     Options: ClassVar[type[BaseModel]] = TransformerPriorOptions
+    SamplingOptions: ClassVar[type[BaseModel]] = TokenSamplingOptions
+    TEST_OPTIONS: ClassVar[dict[str, Any]] = {"layers": 1, "heads": 2, "d_model": 16, "dropout": 0.0, "lr": 3e-3, "batch_size": 32}  # tiny: archgen.testing kits
 
     def __init__(self, options: TransformerPriorOptions | None = None):
         super().__init__()
@@ -162,9 +166,14 @@ class TransformerPrior(nn.Module):
 
     def loss(self, codes: torch.Tensor) -> torch.Tensor:
         """Mean next-token cross-entropy of ``[B, L]`` code sequences."""
+        return self._loss(self, codes)
+
+    def _loss(self, model: nn.Module, codes: torch.Tensor) -> torch.Tensor:
+        # ``model`` is this prior or its DDP wrapper: calling the wrapper's forward is what
+        # synchronises gradients across ranks.
         inputs, targets = self.sequences(codes)
-        logits = self(inputs)
-        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=self.pad)
+        logits = model(inputs)
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1), ignore_index=self.pad)
 
     def fit(
         self,
@@ -172,59 +181,54 @@ class TransformerPrior(nn.Module):
         *,
         epochs: int = 100,
         seed: int = 0,
-        on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
-        **_: Any,
+        runtime: Runtime | None = None,
+        callbacks: Sequence[Callback] = (),
     ) -> dict[str, float]:
-        """Trains on ``[M, L]`` code sequences with AdamW.
+        """Trains on ``[M, L]`` code sequences with AdamW (the shared :func:`archgen.training.train_epochs` loop).
 
         Args:
             sequences: Code indices, one row per architecture.
             epochs: Passes over the data.
-            seed: Seed of the shuffling.
-            on_epoch_end: Called with ``(epoch, logs)`` after each epoch.
+            seed: Seed of the shuffling (initialisation and dropout follow torch's global seed).
+            runtime: Device, precision and rank (default: CPU, fp32, one process).
+            callbacks: Called on rank 0 with ``("prior", epoch, logs)`` after each epoch.
 
         Returns:
-            The last epoch's ``loss``.
+            The last epoch's mean training ``loss``.
         """
         o = self.options
-        data = sequences.to(self.device, torch.long)
+        runtime = runtime or Runtime(device=self.device)
+        self.to(runtime.device)
         optimizer = torch.optim.AdamW(self.parameters(), lr=o.lr, weight_decay=o.weight_decay)
-        generator = torch.Generator().manual_seed(seed)
-        logs: dict[str, float] = {}
-        self.train()
-        for epoch in progress(range(1, epochs + 1), desc="prior", total=epochs):
-            order = torch.randperm(len(data), generator=generator).to(self.device)
-            total, batches = 0.0, 0
-            for start in range(0, len(data), o.batch_size):
-                loss = self.loss(data[order[start : start + o.batch_size]])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                total, batches = total + loss.item(), batches + 1
-            logs = {"loss": total / max(batches, 1)}
-            if on_epoch_end is not None:
-                on_epoch_end(epoch, logs)
-        self.eval()
-        return logs
+
+        def step(model: nn.Module, batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+            loss = self._loss(model, batch[0])
+            return loss, {"loss": loss}
+
+        result = train_epochs(
+            self, optimizer, [sequences.to(runtime.device, torch.long)], step,
+            stage="prior", epochs=epochs, batch_size=o.batch_size, seed=seed, runtime=runtime, callbacks=callbacks,
+        )
+        return result.logs
 
     @torch.no_grad()
-    def sample(
-        self,
-        n: int,
-        *,
-        temperature: float = 1.0,
-        top_k: int | None = None,
-        top_p: float | None = None,
-        seed: int = 0,
-        batch_size: int = 20_000,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def sample(self, n: int, *, seed: int = 0, batch_size: int = 20_000, **sampling: Any) -> tuple[torch.Tensor, torch.Tensor]:
         """Draws ``n`` sequences from ``<SOS>``.
+
+        Args:
+            n: Sequences to draw.
+            seed: Seed of the draws.
+            batch_size: Sequences decoded at once.
+            **sampling: :class:`archgen.generation.TokenSamplingOptions` (temperature, top_k, top_p).
 
         Returns:
             ``(codes [n, L], well_formed [n])``: codes of malformed rows are -1.
+
+        Raises:
+            ConfigError: For sampling options that do not validate.
         """
-        if temperature <= 0:
-            raise ValueError(f"temperature must be > 0, got {temperature}")
+        knobs = validate_sampling(self.SamplingOptions, sampling)
+        temperature, top_k, top_p = knobs.temperature, knobs.top_k, knobs.top_p
         self.eval()
         generator = torch.Generator(device=self.device).manual_seed(seed)
         chunks = [self._sample_chunk(min(batch_size, n - s), temperature, top_k, top_p, generator) for s in range(0, n, batch_size)]

@@ -114,7 +114,7 @@ def test_overwrite_replaces_only_after_success(tiny_registry, tmp_path, capsys):
     [
         (('name = "nb201"', 'name = "nb2O1"'), "unknown plugin 'nb2O1' in group 'archgen.spaces'; available: {"),
         (("num_samples", "num_sample"), "evaluate.num_sample: unknown key"),
-        (('name = "arch_vq"', 'name = "archvq"'), "unknown plugin 'archvq' in group 'archgen.generators'; available: {arch_vq}"),
+        (('name = "arch_vq"', 'name = "archvq"'), "unknown plugin 'archvq' in group 'archgen.generators'; available: {arch_vq, uniform}"),
         (("vqvae_epochs", "vqvae_epoch"), "bad options for generator 'arch_vq': vqvae_epoch: unknown key"),
         (("layers = 1", "layrs = 1"), "bad options for generator 'arch_vq' > prior 'transformer': layrs: unknown key"),
         (('name = "ema"', 'name = "emma"'), "generator 'arch_vq' > quantizer: unknown plugin 'emma' in group 'archgen.quantizers'"),
@@ -155,7 +155,7 @@ def test_missing_run_is_a_clear_error(tmp_path, capsys):
         ("temperature=a:b:c", "bad sweep values"),
         ("temperature=1:inf:1", "bad sweep values"),
         ("temperature=nan:1:0.1", "bad sweep values"),
-        ("temperature=0.1:1000000:0.0001", "has 10,000,000,000 points; at most 1000"),
+        ("temperature=0.1:1000000:0.0001", "has 9,999,999,001 points; at most 1000"),
         ("=1,2", "bad sweep"),
         ("temperature", "bad sweep"),
     ],
