@@ -38,6 +38,7 @@ from archgen.config import load_config
 from archgen.generation import SampleBatch
 from archgen.metrics import GenerationReference, evaluate_samples
 from archgen.pipeline import dataset
+from archgen.runtime import Runtime
 
 
 def naive_sample(prior, n: int, temperature: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -91,18 +92,22 @@ def main() -> int:
     timings: dict[str, float] = {}
 
     if args.run_dir is not None:
-        from archgen.pipeline.steps import open_session
+        from archgen.pipeline.rundir import RunDirectory
+        from archgen.pipeline.session import read_run_config
 
-        session = open_session(args.run_dir, "cpu")
-        generator = session.generator(session.seeds[0])
-        training = session.run.read_json(f"checkpoints/seed-{session.seeds[0]}/training.json", "train the run first")
+        run = RunDirectory(args.run_dir)
+        saved = read_run_config(run)
+        seed = saved["seeds_trained"][0]
+        generator = archgen.load("generator", saved["generator"]["name"], **saved["generator"]["options"])
+        generator.load(run.checkpoint_dir(seed), space, Runtime())
+        training = run.read_json(f"checkpoints/seed-{seed}/training.json", "train the run first")
         timings["vqvae_seconds_per_epoch"] = training["vqvae_seconds_per_epoch"]
         timings["prior_seconds_per_epoch"] = training["prior_seconds_per_epoch"]
         source = f"trained run {args.run_dir}"
     else:
         options = dict(config.generator.options)
         generator = archgen.load("generator", config.generator.name, **{**options, "vqvae_epochs": 1, "prior_epochs": 1})
-        stats = generator.fit(space, train, device="cpu", seed=0)
+        stats = generator.fit(space, train, runtime=Runtime(), seed=0)
         timings["vqvae_seconds_per_epoch"] = stats["vqvae_seconds_per_epoch"]
         timings["prior_seconds_per_epoch"] = stats["prior_seconds_per_epoch"]
         source = "1-epoch model trained here (timings, not quality)"
