@@ -90,11 +90,15 @@ class EvaluateSection(BaseModel):
         num_samples: Architectures generated per replicate (the papers use 10,000).
         sampling: The generator's sampling options (e.g. ``temperature``, ``top_k``,
             ``top_p`` for Arch-VQ), validated by its ``SamplingOptions`` before any work.
+        baseline: A generator that needs no real training (``"uniform"``: the space's own
+            uniform sampler), scored beside the run with the same split, sample count and
+            seeds, so every figure has its reference in the same table; ``""`` = off.
     """
 
     model_config = ConfigDict(extra="forbid")
     num_samples: int = Field(10_000, ge=1, le=10_000_000)
     sampling: dict[str, Any] = Field(default_factory=dict)
+    baseline: str = "uniform"
 
 
 class PredictSection(BaseModel):

@@ -92,3 +92,35 @@ def test_a_constructor_failure_is_wrapped_with_the_plugin_name(install_plugin):
 
 def test_every_group_is_an_archgen_group():
     assert all(group.startswith("archgen.") for group in GROUPS.values())
+
+
+def test_a_plugin_missing_a_protocol_member_is_refused_at_load_naming_it(install_plugin):
+    from archgen import PluginContractError
+
+    install_plugin(
+        "archgen_half_generator",
+        """
+        class HalfGenerator:
+            def fit(self, space, train, **context):
+                return {}
+
+            def sample(self, space, n, **sampling):
+                return None
+        """,
+        {"archgen.generators": {"half": "archgen_half_generator:HalfGenerator"}},
+    )
+    with pytest.raises(PluginContractError) as caught:
+        archgen.load("generator", "half")
+    assert str(caught.value) == (
+        "plugin 'half' of group 'archgen.generators' does not implement Generator: missing load, save"
+    )
+
+
+def test_a_typo_in_a_nested_plugin_option_names_its_path():
+    from archgen.registry import validate_options
+
+    with pytest.raises(archgen.ConfigError) as caught:
+        validate_options("generator", "arch_vq", {"prior": {"name": "transformer", "options": {"layrs": 2}}})
+    assert str(caught.value).startswith("bad options for generator 'arch_vq' > prior 'transformer': layrs: unknown key")
+    with pytest.raises(archgen.ConfigError, match="generator 'arch_vq' > encoder: unknown plugin 'gat'"):
+        validate_options("generator", "arch_vq", {"encoder": {"name": "gat"}})

@@ -154,6 +154,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("archgen: interrupted; the run directory is as it was before this command", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `archgen plugins | head`: the reader left; say nothing more (Python's documented idiom).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except SystemExit as stop:
         if stop.code not in (0, None):
             print("archgen: terminated; the run directory is as it was before this command", file=sys.stderr)

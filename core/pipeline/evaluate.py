@@ -12,6 +12,7 @@ from archgen.pipeline.report import aggregate, render_report
 from archgen.pipeline.session import Session
 from archgen.progress import progress
 from archgen.protocols import Reconstructs
+from archgen.registry import load
 
 
 def evaluate(session: Session, *, seeds: int | None = None) -> dict[str, Any]:
@@ -39,6 +40,8 @@ def evaluate(session: Session, *, seeds: int | None = None) -> dict[str, Any]:
         session.hooks.archgen_metrics_computed(seed=seed, metrics=figures)
         per_seed.append(figures)
     summary = aggregate(per_seed)
+    baseline = session.config["evaluate"].get("baseline")
+    baselines = {baseline: score_baseline(session, baseline, chosen, head["num_samples"], reference)} if baseline else {}
     metrics = {
         "space": session.space.name,
         "generator": session.config["generator"]["name"],
@@ -48,11 +51,27 @@ def evaluate(session: Session, *, seeds: int | None = None) -> dict[str, Any]:
         "seeds": chosen,
         "per_seed": per_seed,
         "summary": summary,
+        "baselines": baselines,
     }
     run.write_json("metrics.json", metrics)
     write_text(run.report_file, render_report(session.config, session.space.size(), metrics))
     session.summary = summary
     return metrics
+
+
+def score_baseline(session: Session, name: str, seeds: list[int], n: int, reference: GenerationReference) -> dict[str, Any]:
+    """Scores a training-free baseline generator with the run's split, sample count and seeds.
+
+    Returns:
+        ``{"per_seed": [...], "summary": {...}}`` in the shape of the run's own figures.
+    """
+    generator = load("generator", name)
+    generator.fit(session.space, session.dataset().train, runtime=session.runtime, seed=seeds[0])
+    per_seed = []
+    for seed in progress(seeds, desc=f"baseline {name}", total=len(seeds)):
+        figures = evaluate_samples(session.space, generator.sample(session.space, n, seed=seed), reference)
+        per_seed.append({**figures, "seed": seed})
+    return {"per_seed": per_seed, "summary": aggregate(per_seed)}
 
 
 def _reconstructs(session: Session) -> bool:

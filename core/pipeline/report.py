@@ -51,15 +51,17 @@ def _cell(summary: dict[str, float] | None) -> str:
     return f"{summary['mean']:.2f} ± {summary['std']:.2f}"
 
 
-def table_rows(summary: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
-    """Header and rows (paper, strict) of the results table."""
+def table_rows(summary: dict[str, Any], baselines: dict[str, Any] | None = None) -> tuple[list[str], list[list[str]]]:
+    """Header and rows (paper, strict, then each baseline's paper and strict) of the results table."""
     header = ["Protocol", *(h for _, h in TABLE_COLUMNS), *(h for _, h in STRICT_EXTRA)]
     rows = []
-    for protocol in ("paper", "strict"):
-        figures = {**summary.get(protocol, {}), "reconstruction_accuracy": summary.get("reconstruction_accuracy")}
-        row = [protocol, *(_cell(figures.get(k)) for k, _ in TABLE_COLUMNS)]
-        row += [_cell(figures.get(k)) if protocol == "strict" else "" for k, _ in STRICT_EXTRA]
-        rows.append(row)
+    sources = [("", summary)] + [(f"{name} ", entry["summary"]) for name, entry in (baselines or {}).items()]
+    for prefix, figures_of in sources:
+        for protocol in ("paper", "strict"):
+            figures = {**figures_of.get(protocol, {}), "reconstruction_accuracy": figures_of.get("reconstruction_accuracy")}
+            row = [f"{prefix}{protocol}", *(_cell(figures.get(k)) for k, _ in TABLE_COLUMNS)]
+            row += [_cell(figures.get(k)) if protocol == "strict" else "" for k, _ in STRICT_EXTRA]
+            rows.append(row)
     return header, rows
 
 
@@ -122,7 +124,7 @@ def plot_sweep(sweep: dict[str, Any], path: str | Path) -> Path:
 
 def results_table(metrics: dict[str, Any]) -> str:
     """The paper's Table 3 columns for both protocols, mean ± std over seeds."""
-    return text_table(*table_rows(metrics["summary"]))
+    return text_table(*table_rows(metrics["summary"], metrics.get("baselines")))
 
 
 def render_report(config: dict[str, Any], space_size: int, metrics: dict[str, Any]) -> str:
@@ -137,11 +139,13 @@ def render_report(config: dict[str, Any], space_size: int, metrics: dict[str, An
         f"{metrics['num_samples']} samples per seed ({sampling}); seeds {metrics['seeds']}; "
         f"split {config.get('data_sizes', {})}.",
         "",
-        markdown_table(*table_rows(summary)),
+        markdown_table(*table_rows(summary, metrics.get("baselines"))),
         "",
         "*paper*: validity, uniqueness and novelty as the arch2vec/Arch-VQ code counts them "
         "(docs/metrics.md); *strict*: `is_valid`, `canonical_key`. "
-        "Held-out coverage: share of the held-out split's canonical classes among the valid samples.",
+        "Held-out coverage: share of the held-out split's canonical classes among the valid samples. "
+        + (f"Rows prefixed *{next(iter(metrics['baselines']))}* score that baseline generator with the same split, "
+           "sample count and seeds." if metrics.get("baselines") else ""),
         "",
         f"- well-formed draws: {_cell(summary.get('well_formed'))}",
         f"- highest absolute uniqueness that {metrics['num_samples']} i.i.d. samples of the space's "

@@ -21,7 +21,7 @@ import pydantic
 import torch
 
 from archgen.config import DataSection, RegistryConfig, validate_plugins
-from archgen.errors import ConfigError, RunDirectoryError
+from archgen.errors import ConfigError, PluginNotFoundError, RunDirectoryError
 from archgen.generation import NoSamplingOptions, validate_sampling
 from archgen.hooks import hook_manager
 from archgen.pipeline import dataset as datasets
@@ -120,6 +120,14 @@ def resolve_config(config: RegistryConfig, seeds: int, device: str | None = None
     }
     if device is not None:
         resolved["run"]["device"] = device
+    baseline = resolved["evaluate"]["baseline"]
+    if baseline:
+        from archgen.registry import plugin_class
+
+        try:
+            plugin_class("generator", baseline)
+        except PluginNotFoundError as error:
+            raise ConfigError(f"[evaluate] baseline: {error}") from None
     if resolved["generator"] is not None:
         generator = load("generator", resolved["generator"]["name"], **resolved["generator"]["options"])
         model = getattr(generator, "SamplingOptions", NoSamplingOptions)
