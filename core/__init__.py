@@ -21,6 +21,7 @@ from archgen.errors import (
     RunDirectoryError,
 )
 from archgen.registry import GROUPS, installed, load, names
+from archgen.runtime import Runtime
 
 __version__ = "0.1.0"
 
@@ -37,6 +38,7 @@ __all__ = [
     "PluginLoadError",
     "PluginNotFoundError",
     "RunDirectoryError",
+    "Runtime",
     "installed",
     "load",
     "names",
