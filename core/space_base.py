@@ -46,6 +46,8 @@ class GraphSpaceBase:
     #: Pad smaller architectures with all-zero one-hot rows instead of a ``pad_op`` label
     #: (arch2vec's NB101 form); the space's ``from_tensors`` must then say how to drop them.
     zero_padding: ClassVar[bool] = False
+    #: How errors name a member ("NB201 cell"); defaults to "<name> architecture".
+    member_noun: ClassVar[str] = "architecture"
     #: Appended to the "too many nodes" error (e.g. "prune it first").
     oversize_hint: ClassVar[str] = ""
     Options: ClassVar[type[BaseModel]] = NoOptions
@@ -89,6 +91,16 @@ class GraphSpaceBase:
             return False
         special = {self.input_op, self.output_op, self.pad_op}
         return all(op in self._op_index and op not in special for op in ops[1:-1])
+
+    def require_valid(self, arch: Architecture) -> None:
+        """Raises with the space's one-line reason if ``arch`` is not a member.
+
+        Raises:
+            InvalidArchitectureError: ``not a valid <member_noun>: <reason>``.
+        """
+        reason = self.why_invalid(arch)
+        if reason is not None:
+            raise InvalidArchitectureError(f"not a valid {self.member_noun}: {reason}")
 
     def require_space(self, arch: Architecture) -> None:
         """Raises if ``arch`` is tagged with another space's name."""

@@ -106,6 +106,7 @@ class AutoFormerSpace(GraphSpaceBase):
         self.ranges = search_ranges(options.size, options.ranges)
         self.op_vocabulary = _vocabulary(self.ranges)
         self.max_nodes = self.ranges.max_depth + 2
+        self.member_noun = f"AutoFormer-{self.ranges.size} architecture"
         super().__init__(options)
         self._adjacency = _chain(self.max_nodes)
         self._embed_of_label = {embed_label(e): e for e in self.ranges.embed_dims}
@@ -190,7 +191,7 @@ class AutoFormerSpace(GraphSpaceBase):
         Raises:
             InvalidArchitectureError: If ``arch`` is not a member.
         """
-        self._require_valid(arch)
+        self.require_valid(arch)
         layers = [self._layer_of_label[op] for op in arch.ops[1:-1] if op != SKIP_OP]
         return SubnetConfig(
             self._embed_of_label[arch.ops[0]],
@@ -289,7 +290,3 @@ class AutoFormerSpace(GraphSpaceBase):
         ops = (embed_label(config.embed_dim), *layers, *skips, OUTPUT_OP)
         return Architecture(self.name, self._adjacency, ops)
 
-    def _require_valid(self, arch: Architecture) -> None:
-        reason = self.why_invalid(arch)
-        if reason is not None:
-            raise InvalidArchitectureError(f"not a valid AutoFormer-{self.ranges.size} architecture: {reason}")

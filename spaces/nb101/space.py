@@ -70,6 +70,7 @@ class NB101Space(GraphSpaceBase):
     """The 423,624 unique cells of NAS-Bench-101 in arch2vec's 7-node tensor form."""
 
     name: ClassVar[str] = "nb101"
+    member_noun: ClassVar[str] = "NB101 cell"
     op_vocabulary: ClassVar[tuple[str, ...]] = ARCH2VEC_VOCABULARY
     max_nodes: ClassVar[int] = MAX_VERTICES
     Options: ClassVar[type[BaseModel]] = NB101Options
@@ -152,7 +153,7 @@ class NB101Space(GraphSpaceBase):
         Raises:
             InvalidArchitectureError: If ``arch`` is not a valid cell.
         """
-        self._require_valid(arch)
+        self.require_valid(arch)
         result = prune(arch.adjacency, arch.ops)
         assert result is not None  # a valid spec survives pruning
         return result
@@ -174,6 +175,45 @@ class NB101Space(GraphSpaceBase):
         if arch.num_nodes < self.max_nodes:
             forms.append(self._with_dead_vertex(arch, rng))
         return forms
+
+    # -- search -----------------------------------------------------------------
+    def mutate(self, arch: Architecture, rng: random.Random) -> Architecture:
+        """A valid neighbour of ``arch`` by the NAS-Bench-101 paper's mutation.
+
+        ``mutate_spec`` of the paper's colab (google-research/nasbench,
+        ``NASBench.ipynb``, mutation rate 1): on the 7-vertex matrix, each of the
+        21 upper-triangular edges is flipped with probability 1/7 and each of the
+        5 interior ops is replaced by a different op with probability 1/5;
+        redrawn until the result is valid. The colab mutates the unpruned matrix
+        (``original_matrix``); a pruned cell of fewer vertices is first given
+        isolated vertices (random ops) before its output, which pruning removes
+        again, so it too can grow. Unlike the colab, a result with the parent's
+        module hash is redrawn as well, so the child is never the parent.
+
+        Raises:
+            InvalidArchitectureError: If ``arch`` is not a valid cell.
+        """
+        parent = self.canonical_key(arch)
+        n = arch.num_nodes
+        ops = [*arch.ops[:-1], *(rng.choice(AVAILABLE_OPS) for _ in range(MAX_VERTICES - n)), arch.ops[-1]]
+        keep = [*range(n - 1), MAX_VERTICES - 1]  # where the given vertices go in the 7-vertex matrix
+        matrix = [[0] * MAX_VERTICES for _ in range(MAX_VERTICES)]
+        for i, row in enumerate(arch.adjacency):
+            for j, bit in enumerate(row):
+                matrix[keep[i]][keep[j]] = bit
+        while True:
+            new_matrix = [list(row) for row in matrix]
+            for src in range(MAX_VERTICES - 1):
+                for dst in range(src + 1, MAX_VERTICES):
+                    if rng.random() < 1.0 / MAX_VERTICES:
+                        new_matrix[src][dst] = 1 - new_matrix[src][dst]
+            new_ops = list(ops)
+            for vertex in range(1, MAX_VERTICES - 1):
+                if rng.random() < 1.0 / (MAX_VERTICES - 2):
+                    new_ops[vertex] = rng.choice([op for op in AVAILABLE_OPS if op != new_ops[vertex]])
+            child = Architecture(self.name, tuple(map(tuple, new_matrix)), tuple(new_ops))
+            if self.why_invalid(child) is None and self.canonical_key(child) != parent:
+                return child
 
     # -- native format ----------------------------------------------------------
     def to_string(self, arch: Architecture) -> str:
@@ -216,7 +256,7 @@ class NB101Space(GraphSpaceBase):
                 f"invalid NB101 arch string {text[:80]!r}: adjacency is not strictly upper triangular"
             )
         arch = Architecture.from_arrays(self.name, matrix, ops)
-        self._require_valid(arch)
+        self.require_valid(arch)
         return arch
 
     # -- tensors ------------------------------------------------------------------
@@ -279,10 +319,6 @@ class NB101Space(GraphSpaceBase):
     def _cell(self, cells: CellArrays, index: int) -> Architecture:
         return Architecture(self.name, cells.adjacency(index), cells.ops(index))
 
-    def _require_valid(self, arch: Architecture) -> None:
-        reason = self.why_invalid(arch)
-        if reason is not None:
-            raise InvalidArchitectureError(f"not a valid NB101 cell: {reason}")
 
     def _reordered(self, arch: Architecture, rng: random.Random) -> Architecture:
         """``arch`` with its vertices in a random topological order (input first, output last)."""

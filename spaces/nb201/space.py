@@ -78,6 +78,7 @@ class NB201Space(GraphSpaceBase):
     """The 15,625 cells of NAS-Bench-201 in arch2vec's 8-node form."""
 
     name: ClassVar[str] = "nb201"
+    member_noun: ClassVar[str] = "NB201 cell"
     op_vocabulary: ClassVar[tuple[str, ...]] = ("input", *OPERATIONS, "output")
     max_nodes: ClassVar[int] = 8
     Options: ClassVar[type[BaseModel]] = NB201Options
@@ -137,7 +138,7 @@ class NB201Space(GraphSpaceBase):
         drop out. Over the whole space this gives the 6,466 classes of the
         NAS-Bench-201 release (its ``get_unique_str``).
         """
-        self._require_valid(arch)
+        self.require_valid(arch)
         values = {0: "0"}
         for cell_node, incoming in ((1, (1,)), (2, (2, 4)), (3, (3, 5, 6))):
             terms = []
@@ -169,10 +170,35 @@ class NB201Space(GraphSpaceBase):
                 forms.append(Architecture(self.name, FIXED_ADJACENCY, tuple(changed)))
         return forms
 
+    # -- search -----------------------------------------------------------------
+    def mutate(self, arch: Architecture, rng: random.Random) -> Architecture:
+        """A neighbour of ``arch``: one edge's op switched to another op.
+
+        The rule of NAS-Bench-201's regularized evolution (D-X-Y/AutoDL-Projects,
+        ``exps/NATS-algos/regularized_ea.py``, ``mutate_topology_func``): pick a
+        cell node uniformly (1, 2 or 3), one of its incoming edges uniformly, and
+        a different op uniformly. A change that leaves the isomorphism class as
+        it was (an op on an edge that cannot reach the output) is drawn again, so
+        the child is never the parent under :meth:`canonical_key`.
+
+        Raises:
+            InvalidArchitectureError: If ``arch`` is not a valid cell.
+        """
+        parent = self.canonical_key(arch)
+        while True:
+            cell_node = rng.randint(1, 3)
+            incoming = [k + 1 for k, (_, target) in enumerate(EDGE_OF_NODE) if target == cell_node]
+            op_node = incoming[rng.randint(0, len(incoming) - 1)]
+            ops = list(arch.ops)
+            ops[op_node] = rng.choice([op for op in OPERATIONS if op != ops[op_node]])
+            child = Architecture(self.name, FIXED_ADJACENCY, tuple(ops))
+            if self.canonical_key(child) != parent:
+                return child
+
     # -- native format ----------------------------------------------------------
     def to_string(self, arch: Architecture) -> str:
         """The official ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`` string."""
-        self._require_valid(arch)
+        self.require_valid(arch)
         ops = [arch.ops[node] for node in NODE_OF_STRING_POSITION]
         return f"|{ops[0]}~0|+|{ops[1]}~0|{ops[2]}~1|+|{ops[3]}~0|{ops[4]}~1|{ops[5]}~2|"
 
@@ -248,7 +274,3 @@ class NB201Space(GraphSpaceBase):
     def _from_node_ops(self, edge_ops: tuple[str, ...]) -> Architecture:
         return Architecture(self.name, FIXED_ADJACENCY, ("input", *edge_ops, "output"))
 
-    def _require_valid(self, arch: Architecture) -> None:
-        reason = self.why_invalid(arch)
-        if reason is not None:
-            raise InvalidArchitectureError(f"not a valid NB201 cell: {reason}")
