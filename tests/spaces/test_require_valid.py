@@ -7,7 +7,7 @@ from archgen import Architecture, InvalidArchitectureError
 
 
 @pytest.mark.parametrize(
-    "space_name, noun", [("nb201", "NB201 cell"), ("nb101", "NB101 cell"), ("autoformer", "AutoFormer-T architecture")]
+    "space_name, noun", [("nb201", "NB201 cell"), ("nb101", "NB101 cell"), ("autoformer", "AutoFormer-tiny architecture")]
 )
 def test_require_valid_names_the_member_kind_and_the_reason(space_name, noun):
     space = archgen.load("space", space_name)
