@@ -79,6 +79,16 @@ ACCURACY_CSV_COLUMNS: Mapping[str, str] = {
     "cifar100_test_200_nb201v11": "cifar100/test@200:nb201-v1_1",
 }
 
+#: Columns of ``nb201_cifar10valid_val200.csv.gz`` (NATS-Bench's 'cifar10-valid' runs, 200 epochs;
+#: its PROVENANCE.md): the validation accuracy the NAS predictor papers train on, and the test and
+#: train accuracies of the same models (trained on the 25k train split only). Its loss column is
+#: not a percentage and is not read.
+CIFAR10_VALID_CSV_COLUMNS: Mapping[str, str] = {
+    "cifar10_valid_val_200": "cifar10-valid/valid@200",
+    "cifar10_valid_test_200": "cifar10-valid/test@200",
+    "cifar10_valid_train_200": "cifar10-valid/train@200",
+}
+
 #: A column already named the archgen way (so a table written by archgen reads back).
 _METRIC_NAME = re.compile(r"^(cifar10-valid|cifar10|cifar100|imagenet16-120)/[a-z]+(@\d+)?(:[\w.-]+)?$")
 
@@ -266,14 +276,15 @@ def _read_accuracy_csv(
     path: Path, space: NB201Space, header: list[str], rows: Iterator[list[str]]
 ) -> tuple[tuple[str, ...], dict[str, np.ndarray]]:
     _require_columns(path, header, ("index", "arch_str"))
+    known = {**ACCURACY_CSV_COLUMNS, **CIFAR10_VALID_CSV_COLUMNS}
     metric_columns = {
-        position: ACCURACY_CSV_COLUMNS.get(name, name)
+        position: known.get(name, name)
         for position, name in enumerate(header)
-        if name in ACCURACY_CSV_COLUMNS or _METRIC_NAME.match(name)
+        if name in known or _METRIC_NAME.match(name)
     }
     if not metric_columns:
         raise DataFileError(
-            f"{path}: CSV has no metric column; expected some of {sorted(ACCURACY_CSV_COLUMNS)} "
+            f"{path}: CSV has no metric column; expected some of {sorted(known)} "
             "or names like 'cifar10/test@200'"
         )
     index_at, arch_at = header.index("index"), header.index("arch_str")
@@ -437,6 +448,7 @@ def _write_cache(source: Path, keys: tuple[str, ...], columns: Mapping[str, np.n
 __all__ = [
     "ACCEPTED_FORMATS",
     "ACCURACY_CSV_COLUMNS",
+    "CIFAR10_VALID_CSV_COLUMNS",
     "NASLIB_COLUMNS",
     "NASLIB_DATASETS",
     "load_benchmark",
