@@ -1,0 +1,216 @@
+"""What every neural predictor here shares: the training objective, target scaling and ensembling.
+
+The options the predictor literature found to matter are the same for every model, so they live
+once, here: targets standardised to zero mean and unit variance (``normalise_targets``), a
+pairwise ranking loss beside the MSE (``rank_weight``; the figure of merit is Kendall's τ, a
+ranking statistic, and a ranking term is what TNASP-style and NPENAS-style predictors add), and
+ensembles of independently initialised members whose predictions are averaged (``ensemble``).
+A model plugs in by saying how architectures become tensors (:meth:`NeuralRegressor.featurize`)
+and which module maps them to one number each (:meth:`NeuralRegressor.build_model`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from pydantic import BaseModel, ConfigDict, Field
+from torch import nn
+
+from archgen.architecture import Architecture
+from archgen.errors import ConfigError
+from archgen.protocols import SearchSpace
+from archgen.runtime import Runtime
+from archgen.training import train_epochs
+
+
+class RegressorOptions(BaseModel):
+    """Training options shared by the neural predictors.
+
+    Attributes:
+        epochs: Passes over the labelled architectures per ensemble member.
+        batch_size: Architectures per step.
+        lr: AdamW learning rate.
+        weight_decay: AdamW weight decay.
+        normalise_targets: Standardise the targets (predictions are mapped back).
+        rank_weight: Weight of the pairwise logistic ranking loss beside the MSE (0 = MSE only).
+        ensemble: Independently initialised members, predictions averaged.
+    """
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    epochs: int = Field(200, ge=1, le=100_000)
+    batch_size: int = Field(32, ge=2, le=1_000_000)
+    lr: float = Field(1e-3, gt=0.0, le=10.0)
+    weight_decay: float = Field(1e-4, ge=0.0)
+    normalise_targets: bool = True
+    rank_weight: float = Field(0.5, ge=0.0, le=1000.0)
+    ensemble: int = Field(1, ge=1, le=100)
+
+
+def pairwise_rank_loss(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean logistic loss over every ordered pair of the batch with different targets.
+
+    ``log(1 + exp(-(p_i - p_j)))`` for each pair with ``y_i > y_j``: zero gradient only when the
+    predictions order every pair as the targets do, by a margin.
+
+    Args:
+        predicted: ``[B]`` predictions.
+        target: ``[B]`` targets.
+
+    Returns:
+        A scalar (0 when no pair differs).
+    """
+    better = target[:, None] > target[None, :]
+    if not bool(better.any()):
+        return predicted.sum() * 0.0
+    margin = predicted[:, None] - predicted[None, :]
+    return F.softplus(-margin[better]).mean()
+
+
+def check_labels(archs: Sequence[Architecture], targets: Any) -> np.ndarray:
+    """The targets as a float64 vector, refused unless there is one finite target per architecture.
+
+    Raises:
+        ConfigError: For a length mismatch, a non-numeric, NaN or infinite target, or fewer than two.
+    """
+    try:
+        values = np.asarray(targets, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ConfigError(f"predictor targets must be numbers, got {type(targets).__name__}") from None
+    if values.ndim != 1 or len(values) != len(archs):
+        raise ConfigError(f"predictor got {len(archs)} architectures but targets of shape {list(values.shape)}; one target per architecture is needed")
+    bad = np.flatnonzero(~np.isfinite(values))
+    if len(bad):
+        raise ConfigError(f"predictor targets must be finite; target {int(bad[0])} is {values[bad[0]]} ({len(bad)} such)")
+    if len(values) < 2:
+        raise ConfigError(f"a predictor needs at least 2 labelled architectures, got {len(values)}")
+    return values
+
+
+class NeuralRegressor:
+    """A :class:`archgen.protocols.Predictor` made of a featurizer and a module (subclasses supply both).
+
+    Args:
+        options: The subclass's options (a :class:`RegressorOptions` subclass).
+    """
+
+    options: RegressorOptions
+
+    def __init__(self, options: RegressorOptions):
+        self.options = options
+        self.members: list[nn.Module] = []
+        self.mean, self.scale = 0.0, 1.0
+        self.device = torch.device("cpu")
+
+    # -- what a model supplies ----------------------------------------------------------------
+    def featurize(self, space: SearchSpace, archs: Sequence[Architecture]) -> tuple[torch.Tensor, ...]:
+        """Architectures to tensors with one row per architecture."""
+        raise NotImplementedError
+
+    def build_model(self, space: SearchSpace) -> nn.Module:
+        """A fresh module mapping a featurized batch (``*tensors``) to ``[B]`` predictions."""
+        raise NotImplementedError
+
+    def forward(self, model: nn.Module, batch: tuple[torch.Tensor, ...], generator: torch.Generator | None) -> torch.Tensor:
+        """Runs ``model`` on a batch; ``generator`` is set while training (for random augmentation)."""
+        return model(*batch)
+
+    # -- the Predictor protocol -----------------------------------------------------------------
+    def fit(
+        self,
+        space: SearchSpace,
+        archs: Sequence[Architecture],
+        targets: np.ndarray,
+        *,
+        runtime: Runtime | None = None,
+        seed: int = 0,
+    ) -> dict[str, Any]:
+        """Trains ``ensemble`` members on the labelled architectures.
+
+        Member ``m`` is initialised, shuffled and augmented from ``seed * 1000 + m``, so a fit is
+        reproducible and members differ. torch's global random state is left as it was.
+
+        Returns:
+            ``{"epochs", "members", "loss", "mse", "rank", "seconds_per_epoch"}`` (last epoch, member mean).
+
+        Raises:
+            ConfigError: If the targets do not match the architectures or are not finite.
+        """
+        o = self.options
+        values = check_labels(archs, targets)
+        runtime = runtime or Runtime()
+        self.device = runtime.device
+        if o.normalise_targets:
+            self.mean, self.scale = float(values.mean()), float(values.std()) or 1.0
+        else:
+            self.mean, self.scale = 0.0, 1.0
+        y = torch.as_tensor((values - self.mean) / self.scale, dtype=torch.float32, device=runtime.device)
+        features = [tensor.to(runtime.device) for tensor in self.featurize(space, archs)]
+        self.members, logs = [], []
+        for member in range(o.ensemble):
+            member_seed = seed * 1000 + member
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(member_seed)
+                model = self.build_model(space).to(runtime.device)
+                logs.append(self._train(model, features, y, member_seed, runtime))
+            self.members.append(model.eval())
+        summary = {key: float(np.mean([log[key] for log in logs])) for key in ("loss", "mse", "rank", "seconds_per_epoch")}
+        return {"epochs": o.epochs, "members": o.ensemble, **summary}
+
+    def _train(self, model: nn.Module, features: list[torch.Tensor], y: torch.Tensor, seed: int, runtime: Runtime) -> dict[str, float]:
+        o = self.options
+        optimizer = torch.optim.AdamW(model.parameters(), lr=o.lr, weight_decay=o.weight_decay)
+        augment = torch.Generator().manual_seed(seed)
+
+        def step(wrapped: nn.Module, batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+            *inputs, target = batch
+            predicted = self.forward(wrapped, tuple(inputs), augment).float()
+            mse = F.mse_loss(predicted, target)
+            rank = pairwise_rank_loss(predicted, target) if o.rank_weight else mse.detach() * 0.0
+            loss = mse + o.rank_weight * rank
+            return loss, {"loss": loss.detach(), "mse": mse.detach(), "rank": rank.detach()}
+
+        # Fewer labels than a batch (N = 78 at batch 128) train as one full batch per epoch.
+        batch_size = min(o.batch_size, len(y))
+        result = train_epochs(
+            model, optimizer, [*features, y], step,
+            stage="predictor", epochs=o.epochs, batch_size=batch_size, seed=seed, runtime=runtime,
+        )
+        return {**result.logs, "seconds_per_epoch": result.seconds_per_epoch}
+
+    @torch.no_grad()
+    def predict(self, space: SearchSpace, archs: Sequence[Architecture], batch_size: int = 4096) -> np.ndarray:
+        """The ensemble's mean prediction per architecture, in the targets' units.
+
+        Raises:
+            RuntimeError: If the predictor has not been fitted.
+        """
+        if not self.members:
+            raise RuntimeError(f"{type(self).__name__} is not fitted: call fit() first")
+        archs = list(archs)
+        if not archs:
+            return np.zeros(0)
+        out = np.zeros(len(archs))
+        for start in range(0, len(archs), batch_size):
+            chunk = archs[start : start + batch_size]
+            features = tuple(tensor.to(self.device) for tensor in self.featurize(space, chunk))
+            total = sum(self.forward(member, features, None).double() for member in self.members)
+            out[start : start + len(chunk)] = (total / len(self.members)).cpu().numpy()
+        return out * self.scale + self.mean
+
+
+def mlp_head(in_dim: int, hidden: int, layers: int = 2) -> nn.Sequential:
+    """``layers`` linear maps with ReLU between them, ending in one output."""
+    blocks: list[nn.Module] = []
+    dim = in_dim
+    for _ in range(layers - 1):
+        blocks += [nn.Linear(dim, hidden), nn.ReLU()]
+        dim = hidden
+    blocks.append(nn.Linear(dim, 1))
+    return nn.Sequential(*blocks)
+
+
+__all__ = ["NeuralRegressor", "RegressorOptions", "check_labels", "mlp_head", "pairwise_rank_loss"]
