@@ -102,20 +102,26 @@ class EvaluateSection(BaseModel):
 
 
 class PredictSection(BaseModel):
-    """How ``archgen predict`` trains and ranks a ``[predictor]`` (issue: predictors).
+    """How ``archgen predict`` trains and ranks a ``[predictor]`` (issue 9: predictors).
 
     Attributes:
-        metric: The oracle metric predicted (``None``: the space's default).
-        train_sizes: Labelled architectures the predictor is trained on, one experiment each.
-        test_size: Held-out architectures ranked per experiment.
-        trials: Independent repetitions (mean ± std).
+        metric: The oracle metric the predictor is trained on (``None``: the space's default).
+        test_metric: The metric the predictions are ranked against (``None``: ``metric``).
+        train_sizes: Labelled architectures the predictor is trained on, one experiment each
+            (default: the TNASP / PINAT NB201 sizes, 0.5 % to 10 % of 15,625).
+        test_on: ``"rest"`` ranks the architectures not trained on (TNASP / PINAT);
+            ``"all"`` ranks the whole labelled pool (Arch-VQ's convention).
+        test_size: Cap on the ranked architectures (a random subset); ``None`` = all of them.
+        trials: Independent repetitions, each with its own training set and seed (mean ± std).
     """
 
     model_config = ConfigDict(extra="forbid")
     metric: str | None = None
-    train_sizes: list[Annotated[int, Field(ge=2)]] = Field(default_factory=lambda: [100, 1000])
-    test_size: int = Field(1000, ge=2)
-    trials: int = Field(5, ge=1, le=1000)
+    test_metric: str | None = None
+    train_sizes: list[Annotated[int, Field(ge=2)]] = Field(default_factory=lambda: [78, 156, 469, 781, 1563], min_length=1)
+    test_on: Literal["rest", "all"] = "rest"
+    test_size: int | None = Field(None, ge=2)
+    trials: int = Field(10, ge=1, le=1000)
 
 
 class SearchSection(BaseModel):

@@ -1,0 +1,311 @@
+"""``archgen predict``: train a ``[predictor]`` on N labelled architectures, rank the others (Kendall τ, Spearman ρ).
+
+The labelled pool is every architecture the space's oracle knows: the rows of the benchmark table
+holding the metric when the space has one (NB201: all 15,625 cells, in index order), else the
+``[data]`` architectures that the oracle answers for. Labels come from ``space.oracle(metric)``,
+so isomorphic cells share one value (the mean of their rows). Each trial draws a random training
+set of N architectures and ranks the rest -- the TNASP / PINAT protocol -- or the whole pool
+(``test_on = "all"``: Arch-VQ's convention, and what PINAT's released code does).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pydantic
+from scipy.stats import kendalltau, spearmanr
+
+from archgen.architecture import Architecture
+from archgen.atomic import atomic_path, write_text
+from archgen.config import DataSection, PredictSection, RegistryConfig
+from archgen.errors import ConfigError, InvalidArchitectureError
+from archgen.pipeline import dataset as datasets
+from archgen.pipeline.report import markdown_table, mean_std, text_table
+from archgen.pipeline.session import Session
+from archgen.progress import progress
+from archgen.registry import PluginChoice, describe_validation_error, load
+
+#: Published Kendall τ on NB201 CIFAR-10, trained on N cells and tested on the rest (PINAT, AAAI 2023,
+#: Table 1 of github.com/ShunLu91/PINAT; TNASP, NeurIPS 2021, as PINAT quotes it).
+REFERENCE_TAU: dict[str, dict[int, dict[str, float]]] = {
+    "nb201": {
+        78: {"PINAT": 0.549, "TNASP": 0.539},
+        156: {"PINAT": 0.631},
+        469: {"PINAT": 0.706},
+        781: {"PINAT": 0.761},
+        1563: {"PINAT": 0.784},
+    }
+}
+
+#: How the reference numbers were measured, printed with them.
+REFERENCE_NOTE = (
+    "PINAT's released code (nasbench/train_nasbench.py) trains on the 200-epoch cifar10-valid validation "
+    "accuracy and computes τ against the CIFAR-10 test accuracy (train+valid training) over all 15,625 cells, "
+    "the training cells included"
+)
+
+
+def override_config(
+    config: RegistryConfig,
+    *,
+    predictor: str | None = None,
+    metric: str | None = None,
+    train_sizes: str | None = None,
+    trials: int | None = None,
+    test_on: str | None = None,
+    test_size: int | None = None,
+) -> RegistryConfig:
+    """The registry with ``archgen predict``'s flags applied (``None`` leaves a key as the file has it).
+
+    A ``predictor`` other than the registry's starts from its default options.
+
+    Raises:
+        ConfigError: For a malformed ``train_sizes`` list or a value ``[predict]`` refuses, naming the flag.
+    """
+    updates: dict[str, Any] = {}
+    if predictor is not None and (config.predictor is None or config.predictor.name != predictor):
+        updates["predictor"] = PluginChoice(name=predictor)
+    section = config.predict.model_dump()
+    flags = {"metric": metric, "trials": trials, "test_on": test_on, "test_size": test_size}
+    if train_sizes is not None:
+        try:
+            flags["train_sizes"] = [int(part) for part in train_sizes.split(",")]
+        except ValueError:
+            raise ConfigError(f"bad --train-sizes {train_sizes[:80]!r}; expected integers separated by commas, e.g. 78,156,469") from None
+    changed = {key: value for key, value in flags.items() if value is not None}
+    if changed:
+        try:
+            updates["predict"] = PredictSection.model_validate({**section, **changed})
+        except pydantic.ValidationError as error:
+            raise ConfigError(f"archgen predict: {describe_validation_error(error)}") from None
+    return config.model_copy(update=updates) if updates else config
+
+
+def labelled_pool(space: Any, metric: str, data: DataSection) -> tuple[list[Architecture], np.ndarray]:
+    """Every architecture the oracle of ``metric`` answers for, with its label.
+
+    Raises:
+        ConfigError: If ``metric`` is not offered (listing the accepted ones) or fewer than 3 are labelled.
+        DataFileError: If the space has no data configured.
+    """
+    oracle = space.oracle(metric)
+    archs = _table_rows(space, metric)
+    if archs is None:
+        archs = datasets.collect(space, data)
+    kept, labels = [], []
+    for arch in progress(archs, desc=f"label {metric}", total=len(archs)):
+        try:
+            value = oracle.query(arch)
+        except InvalidArchitectureError:
+            continue  # no entry: not part of the labelled pool
+        if math.isfinite(value):
+            kept.append(arch)
+            labels.append(value)
+    if len(kept) < 3:
+        raise ConfigError(f"metric {metric!r} of space {space.name!r} labels only {len(kept)} architecture(s); predict needs at least 3")
+    return kept, np.asarray(labels, dtype=np.float64)
+
+
+def _table_rows(space: Any, metric: str) -> list[Architecture] | None:
+    """The architectures of the benchmark table holding ``metric``, or ``None`` without one."""
+    tables = getattr(space, "oracle_tables", None)
+    if tables is None:
+        return None
+    for table in tables():
+        if metric in table.metrics:
+            column = table.column(metric)
+            try:
+                return [space.from_string(key) for key, value in zip(table.keys, column.tolist()) if not math.isnan(value)]
+            except InvalidArchitectureError:
+                return None  # row keys are not native strings (a space with its own row keys)
+    return None
+
+
+def rank_correlations(predicted: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    """Kendall τ-b and Spearman ρ of predictions against the truth.
+
+    A constant prediction carries no ranking: its (undefined) correlations count as 0.
+    """
+    predicted, truth = np.asarray(predicted, dtype=float), np.asarray(truth, dtype=float)
+    if np.ptp(predicted) == 0 or np.ptp(truth) == 0:
+        return {"kendall_tau": 0.0, "spearman": 0.0}
+    tau = kendalltau(predicted, truth)[0]
+    rho = spearmanr(predicted, truth)[0]
+    return {"kendall_tau": 0.0 if math.isnan(tau) else float(tau), "spearman": 0.0 if math.isnan(rho) else float(rho)}
+
+
+def split_trial(pool_size: int, n: int, seed: int, test_on: str, test_size: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Training and test indices of one trial: N random architectures, and the rest (or all).
+
+    ``test_size`` caps the test set at a random subset (same seed) of that size.
+    """
+    order = np.random.default_rng(seed).permutation(pool_size)
+    train = order[:n]
+    test = order if test_on == "all" else order[n:]
+    if test_size is not None and test_size < len(test):
+        test = test[:test_size]
+    return np.sort(train), np.sort(test)
+
+
+def check_settings(settings: PredictSection, pool_size: int) -> None:
+    """Refuses training sizes the pool cannot supply.
+
+    Raises:
+        ConfigError: Naming the bad size and the pool's size.
+    """
+    too_big = [n for n in settings.train_sizes if n >= pool_size]
+    if too_big:
+        raise ConfigError(
+            f"[predict] train_sizes {too_big} must be smaller than the {pool_size:,} labelled architectures "
+            "(the rest are ranked)"
+        )
+
+
+def predict(session: Session) -> dict[str, Any]:
+    """Runs every (N, trial) experiment of ``[predict]``; writes ``predict.json``, ``predict.md`` and ``predict.png``.
+
+    Raises:
+        ConfigError: For no ``[predictor]``, an unknown metric, or a training size the pool cannot supply.
+    """
+    spec = session.config.get("predictor")
+    if spec is None:
+        raise ConfigError("registry has no [predictor]; name one (e.g. [predictor] name = \"gin\"; see 'archgen plugins')")
+    settings = PredictSection.model_validate(session.config["predict"])
+    space = session.space
+    metric = settings.metric or next(iter(space.oracle_metrics()))
+    test_metric = settings.test_metric or metric
+    archs, labels = labelled_pool(space, metric, DataSection.model_validate(session.config["data"]))
+    truth = labels if test_metric == metric else _labels_of(space, test_metric, archs)
+    check_settings(settings, len(archs))
+    base_seed = int(session.config["run"]["seed"])
+    points = []
+    for n in settings.train_sizes:
+        trials = []
+        for trial in progress(range(settings.trials), desc=f"predict N={n}", total=settings.trials):
+            seed = base_seed + trial
+            train, test = split_trial(len(archs), n, seed, settings.test_on, settings.test_size)
+            predictor = load("predictor", spec["name"], **spec["options"])
+            started = time.perf_counter()
+            stats = predictor.fit(space, [archs[i] for i in train], labels[train], runtime=session.runtime, seed=seed)
+            fitted = time.perf_counter()
+            predicted = predictor.predict(space, [archs[i] for i in test])
+            trials.append({
+                "seed": seed,
+                "test_size": int(len(test)),
+                **rank_correlations(predicted, truth[test]),
+                "fit_seconds": fitted - started,
+                "predict_seconds": time.perf_counter() - fitted,
+                "fit": stats,
+            })
+        points.append({
+            "n": n,
+            "kendall_tau": mean_std([t["kendall_tau"] for t in trials]),
+            "spearman": mean_std([t["spearman"] for t in trials]),
+            "fit_seconds": mean_std([t["fit_seconds"] for t in trials]),
+            "reference": REFERENCE_TAU.get(space.name, {}).get(n, {}) if _reference_applies(space.name, metric) else {},
+            "trials": trials,
+        })
+    result = {
+        "space": space.name,
+        "predictor": spec,
+        "metric": metric,
+        "test_metric": test_metric,
+        "pool_size": len(archs),
+        "test_on": settings.test_on,
+        "trials": settings.trials,
+        "points": points,
+        "reference_note": REFERENCE_NOTE if any(p["reference"] for p in points) else "",
+    }
+    session.run.write_json("predict.json", result)
+    write_text(session.run.path / "predict.md", _markdown(result))
+    plot_predict(result, session.run.path / "predict.png")
+    session.summary = {"kendall_tau": {str(p["n"]): p["kendall_tau"]["mean"] for p in points}}
+    return result
+
+
+def _labels_of(space: Any, metric: str, archs: list[Architecture]) -> np.ndarray:
+    oracle = space.oracle(metric)
+    try:
+        values = np.array([oracle.query(arch) for arch in archs], dtype=np.float64)
+    except InvalidArchitectureError as error:
+        raise ConfigError(f"[predict] test_metric {metric!r} does not label every architecture of the pool: {error}") from None
+    if not np.isfinite(values).all():
+        raise ConfigError(f"[predict] test_metric {metric!r} has no value for {int((~np.isfinite(values)).sum())} architecture(s) of the pool")
+    return values
+
+
+def _reference_applies(space: str, metric: str) -> bool:
+    return space == "nb201" and metric.startswith("cifar10")
+
+
+def _rows(result: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    names = sorted({name for p in result["points"] for name in p["reference"]})
+    header = ["N", "test", f"{result['predictor']['name']} τ", "Spearman ρ", "fit s", *(f"{name} τ" for name in names)]
+    rows = []
+    for p in result["points"]:
+        test_sizes = {t["test_size"] for t in p["trials"]}
+        rows.append([
+            str(p["n"]),
+            f"{min(test_sizes):,}",
+            f"{p['kendall_tau']['mean']:.3f} ± {p['kendall_tau']['std']:.3f}",
+            f"{p['spearman']['mean']:.3f} ± {p['spearman']['std']:.3f}",
+            f"{p['fit_seconds']['mean']:.0f}",
+            *(f"{p['reference'][name]:.3f}" if name in p["reference"] else "" for name in names),
+        ])
+    return header, rows
+
+
+def predict_table(result: dict[str, Any]) -> str:
+    """The terminal table: τ and ρ (mean ± std over trials) per N, beside the published τ."""
+    table = text_table(*_rows(result))
+    note = f"\n({result['reference_note']})" if result["reference_note"] else ""
+    return table + note
+
+
+def _markdown(result: dict[str, Any]) -> str:
+    predictor = result["predictor"]
+    lines = [
+        f"# {predictor['name']} on {result['space']}: Kendall τ against training size",
+        "",
+        f"Trained on N architectures labelled by `{result['metric']}`, ranked on "
+        f"{'all' if result['test_on'] == 'all' else 'the remaining'} of {result['pool_size']:,} "
+        f"by `{result['test_metric']}`; mean ± std over {result['trials']} trial(s).",
+        "",
+        markdown_table(*_rows(result)),
+    ]
+    if result["reference_note"]:
+        lines += ["", f"Reference: {result['reference_note']}."]
+    return "\n".join(lines) + "\n"
+
+
+def plot_predict(result: dict[str, Any], path: str | Path) -> Path:
+    """Kendall τ against N (log scale), ± one std, beside the published τ (the Arch-VQ paper's Figure 3)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [p["n"] for p in result["points"]]
+    mean = np.array([p["kendall_tau"]["mean"] for p in result["points"]])
+    std = np.array([p["kendall_tau"]["std"] for p in result["points"]])
+    figure, axis = plt.subplots(figsize=(6, 4), dpi=120)
+    axis.plot(sizes, mean, "o-", label=f"{result['predictor']['name']} (archgen)")
+    axis.fill_between(sizes, mean - std, mean + std, alpha=0.2)
+    for name in sorted({name for p in result["points"] for name in p["reference"]}):
+        known = [(p["n"], p["reference"][name]) for p in result["points"] if name in p["reference"]]
+        axis.plot(*zip(*known), "s--", ms=4, label=f"{name} (published)")
+    axis.set_xscale("log")
+    axis.set_xlabel("labelled architectures N")
+    axis.set_ylabel("Kendall τ")
+    axis.set_title(f"{result['space']} · {result['metric']} · {result['trials']} trial(s)")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png")
+    plt.close(figure)
+    return Path(path)

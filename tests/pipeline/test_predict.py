@@ -1,0 +1,151 @@
+"""``archgen predict``: rank statistics, splits, the staged run it writes, and its one-line errors."""
+
+import gzip
+import json
+
+import numpy as np
+import pytest
+
+import archgen
+from archgen.cli.main import main
+from archgen.config import PredictSection, load_config
+from archgen.errors import ConfigError
+from archgen.pipeline.predict import override_config, rank_correlations, split_trial
+
+
+def test_rank_correlations_on_a_toy():
+    # One discordant pair of six: τ = (5 - 1) / 6; Spearman ρ = 1 - 6 Σd² / (n(n² - 1)) = 1 - 12/60.
+    figures = rank_correlations(np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 2.0, 4.0, 3.0]))
+    assert figures["kendall_tau"] == pytest.approx(2 / 3) and figures["spearman"] == pytest.approx(0.8)
+    assert rank_correlations(np.array([4.0, 3.0, 2.0, 1.0]), np.array([1.0, 2.0, 3.0, 4.0]))["kendall_tau"] == pytest.approx(-1.0)
+    # A constant prediction ranks nothing: 0, not NaN.
+    assert rank_correlations(np.full(4, 0.5), np.array([1.0, 2.0, 3.0, 4.0])) == {"kendall_tau": 0.0, "spearman": 0.0}
+
+
+def test_splits_are_disjoint_seeded_and_cover_the_rest():
+    train, test = split_trial(100, 10, seed=3, test_on="rest", test_size=None)
+    assert len(train) == 10 and len(test) == 90 and not set(train) & set(test)
+    assert sorted([*train, *test]) == list(range(100))
+    again = split_trial(100, 10, seed=3, test_on="rest", test_size=None)
+    assert np.array_equal(train, again[0]) and not np.array_equal(train, split_trial(100, 10, 4, "rest", None)[0])
+    _, everything = split_trial(100, 10, seed=3, test_on="all", test_size=None)
+    assert list(everything) == list(range(100))
+    _, capped = split_trial(100, 10, seed=3, test_on="rest", test_size=25)
+    assert len(capped) == 25 and not set(capped) & set(train)
+
+
+@pytest.fixture
+def registry(tmp_path):
+    """An NB201 registry whose benchmark labels 60 cells with a function of their ops."""
+    space = archgen.load("space", "nb201")
+    archs = space.sample(60, seed=0)
+    lines = ["index,arch_str,cifar10_valid_val_200"]
+    for i, arch in enumerate(archs):
+        value = 80 + 3 * arch.ops.count("nor_conv_3x3") + arch.ops.count("nor_conv_1x1") + 0.01 * i
+        lines.append(f"{i},{space.to_string(arch)},{value}")
+    table = tmp_path / "labels.csv.gz"
+    with gzip.open(table, "wt") as handle:
+        handle.write("\n".join(lines) + "\n")
+    path = tmp_path / "registry.toml"
+    path.write_text(
+        f"""
+[run]
+name = "pred"
+runs_dir = "{tmp_path / 'runs'}"
+device = "cpu"
+
+[space]
+name = "nb201"
+options = {{ benchmark = "{table}" }}
+
+[predictor]
+name = "gin"
+options = {{ hidden_dims = [16], embedding_dim = 8, head_hidden = 8, epochs = 30, batch_size = 16 }}
+
+[predict]
+train_sizes = [10, 30]
+trials = 2
+"""
+    )
+    return path
+
+
+def test_predict_writes_a_staged_run_with_tau_per_size(registry, tmp_path, capsys):
+    assert main(["predict", "--config", str(registry)]) == 0
+    out = capsys.readouterr().out
+    assert "gin τ" in out and "wrote" in out
+    run = tmp_path / "runs" / "pred"
+    result = json.loads((run / "predict.json").read_text())
+    assert result["metric"] == "cifar10-valid/valid@200" and result["pool_size"] == 60
+    assert [p["n"] for p in result["points"]] == [10, 30]
+    assert [[t["test_size"] for t in p["trials"]] for p in result["points"]] == [[50, 50], [30, 30]]
+    assert [t["seed"] for t in result["points"][0]["trials"]] == [0, 1]
+    for point in result["points"]:
+        taus = [t["kendall_tau"] for t in point["trials"]]
+        assert point["kendall_tau"]["mean"] == pytest.approx(np.mean(taus))
+        assert all(-1 <= tau <= 1 for tau in taus)
+    # The ops determine the label up to 0.01 i: a trained GIN ranks it far better than chance.
+    assert result["points"][1]["kendall_tau"]["mean"] > 0.3
+    assert (run / "predict.png").stat().st_size > 1000 and "| N | test |" in (run / "predict.md").read_text()
+    assert json.loads((run / "config.json").read_text())["predictor"]["name"] == "gin"
+
+
+def test_the_nb201_reference_is_printed_only_at_its_sizes(registry, capsys):
+    assert main(["predict", "--config", str(registry), "--train-sizes", "10", "--trials", "1", "--name", "ref"]) == 0
+    assert "PINAT" not in capsys.readouterr().out  # no published τ at N = 10
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--metric", "cifar10/tset@200"], "unknown metric 'cifar10/tset@200' for space 'nb201'; accepted:"),
+        (["--train-sizes", "10,60"], "[predict] train_sizes [60] must be smaller than the 60 labelled architectures"),
+        (["--train-sizes", "ten"], "bad --train-sizes 'ten'"),
+        (["--test-on", "most"], None),
+        (["--trials", "0"], "trials"),
+        (["--predictor", "lstmm"], "unknown plugin 'lstmm'"),
+    ],
+)
+def test_bad_input_is_one_line_and_leaves_no_run(registry, tmp_path, capsys, flags, message):
+    with pytest.raises(SystemExit) if message is None else _no_raise():
+        code = main(["predict", "--config", str(registry), *flags])
+        assert code == 2
+    err = capsys.readouterr().err
+    if message is not None:
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert len(lines) == 1 and message in lines[0], err
+    assert not (tmp_path / "runs" / "pred").exists()
+
+
+class _no_raise:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_no_predictor_is_a_config_error(registry):
+    text = registry.read_text()
+    start = text.index("[predictor]")
+    registry.write_text(text[:start] + text[text.index("[predict]\n"):])
+    with pytest.raises(ConfigError, match=r"registry has no \[predictor\]"):
+        from archgen.pipeline import commands
+
+        commands.predict(load_config(registry), run_dir=registry.parent / "runs" / "x")
+
+
+def test_flags_override_the_registry(registry):
+    config = override_config(load_config(registry), predictor="tart", train_sizes="5,7", trials=3, test_on="all")
+    assert config.predictor.name == "tart" and config.predictor.options == {}
+    assert config.predict == PredictSection(train_sizes=[5, 7], trials=3, test_on="all")
+    same = override_config(load_config(registry), predictor="gin")
+    assert same.predictor.options["epochs"] == 30  # the registry's own predictor keeps its options
+
+
+def test_the_example_predict_registry_is_valid():
+    from archgen.registry import validate_options
+
+    config = load_config("examples/predict/nb201.toml")
+    validate_options("predictor", config.predictor.name, config.predictor.options)
+    assert config.predict.train_sizes == [78, 156, 469, 781, 1563] and config.predict.metric == "cifar10-valid/valid@200"
