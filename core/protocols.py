@@ -21,7 +21,11 @@ are documented on :class:`SearchSpace` rather than required by it:
   a space without its data configured raises
   :class:`archgen.errors.DataFileError` naming the option to set;
 * ``build_model(arch)``, ``count_params(arch)``, ``count_macs(arch)`` for
-  spaces that define concrete networks.
+  spaces that define concrete networks;
+* ``mutate(arch, rng)`` -- a valid neighbour of ``arch`` (never an invalid
+  architecture, never one with ``arch``'s ``canonical_key``) drawn with the
+  ``random.Random`` ``rng``, by the rule the benchmark's own evolutionary
+  search uses; the ``evolution`` searcher needs it.
 """
 
 from __future__ import annotations

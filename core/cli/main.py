@@ -93,17 +93,17 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--n", type=int, help="samples per grid point and seed (default: [evaluate] num_samples)")
     sweep.add_argument("--seeds", type=int, help="use the first K trained replicates")
 
-    predict = commands.add_parser(
-        "predict", help="train the [predictor] on N labelled architectures, rank the rest; write predict.json and predict.png"
+    search = commands.add_parser(
+        "search", help="run a [searcher] against the space's oracle; write search/<experiment>/ (table, anytime curve)"
     )
-    _add_config(predict)
-    predict.add_argument("--predictor", metavar="NAME", help="an archgen.predictors plugin (default: [predictor] name)")
-    predict.add_argument("--metric", help="oracle metric to train on (default: [predict] metric, else the space's first)")
-    predict.add_argument("--train-sizes", metavar="N1,N2,...", help="labelled architectures per experiment (default: [predict] train_sizes)")
-    predict.add_argument("--trials", type=int, help="repetitions per size (default: [predict] trials)")
-    predict.add_argument("--test-on", choices=["rest", "all"], help="rank the untrained rest (TNASP/PINAT) or all (Arch-VQ)")
-    predict.add_argument("--test-size", type=int, help="rank at most this many (a random subset)")
-    predict.add_argument("--overwrite", action="store_true", help="replace an existing run of the same name (only once this one is complete)")
+    _add_config(search)
+    search.add_argument("--searcher", help="an archgen.searchers plugin (default: [searcher] name)")
+    search.add_argument("--signal", help="metric the searcher sees (default: [search] signal, else the reported metric)")
+    search.add_argument("--report", help="metric reported for the best-signal architecture (default: [search] report)")
+    search.add_argument("--budget", type=int, help="distinct oracle queries per trial (default: [search] budget)")
+    search.add_argument("--trials", type=int, help="independent trials, seeds [run] seed + k (default: [search] trials)")
+    search.add_argument("--label", help="folder name of this searcher's trials (default: the searcher's name)")
+    search.add_argument("--overwrite", action="store_true", help="discard this searcher's earlier trials of the same experiment")
 
     commands.add_parser("plugins", help="list installed plugins by group (name, class, distribution, version)")
     return parser
@@ -186,6 +186,18 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         print(plugins_table())
         return 0
+    if args.command == "search":
+        from archgen.pipeline.search import search_table, with_overrides
+
+        config = with_overrides(
+            load_config(args.config), searcher=args.searcher, signal=args.signal, report=args.report,
+            budget=args.budget, trials=args.trials,
+        )
+        run_dir = _run_dir(args, config)
+        summary = commands.search(config, run_dir=run_dir, label=args.label, overwrite=args.overwrite, device=args.device)
+        print(search_table(summary))
+        print(f"\nwrote {run_dir}/search/ (trial files, search.json, search.md, search.png)")
+        return 0
     _bounded(getattr(args, "seeds", None), "--seeds", 1000)
     _bounded(getattr(args, "n", None), "--n", 10_000_000)
     sampling = _sampling_overrides(args)
@@ -203,19 +215,6 @@ def _dispatch(args: argparse.Namespace) -> int:
         )
         print(results_table(metrics))
         print(f"\nwrote {run_dir}/ (samples.jsonl, metrics.json, report.md)")
-        return 0
-
-    if args.command == "predict":
-        from archgen.pipeline.predict import override_config, predict_table
-
-        config = override_config(
-            load_config(args.config), predictor=args.predictor, metric=args.metric, train_sizes=args.train_sizes,
-            trials=args.trials, test_on=args.test_on, test_size=args.test_size,
-        )
-        run_dir = _run_dir(args, config)
-        result = commands.predict(config, run_dir=run_dir, overwrite=args.overwrite, device=args.device)
-        print(predict_table(result))
-        print(f"\nwrote {run_dir}/predict.json, predict.md and predict.png")
         return 0
 
     run_dir = _run_dir(args, _config_if_present(args))

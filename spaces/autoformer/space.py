@@ -21,6 +21,7 @@ the tensor form has a fixed adjacency, and ``from_tensors(to_tensors(a)) == a``.
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -183,6 +184,41 @@ class AutoFormerSpace(GraphSpaceBase):
         are different weights), hence no ``equivalent_forms``.
         """
         return self.to_config(arch).as_tuple()
+
+    # -- search ---------------------------------------------------------------------------
+    def mutate(self, arch: Architecture, rng: random.Random) -> Architecture:
+        """A neighbour of ``arch`` by AutoFormer's evolutionary search.
+
+        ``EvolutionSearcher.get_mutation`` of the release (microsoft/Cream,
+        ``AutoFormer/evolution.py``, its defaults ``m_prob = 0.2``,
+        ``s_prob = 0.4``): with probability ``s_prob`` a new depth (new layers get
+        random MLP ratios and heads, removed ones are dropped); then each layer's
+        MLP ratio and each layer's head count with probability ``m_prob``; then
+        the embedding dim with probability ``s_prob``. A draw that changes
+        nothing is redrawn.
+
+        Raises:
+            InvalidArchitectureError: If ``arch`` is not a valid member.
+        """
+        config = self.to_config(arch)
+        ranges, m_prob, s_prob = self.ranges, 0.2, 0.4
+        while True:
+            depth, ratios, heads = config.depth, list(config.mlp_ratio), list(config.num_heads)
+            if rng.random() < s_prob:
+                new_depth = rng.choice(ranges.depths)
+                ratios = (ratios + [rng.choice(ranges.mlp_ratios) for _ in range(new_depth - depth)])[:new_depth]
+                heads = (heads + [rng.choice(ranges.num_heads) for _ in range(new_depth - depth)])[:new_depth]
+                depth = new_depth
+            for layer in range(depth):
+                if rng.random() < m_prob:
+                    ratios[layer] = rng.choice(ranges.mlp_ratios)
+            for layer in range(depth):
+                if rng.random() < m_prob:
+                    heads[layer] = rng.choice(ranges.num_heads)
+            embed_dim = rng.choice(ranges.embed_dims) if rng.random() < s_prob else config.embed_dim
+            child = SubnetConfig(embed_dim, depth, tuple(ratios), tuple(heads))
+            if child.as_tuple() != config.as_tuple():
+                return self._from_config(child)
 
     # -- native format ----------------------------------------------------------------
     def to_config(self, arch: Architecture) -> SubnetConfig:

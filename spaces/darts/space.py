@@ -123,6 +123,42 @@ class DartsSpace(GraphSpaceBase):
             forms.append(self.from_genotype(dataclasses.replace(genotype, normal=cells[0], reduce=cells[1])))
         return forms
 
+    # -- search -----------------------------------------------------------------
+    def mutate(self, arch: Architecture, rng: random.Random) -> Architecture:
+        """A neighbour of ``arch``: one input or one op of one node of one cell changed.
+
+        The DARTS mutation of BANANAS and NASLib (``naslib/search_spaces/darts/graph.py``,
+        ``mutate``): pick the normal or the reduction cell, one of its 8
+        ``(op, input)`` pairs and, with equal odds, either its op (to another of
+        the 7) or its input (to another earlier node that the node's other pair
+        does not read). Draws that change nothing, or change only the order of a
+        node's two pairs, are redrawn, so the child never has the parent's
+        :meth:`canonical_key`.
+
+        Raises:
+            InvalidArchitectureError: If ``arch`` is not a valid member.
+        """
+        genotype = self.to_genotype(arch)
+        parent = integer_codes.canonical_code(genotype)
+        while True:
+            which = rng.randrange(2)
+            cell = list(genotype.cells()[which])
+            position = rng.randrange(2 * STEPS)
+            op, source = cell[position]
+            if rng.randrange(2) == 0:
+                op = rng.choice([o for o in OPERATIONS if o != op])
+            else:
+                sibling = cell[position ^ 1][1]
+                choices = [i for i in range(2 + position // 2) if i not in (source, sibling)]
+                if not choices:
+                    continue
+                source = rng.choice(choices)
+            cell[position] = (op, source)
+            field = "normal" if which == 0 else "reduce"
+            child = dataclasses.replace(genotype, **{field: tuple(cell)})
+            if integer_codes.canonical_code(child) != parent:
+                return self.from_genotype(child)
+
     # -- genotype and native string ---------------------------------------------
     def to_genotype(self, arch: Architecture) -> Genotype:
         """The genotype ``arch`` encodes.

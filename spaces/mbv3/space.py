@@ -185,6 +185,43 @@ class MobileNetV3Space(GraphSpaceBase):
             forms.append(self.from_native(native))
         return forms
 
+    # -- search -----------------------------------------------------------------
+    def mutate(self, arch: Architecture, rng: random.Random) -> Architecture:
+        """A neighbour of ``arch`` by OFA's evolutionary search.
+
+        ``EvolutionFinder.mutate_sample`` (mit-han-lab/once-for-all,
+        ``ofa/tutorial/evolution_finder.py``, ``mutate_prob = 0.1``): every one of
+        the 20 block slots has its kernel and expand ratio redrawn with
+        probability 0.1, every one of the 5 stage depths with probability 0.1
+        (the resolution is fixed here, so it is not mutated). OFA's dict keeps
+        random values in the slots a stage does not use, which a deeper depth
+        later switches on; the normalised form here does not keep them, so slots
+        a depth increase switches on are drawn afresh, as OFA's would have been.
+        A draw that leaves the network unchanged is redrawn. A latency limit is
+        the caller's to apply (OFA redraws until its constraint holds).
+
+        Raises:
+            InvalidArchitectureError: If ``arch`` is not a valid member.
+        """
+        subnet = self.subnet(arch)
+        parent = (subnet.ks, subnet.e, subnet.d)
+        while True:
+            native = subnet.to_native()
+            for slot in range(NUM_SLOTS):
+                if rng.random() < 0.1:
+                    native["ks"][slot] = rng.choice(KERNEL_SIZES)
+                    native["e"][slot] = rng.choice(EXPAND_RATIOS)
+            for stage in range(NUM_STAGES):
+                if rng.random() < 0.1:
+                    native["d"][stage] = rng.choice(DEPTHS)
+            for slot in range(NUM_SLOTS):
+                if is_used(slot, native["d"]) and not is_used(slot, subnet.d):
+                    native["ks"][slot] = rng.choice(KERNEL_SIZES)
+                    native["e"][slot] = rng.choice(EXPAND_RATIOS)
+            child = self.from_native(native)
+            if self.canonical_key(child) != parent:
+                return child
+
     # -- native format ----------------------------------------------------------
     def subnet(self, arch: Architecture) -> Subnet:
         """The normalised OFA subnet of a valid architecture.

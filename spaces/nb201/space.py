@@ -67,11 +67,16 @@ class NB201Options(BaseModel):
             (``nb201_hw360_latency_energy.csv.gz``); it adds
             ``hw360/...`` metrics to :meth:`NB201Space.oracle` and needs
             ``benchmark`` too (for the index -> cell map).
+        extra_benchmarks: More accuracy tables of the same cells whose metrics
+            join :meth:`NB201Space.oracle` (e.g. ``nb201_cifar10valid_val200.csv.gz``,
+            the 200-epoch cifar10-valid validation accuracy that searches select
+            by); a metric already offered by an earlier table keeps that table's values.
     """
 
     model_config = ConfigDict(extra="forbid")
     benchmark: Path | None = None
     hw_benchmark: Path | None = None
+    extra_benchmarks: list[Path] = []
 
 
 class NB201Space(GraphSpaceBase):
@@ -259,8 +264,12 @@ class NB201Space(GraphSpaceBase):
         return _COST_SPECS.get(what, _PERCENT if "@" in what else None)
 
     def oracle_tables(self) -> list[BenchmarkTable]:
-        """The accuracy table, and the HW-NAS-Bench-360 table when ``hw_benchmark`` is set."""
+        """The accuracy table, the ``extra_benchmarks`` and the HW-NAS-Bench-360 table when set."""
         tables = [self.benchmark()]
+        if self.options.extra_benchmarks:
+            if getattr(self, "_extra_benchmarks", None) is None:
+                self._extra_benchmarks = [self.read_benchmark(Path(path)) for path in self.options.extra_benchmarks]
+            tables.extend(self._extra_benchmarks)
         if self.options.hw_benchmark is not None:
             if getattr(self, "_hw_benchmark", None) is None:
                 from archgen.spaces.nb201.hw_benchmark import load_hw_benchmark
