@@ -124,19 +124,43 @@ class PredictSection(BaseModel):
     trials: int = Field(10, ge=1, le=1000)
 
 
-class SearchSection(BaseModel):
-    """How ``archgen search`` runs a ``[searcher]`` against a space's oracle (issue: search).
+class SearchConstraint(BaseModel):
+    """A limit every architecture a search may query must respect (OFA's latency limit).
 
     Attributes:
-        metric: The oracle metric maximised (``None``: the space's default).
-        budget: Distinct architectures the searcher may query.
-        trials: Independent search runs (mean ± std of the best found).
+        metric: An oracle metric of the space (e.g. ``"note10/latency"``); looked up
+            freely (a lookup table, not an evaluation), never charged to the budget.
+        max: The largest value allowed (inclusive).
     """
 
     model_config = ConfigDict(extra="forbid")
-    metric: str | None = None
-    budget: int = Field(200, ge=1, le=10_000_000)
+    metric: str
+    max: float = Field(allow_inf_nan=False)
+
+
+class SearchSection(BaseModel):
+    """How ``archgen search`` runs a ``[searcher]`` against a space's oracle.
+
+    Attributes:
+        signal: The oracle metric the searcher sees and maximises, e.g. the
+            validation accuracy ``"cifar10-valid/valid@200"`` on NB201 (``None``:
+            the ``report`` metric itself, which the output labels as searching
+            on the reported figure).
+        report: The metric reported for the architecture with the best signal so
+            far, e.g. ``"cifar10/test@200"`` (``None``: the space's default metric).
+        budget: Distinct architectures (by canonical key) the searcher may query.
+        trials: Independent search runs, seeds ``[run] seed + k`` (mean ± std).
+        checkpoints: Query counts at which the table reports the best found.
+        constraint: An optional limit on another metric (queried for free).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    signal: str | None = None
+    report: str | None = None
+    budget: int = Field(400, ge=1, le=10_000_000)
     trials: int = Field(10, ge=1, le=1000)
+    checkpoints: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [50, 100, 200, 400])
+    constraint: SearchConstraint | None = None
 
 
 class RegistryConfig(BaseSettings):

@@ -93,6 +93,18 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--n", type=int, help="samples per grid point and seed (default: [evaluate] num_samples)")
     sweep.add_argument("--seeds", type=int, help="use the first K trained replicates")
 
+    predict = commands.add_parser(
+        "predict", help="train the [predictor] on N labelled architectures, rank the rest; write predict.json and predict.png"
+    )
+    _add_config(predict)
+    predict.add_argument("--predictor", metavar="NAME", help="an archgen.predictors plugin (default: [predictor] name)")
+    predict.add_argument("--metric", help="oracle metric to train on (default: [predict] metric, else the space's first)")
+    predict.add_argument("--train-sizes", metavar="N1,N2,...", help="labelled architectures per experiment (default: [predict] train_sizes)")
+    predict.add_argument("--trials", type=int, help="repetitions per size (default: [predict] trials)")
+    predict.add_argument("--test-on", choices=["rest", "all"], help="rank the untrained rest (TNASP/PINAT) or all (Arch-VQ)")
+    predict.add_argument("--test-size", type=int, help="rank at most this many (a random subset)")
+    predict.add_argument("--overwrite", action="store_true", help="replace an existing run of the same name (only once this one is complete)")
+
     search = commands.add_parser(
         "search", help="run a [searcher] against the space's oracle; write search/<experiment>/ (table, anytime curve)"
     )
@@ -215,6 +227,19 @@ def _dispatch(args: argparse.Namespace) -> int:
         )
         print(results_table(metrics))
         print(f"\nwrote {run_dir}/ (samples.jsonl, metrics.json, report.md)")
+        return 0
+
+    if args.command == "predict":
+        from archgen.pipeline.predict import override_config, predict_table
+
+        config = override_config(
+            load_config(args.config), predictor=args.predictor, metric=args.metric, train_sizes=args.train_sizes,
+            trials=args.trials, test_on=args.test_on, test_size=args.test_size,
+        )
+        run_dir = _run_dir(args, config)
+        result = commands.predict(config, run_dir=run_dir, overwrite=args.overwrite, device=args.device)
+        print(predict_table(result))
+        print(f"\nwrote {run_dir}/predict.json, predict.md and predict.png")
         return 0
 
     run_dir = _run_dir(args, _config_if_present(args))

@@ -86,6 +86,18 @@ def predict(config: RegistryConfig, *, run_dir: Path, overwrite: bool = False, d
     return result
 
 
+def search(config: RegistryConfig, *, run_dir: Path, label: str | None = None, overwrite: bool = False,
+           device: str | None = None, extra_hooks: Sequence[object] = ()) -> dict[str, Any]:
+    """Runs the ``[searcher]`` for ``[search] trials`` trials into ``<run>/search/``; returns the summary.
+
+    Each trial is committed on its own (see :mod:`archgen.pipeline.search`).
+    """
+    from archgen.pipeline import search as search_step
+
+    return search_step.search(config, run_dir=run_dir, label=label, overwrite=overwrite, device=device,
+                              extra_hooks=extra_hooks)
+
+
 def _require_generator(resolved: dict[str, Any]) -> None:
     if resolved.get("generator") is None:
         raise ConfigError("registry has no [generator]; name one (e.g. [generator] name = \"arch_vq\"; see 'archgen plugins')")
