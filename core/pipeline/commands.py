@@ -17,7 +17,6 @@ from archgen.errors import ConfigError
 from archgen.generation import NoSamplingOptions, validate_sampling
 from archgen.pipeline import evaluate as evaluate_step
 from archgen.pipeline import generate as generate_step
-from archgen.pipeline import predict as predict_step
 from archgen.pipeline import sweep as sweep_step
 from archgen.pipeline import train as train_step
 from archgen.pipeline.session import command_session, resolve_config
@@ -77,6 +76,8 @@ def sweep(run_dir: Path, over: str, values: list[Any], *, n: int | None = None, 
 def predict(config: RegistryConfig, *, run_dir: Path, overwrite: bool = False, device: str | None = None,
             extra_hooks: Sequence[object] = ()) -> dict[str, Any]:
     """Trains the ``[predictor]`` on N labelled architectures per ``[predict]`` and ranks the rest; returns the result."""
+    from archgen.pipeline import predict as predict_step  # scipy.stats: imported only by this command
+
     resolved = resolve_config(config, 1, device)
     if resolved.get("predictor") is None:
         raise ConfigError("registry has no [predictor]; name one (e.g. [predictor] name = \"gin\"; see 'archgen plugins')")

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import pydantic
-from scipy.stats import kendalltau, spearmanr
 
 from archgen.architecture import Architecture
 from archgen.atomic import atomic_path, write_text
@@ -130,6 +129,8 @@ def rank_correlations(predicted: np.ndarray, truth: np.ndarray) -> dict[str, flo
 
     A constant prediction carries no ranking: its (undefined) correlations count as 0.
     """
+    from scipy.stats import kendalltau, spearmanr
+
     predicted, truth = np.asarray(predicted, dtype=float), np.asarray(truth, dtype=float)
     if np.ptp(predicted) == 0 or np.ptp(truth) == 0:
         return {"kendall_tau": 0.0, "spearman": 0.0}
