@@ -32,6 +32,36 @@ def tree_digest(folder: Path) -> dict[str, str]:
     }
 
 
+#: A hook plugin that holds a command at one hook until a release file appears (or 120 s pass).
+STAGE_HOOKS = {"training": "archgen_epoch_end", "generate": "archgen_samples_generated", "evaluate": "archgen_metrics_computed"}
+
+PAUSING_HOOK = '''
+import os, pathlib, time
+from archgen.hooks import hookimpl
+
+def _pause(name):
+    if os.environ.get("PAUSE_AT") == name:
+        os.environ["PAUSE_AT"] = ""  # pause once
+        pathlib.Path(os.environ["PAUSE_FLAG"]).write_text(name)
+        release = os.environ.get("PAUSE_RELEASE")
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (release and pathlib.Path(release).exists()):
+            time.sleep(0.05)
+
+@hookimpl
+def archgen_epoch_end(stage, epoch, logs):
+    _pause("archgen_epoch_end")
+
+@hookimpl
+def archgen_samples_generated(space, sampling, num_samples, num_well_formed):
+    _pause("archgen_samples_generated")
+
+@hookimpl
+def archgen_metrics_computed(seed, metrics):
+    _pause("archgen_metrics_computed")
+'''
+
+
 @pytest.fixture(scope="module")
 def trained_once(tmp_path_factory, tiny_registry_template):
     """One finished tiny run, trained once for the module."""
@@ -141,17 +171,24 @@ def test_the_final_rename_refuses_a_target_that_appeared_meanwhile(tmp_path):
     assert json.loads((tmp_path / "H-2" / "config.json").read_text()) == {"made": "second"}
 
 
-def test_concurrent_cli_runs_with_one_name_never_overwrite(tiny_registry, tmp_path):
-    config = tiny_registry(vqvae_epochs=30)
-    env = {**os.environ, "ARCHGEN_PROGRESS": "0"}
+def test_concurrent_cli_runs_with_one_name_never_overwrite(tiny_registry, tmp_path, install_plugin):
+    # The first run is held inside training (a hook waits for a release file) while the second starts.
+    install_plugin("pausing_hook", PAUSING_HOOK, {"archgen.hooks": {"pause": "pausing_hook"}}, dist="archgen-pause")
+    config = tiny_registry()
+    flag, release = tmp_path / "paused", tmp_path / "release"
+    env = {
+        **os.environ, "ARCHGEN_PROGRESS": "0", "PAUSE_FLAG": str(flag), "PAUSE_RELEASE": str(release),
+        "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), os.environ.get("PYTHONPATH", "")]),
+    }
     command = [sys.executable, "-m", "archgen.cli.main", "train", "--config", str(config), "--name", "H"]
-    first = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
-    lock = tmp_path / "runs" / ".H.lock"
-    deadline = time.monotonic() + 60
-    while not (lock.exists() and lock.read_text().startswith("process")) and time.monotonic() < deadline:
+    first = subprocess.Popen(command, env={**env, "PAUSE_AT": "archgen_epoch_end"}, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not flag.exists() and time.monotonic() < deadline and first.poll() is None:
         time.sleep(0.05)
+    assert flag.exists(), first.communicate()[1]
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
-    assert second.returncode == 2 and "is in use by process" in second.stderr
+    assert second.returncode == 2 and "is in use by process" in second.stderr, second.stderr
+    release.write_text("go")
     assert first.wait(timeout=300) == 0
     assert (tmp_path / "runs" / "H" / "config.json").is_file()
 
@@ -262,31 +299,6 @@ def test_a_config_json_of_the_wrong_shape_is_refused(trained, capsys, content):
 
 
 # -- fault injection: kill `run --overwrite` at every stage ------------------------------------------------------
-STAGE_HOOKS = {"training": "archgen_epoch_end", "generate": "archgen_samples_generated", "evaluate": "archgen_metrics_computed"}
-
-PAUSING_HOOK = '''
-import os, pathlib, time
-from archgen.hooks import hookimpl
-
-def _pause(name):
-    if os.environ.get("PAUSE_AT") == name:
-        pathlib.Path(os.environ["PAUSE_FLAG"]).write_text(name)
-        time.sleep(120)
-
-@hookimpl
-def archgen_epoch_end(stage, epoch, logs):
-    _pause("archgen_epoch_end")
-
-@hookimpl
-def archgen_samples_generated(space, sampling, num_samples, num_well_formed):
-    _pause("archgen_samples_generated")
-
-@hookimpl
-def archgen_metrics_computed(seed, metrics):
-    _pause("archgen_metrics_computed")
-'''
-
-
 @pytest.mark.parametrize(
     "stage, signum",
     [("training", signal.SIGTERM), ("generate", signal.SIGTERM), ("evaluate", signal.SIGTERM),
