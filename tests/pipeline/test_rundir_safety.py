@@ -329,3 +329,12 @@ def test_killing_run_overwrite_at_any_stage_leaves_the_earlier_run_byte_identica
     # The next command sweeps whatever a SIGKILL left and succeeds.
     assert main(["run", "--config", str(config), "--overwrite"]) == 0
     assert [p.name for p in run.parent.iterdir() if p.name.startswith(".")] == [".tiny.lock"]
+
+
+# -- 11. run files follow the umask (mkstemp/mkdtemp would make them 0600/0700) ---------------------------------
+def test_a_run_and_its_files_follow_the_umask(trained_once):
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (trained_once.stat().st_mode & 0o777) == 0o777 & ~mask
+    for name in ("config.json", "samples.jsonl", "metrics.json", "report.md", "split.npz"):
+        assert ((trained_once / name).stat().st_mode & 0o777) == 0o666 & ~mask, name
