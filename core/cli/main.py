@@ -170,6 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    if int(os.environ.get("RANK", "0")) > 0:
+        # Under torchrun only rank 0 reports; the other ranks train and stay quiet (errors still show).
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
     try:
         return _dispatch(args)
     except ArchgenError as error:
@@ -225,6 +228,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         metrics = commands.run(
             config, run_dir=run_dir, seeds=seeds, overwrite=args.overwrite, device=args.device, n=args.n, sampling=sampling
         )
+        if not metrics:  # a torchrun rank other than 0: it trained; rank 0 reports
+            return 0
         print(results_table(metrics))
         print(f"\nwrote {run_dir}/ (samples.jsonl, metrics.json, report.md)")
         return 0
@@ -248,6 +253,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(f"wrote {path}")
     elif args.command == "evaluate":
         metrics = commands.evaluate(run_dir, seeds=args.seeds, device=args.device)
+        if not metrics:
+            return 0
         print(results_table(metrics))
         print(f"\nwrote {run_dir}/metrics.json and {run_dir}/report.md")
     elif args.command == "sweep":
@@ -260,6 +267,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         else:
             over, values = parse_grid(args.over or "temperature=0.5:3.0:0.1")
         result = commands.sweep(run_dir, over, values, n=args.n, seeds=args.seeds, device=args.device)
+        if not result:
+            return 0
         print(sweep_table(result))
         best = result["best"]
         print(

@@ -43,6 +43,8 @@ def run(config: RegistryConfig, *, run_dir: Path, seeds: int, overwrite: bool = 
     with command_session("run", run_dir, resolved=resolved, overwrite=overwrite, device=device,
                          extra_hooks=extra_hooks) as session:
         train_step.train(session)
+        if not session.runtime.is_main:
+            return {}  # under torchrun, sampling and scoring are rank 0's (the others hold no checkpoints)
         generate_step.generate(session, n=n, sampling=sampling)
         metrics = evaluate_step.evaluate(session)
     return metrics
@@ -53,7 +55,8 @@ def generate(run_dir: Path, *, n: int | None = None, sampling: dict[str, Any] | 
     """Samples a trained run into ``samples.jsonl``; returns the file's path."""
     with command_session("generate", run_dir, device=device, extra_hooks=extra_hooks) as session:
         session.sampling(sampling)  # refuse bad options before any model is loaded
-        generate_step.generate(session, n=n, sampling=sampling)
+        if session.runtime.is_main:
+            generate_step.generate(session, n=n, sampling=sampling)
     return Path(run_dir) / "samples.jsonl"
 
 
@@ -61,6 +64,8 @@ def evaluate(run_dir: Path, *, seeds: int | None = None, device: str | None = No
              extra_hooks: Sequence[object] = ()) -> dict[str, Any]:
     """Scores a run's ``samples.jsonl``; returns the metrics."""
     with command_session("evaluate", run_dir, device=device, extra_hooks=extra_hooks) as session:
+        if not session.runtime.is_main:
+            return {}
         metrics = evaluate_step.evaluate(session, seeds=seeds)
     return metrics
 
@@ -69,6 +74,8 @@ def sweep(run_dir: Path, over: str, values: list[Any], *, n: int | None = None, 
           device: str | None = None, extra_hooks: Sequence[object] = ()) -> dict[str, Any]:
     """Sweeps one sampling option of a trained run; returns the sweep."""
     with command_session("sweep", run_dir, device=device, extra_hooks=extra_hooks) as session:
+        if not session.runtime.is_main:
+            return {}
         result = sweep_step.sweep(session, over, values, n=n, seeds=seeds)
     return result
 

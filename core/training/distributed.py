@@ -9,6 +9,8 @@ re-aligns the others (BatchNorm running statistics) from rank 0 at the end of ev
 
 from __future__ import annotations
 
+import warnings
+
 import math
 import os
 
@@ -51,7 +53,12 @@ def wrap(model: nn.Module, runtime: Runtime) -> nn.Module:
         return model
     ensure_process_group(runtime)
     device_ids = [runtime.device.index] if runtime.device.type == "cuda" and runtime.device.index is not None else None
-    return DistributedDataParallel(model, device_ids=device_ids, broadcast_buffers=False)
+    with warnings.catch_warnings():
+        # torch 2.13 deprecates broadcast_buffers in favour of forward_sync_buffers, which still syncs
+        # buffers at init; the EMA codebook statistics are rank-local until they are all-reduced, so
+        # the old flag stays until torch offers init_sync_buffers (the warning's own advice).
+        warnings.filterwarnings("ignore", message=".*broadcast_buffers.*", category=FutureWarning)
+        return DistributedDataParallel(model, device_ids=device_ids, broadcast_buffers=False)
 
 
 def shard(order: torch.Tensor, rank: int, world_size: int) -> torch.Tensor:
