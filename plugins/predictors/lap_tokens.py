@@ -8,7 +8,9 @@ A graph of ``n`` nodes and ``m`` edges becomes ``1 + n + m`` tokens of width ``d
 * the graph token: ``[0, 0, 0, type]``;
 
 where ``x_i`` is the node's op compressed to ``df = 1`` number (its index in the space's vocabulary
-scaled to [0, 1], as TART compresses its one-hot features to one number), ``P`` holds the first
+scaled to [0, 1], as TART compresses its one-hot features to one number) or, with
+``features="onehot"``, the uncompressed ``df = K`` one-hot the paper names as a possible loss of
+information (tart.md, open questions); ``P`` holds the first
 ``dp = 3`` eigenvectors (smallest eigenvalues) of the symmetric normalised Laplacian
 ``I - D^-1/2 A D^-1/2`` of the undirected graph, and ``type`` is a one-hot of
 (node, edge, graph, padding). Direction survives in the order ``P_u, P_v``.
@@ -34,9 +36,9 @@ PAD_EIGENVALUE = 3.0
 TYPES = ("node", "edge", "graph", "padding")
 
 
-def token_width(dp: int) -> int:
-    """``df + 2 dp + 4`` with ``df = 1``."""
-    return 1 + 2 * dp + len(TYPES)
+def token_width(dp: int, df: int = 1) -> int:
+    """``df + 2 dp + 4`` (TART: ``df = 1``)."""
+    return df + 2 * dp + len(TYPES)
 
 
 @dataclass(frozen=True)
@@ -44,15 +46,17 @@ class LapTokens:
     """A padded batch of token sequences.
 
     Attributes:
-        tokens: ``[B, T, 1 + 2 dp + 4]``; token 0 is the graph token, then the ``N`` node slots,
+        tokens: ``[B, T, df + 2 dp + 4]``; token 0 is the graph token, then the ``N`` node slots,
             then the edge slots (real edges first, in row-major order of the adjacency).
         mask: ``[B, T]`` True for real tokens.
         dp: Eigenvector dimensions.
+        df: Node feature columns (1, or the vocabulary size for one-hot features).
     """
 
     tokens: torch.Tensor
     mask: torch.Tensor
     dp: int
+    df: int = 1
 
 
 def normalised_laplacian(adjacency: torch.Tensor, node_mask: torch.Tensor) -> torch.Tensor:
@@ -94,7 +98,13 @@ def laplacian_eigenvectors(adjacency: torch.Tensor, node_mask: torch.Tensor, dp:
     return values.masked_fill(~exists, float("nan")), vectors * exists[:, None, :].to(vectors.dtype)
 
 
-def tokenize(adjacency: torch.Tensor, ops: torch.Tensor, dp: int = 3, generator: torch.Generator | None = None) -> LapTokens:
+def tokenize(
+    adjacency: torch.Tensor,
+    ops: torch.Tensor,
+    dp: int = 3,
+    generator: torch.Generator | None = None,
+    features: str = "index",
+) -> LapTokens:
     """LAP tokens of a padded graph batch.
 
     Args:
@@ -103,10 +113,19 @@ def tokenize(adjacency: torch.Tensor, ops: torch.Tensor, dp: int = 3, generator:
             ``-1`` for padding.
         dp: Eigenvector dimensions.
         generator: When given, every eigenvector's sign is flipped at random (training augmentation).
+        features: ``"index"`` (TART's ``df = 1``: op index scaled to [0, 1]) or ``"onehot"``
+            (``df = K``; needs one-hot ``ops``).
 
     Returns:
         The :class:`LapTokens`.
+
+    Raises:
+        ValueError: For another ``features``, or ``"onehot"`` with index ``ops``.
     """
+    if features not in ("index", "onehot"):
+        raise ValueError(f"unknown features {features!r}; choose 'index' or 'onehot'")
+    if features == "onehot" and ops.dim() != 3:
+        raise ValueError("features='onehot' needs one-hot ops [B, N, K]")
     if ops.dim() == 3:
         node_mask = ops.sum(-1) > 0
         index = ops.argmax(-1)
@@ -122,16 +141,19 @@ def tokenize(adjacency: torch.Tensor, ops: torch.Tensor, dp: int = 3, generator:
         signs = torch.randint(0, 2, (batch, 1, dp), generator=generator).to(vectors) * 2 - 1
         vectors = vectors * signs
 
-    width = token_width(dp)
+    df = vocabulary if features == "onehot" else 1
+    width = token_width(dp, df)
     device = adjacency.device
     # Node slots.
-    feature = (index.to(dtype) / max(vocabulary - 1, 1)) * node_mask
     nodes = torch.zeros(batch, n, width, dtype=dtype, device=device)
-    nodes[..., 0] = feature
-    nodes[..., 1 : 1 + dp] = vectors
-    nodes[..., 1 + dp : 1 + 2 * dp] = vectors
-    nodes[..., 1 + 2 * dp] = node_mask.to(dtype)
-    nodes[..., 1 + 2 * dp + 3] = (~node_mask).to(dtype)
+    if features == "onehot":
+        nodes[..., :df] = ops.to(dtype)
+    else:
+        nodes[..., 0] = (index.to(dtype) / max(vocabulary - 1, 1)) * node_mask
+    nodes[..., df : df + dp] = vectors
+    nodes[..., df + dp : df + 2 * dp] = vectors
+    nodes[..., df + 2 * dp] = node_mask.to(dtype)
+    nodes[..., df + 2 * dp + 3] = (~node_mask).to(dtype)
 
     # Edge slots: every directed pair, real edges moved to the front by a stable sort, then cut
     # at the batch's largest edge count.
@@ -145,24 +167,24 @@ def tokenize(adjacency: torch.Tensor, ops: torch.Tensor, dp: int = 3, generator:
     edge_mask = torch.arange(m, device=device)[None, :] < counts[:, None]
     gather = lambda nodes_index: torch.gather(vectors, 1, nodes_index[..., None].expand(-1, -1, dp))  # noqa: E731
     edges = torch.zeros(batch, m, width, dtype=dtype, device=device)
-    edges[..., 1 : 1 + dp] = gather(source) * edge_mask[..., None]
-    edges[..., 1 + dp : 1 + 2 * dp] = gather(target) * edge_mask[..., None]
-    edges[..., 1 + 2 * dp + 1] = edge_mask.to(dtype)
-    edges[..., 1 + 2 * dp + 3] = (~edge_mask).to(dtype)
+    edges[..., df : df + dp] = gather(source) * edge_mask[..., None]
+    edges[..., df + dp : df + 2 * dp] = gather(target) * edge_mask[..., None]
+    edges[..., df + 2 * dp + 1] = edge_mask.to(dtype)
+    edges[..., df + 2 * dp + 3] = (~edge_mask).to(dtype)
 
     graph = torch.zeros(batch, 1, width, dtype=dtype, device=device)
-    graph[..., 1 + 2 * dp + 2] = 1
+    graph[..., df + 2 * dp + 2] = 1
     tokens = torch.cat([graph, nodes, edges], 1)
     mask = torch.cat([torch.ones(batch, 1, dtype=torch.bool, device=device), node_mask, edge_mask], 1)
-    return LapTokens(tokens, mask, dp)
+    return LapTokens(tokens, mask, dp, df)
 
 
-def flip_signs(tokens: torch.Tensor, dp: int, generator: torch.Generator) -> torch.Tensor:
+def flip_signs(tokens: torch.Tensor, dp: int, generator: torch.Generator, df: int = 1) -> torch.Tensor:
     """The same tokens with every graph's eigenvector ``k`` multiplied by a random sign (both halves)."""
     signs = torch.randint(0, 2, (tokens.shape[0], 1, dp), generator=generator).to(tokens) * 2 - 1
     flipped = tokens.clone()
-    flipped[..., 1 : 1 + dp] = tokens[..., 1 : 1 + dp] * signs
-    flipped[..., 1 + dp : 1 + 2 * dp] = tokens[..., 1 + dp : 1 + 2 * dp] * signs
+    flipped[..., df : df + dp] = tokens[..., df : df + dp] * signs
+    flipped[..., df + dp : df + 2 * dp] = tokens[..., df + dp : df + 2 * dp] * signs
     return flipped
 
 
@@ -171,12 +193,14 @@ def tokenize_one(adjacency: np.ndarray, ops: np.ndarray, dp: int = 3) -> tuple[n
 
     Args:
         adjacency: ``[n, n]`` of the real nodes only.
-        ops: ``[n]`` node features: the op index scaled to [0, 1] (``index / (K - 1)``).
+        ops: ``[n]`` node features: the op index scaled to [0, 1] (``index / (K - 1)``), or
+            ``[n, df]`` rows (one-hot ops).
 
     Returns:
-        ``(tokens [1 + n + m, 1 + 2 dp + 4], eigenvalues [min(n, dp)])``, edges in row-major order.
+        ``(tokens [1 + n + m, df + 2 dp + 4], eigenvalues [min(n, dp)])``, edges in row-major order.
     """
     n = len(ops)
+    none = np.zeros(np.shape(ops)[1] if np.ndim(ops) == 2 else 1)
     linked = np.zeros((n, n))
     for u in range(n):
         for v in range(n):
@@ -188,11 +212,11 @@ def tokenize_one(adjacency: np.ndarray, ops: np.ndarray, dp: int = 3) -> tuple[n
     k = min(n, dp)
     positions = np.zeros((n, dp))
     positions[:, :k] = vectors[:, :k]
-    rows = [np.r_[0.0, np.zeros(2 * dp), [0, 0, 1, 0]]]
+    rows = [np.r_[none, np.zeros(2 * dp), [0, 0, 1, 0]]]
     for i in range(n):
         rows.append(np.r_[ops[i], positions[i], positions[i], [1, 0, 0, 0]])
     for u in range(n):
         for v in range(n):
             if u != v and adjacency[u, v]:
-                rows.append(np.r_[0.0, positions[u], positions[v], [0, 1, 0, 0]])
+                rows.append(np.r_[none, positions[u], positions[v], [0, 1, 0, 0]])
     return np.array(rows), values[:k]

@@ -10,7 +10,7 @@ once per fit (one batched ``eigh``); each training step re-draws the eigenvector
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import torch
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
@@ -32,6 +32,8 @@ class TARTOptions(RegressorOptions):
         d_model: Width of the token embeddings.
         dropout: Dropout inside the encoder while training.
         sign_flip: Random eigenvector signs while training.
+        features: Node features in the tokens: ``"index"`` (TART's ``df = 1``) or ``"onehot"``
+            (``df`` = the space's vocabulary size).
     """
 
     dp: int = Field(3, ge=1, le=64)
@@ -40,6 +42,7 @@ class TARTOptions(RegressorOptions):
     d_model: int = Field(64, ge=4, le=4096)
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
     sign_flip: bool = True
+    features: Literal["index", "onehot"] = "index"
 
     @field_validator("d_model")
     @classmethod
@@ -51,9 +54,9 @@ class TARTOptions(RegressorOptions):
 
 
 class _TokenTransformer(nn.Module):
-    def __init__(self, o: TARTOptions):
+    def __init__(self, o: TARTOptions, df: int):
         super().__init__()
-        self.embed = nn.Linear(token_width(o.dp), o.d_model)
+        self.embed = nn.Linear(token_width(o.dp, df), o.d_model)
         layer = nn.TransformerEncoderLayer(
             o.d_model, o.heads, dim_feedforward=2 * o.d_model, dropout=o.dropout, batch_first=True, norm_first=True
         )
@@ -79,16 +82,16 @@ class TARTPredictor(NeuralRegressor):
 
     def featurize(self, space: SearchSpace, archs: Sequence[Architecture]) -> tuple[torch.Tensor, ...]:
         adjacency, ops = space.to_tensors(list(archs))
-        lap = tokenize(adjacency.float(), ops.float(), self.options.dp)
+        lap = tokenize(adjacency.float(), ops.float(), self.options.dp, features=self.options.features)
         return lap.tokens, lap.mask
 
     def build_model(self, space: SearchSpace) -> nn.Module:
-        return _TokenTransformer(self.options)
+        return _TokenTransformer(self.options, len(space.op_vocabulary) if self.options.features == "onehot" else 1)
 
     def forward(self, model: nn.Module, batch: tuple[torch.Tensor, ...], generator: torch.Generator | None) -> torch.Tensor:
         tokens, mask = batch
         if generator is not None and self.options.sign_flip:
-            tokens = flip_signs(tokens, self.options.dp, generator)
+            tokens = flip_signs(tokens, self.options.dp, generator, tokens.shape[-1] - token_width(self.options.dp, 0))
         # Trim the edge slots no graph of this batch uses, so a batch costs what its graphs need.
         used = int(mask.sum(0).nonzero().max()) + 1
         return model(tokens[:, :used], mask[:, :used])

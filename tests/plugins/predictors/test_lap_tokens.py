@@ -113,3 +113,34 @@ def test_nb201_cells_tokenize_to_19_tokens():
     lap = tokenize(adjacency.float(), ops.float())
     # 1 graph token + 8 nodes + the fixed cell's 10 node-form edges.
     assert lap.tokens.shape == (5, 19, 11) and bool(lap.mask.all())
+
+
+def test_onehot_features_keep_the_whole_op_and_shift_nothing_else():
+    adjacency, ops, sizes = _random_dags(12, 7, 5, seed=4)
+    index = tokenize(adjacency, ops, DP)
+    onehot = tokenize(adjacency, ops, DP, features="onehot")
+    assert onehot.df == 5 and onehot.tokens.shape[-1] == token_width(DP, 5) == 5 + 2 * DP + 4
+    assert torch.equal(onehot.mask, index.mask)
+    # Node slots carry the one-hot rows exactly; edge and graph tokens have no features.
+    n = ops.shape[1]
+    assert torch.equal(onehot.tokens[:, 1 : 1 + n, :5], ops)
+    assert (onehot.tokens[:, 0, :5] == 0).all() and (onehot.tokens[:, 1 + n :, :5] == 0).all()
+    # Positions and type identifiers are the index tokenization's, moved right by df - 1 = 4 columns.
+    assert torch.equal(onehot.tokens[..., 5:], index.tokens[..., 1:])
+    # The per-graph reference agrees with one-hot rows as the node features.
+    for b, size in enumerate(sizes[:3]):
+        reference, _ = tokenize_one(adjacency[b, :size, :size].numpy(), ops[b, :size].numpy(), DP)
+        ours = onehot.tokens[b][onehot.mask[b]].numpy()
+        assert np.array_equal(ours[:, :5], reference[:, :5]) and np.array_equal(ours[:, -4:], reference[:, -4:])
+    # Sign flips with df = 5 touch only the eigenvector columns.
+    flipped = flip_signs(onehot.tokens, DP, torch.Generator().manual_seed(0), df=5)
+    assert torch.equal(flipped[..., :5], onehot.tokens[..., :5]) and torch.equal(flipped[..., 5 + 2 * DP :], onehot.tokens[..., 5 + 2 * DP :])
+    assert torch.equal(flipped[..., 5 : 5 + 2 * DP].abs(), onehot.tokens[..., 5 : 5 + 2 * DP].abs())
+
+
+def test_unknown_features_are_refused():
+    adjacency, ops, _ = _random_dags(2, 4, 3, seed=0)
+    with pytest.raises(ValueError, match="unknown features 'bits'"):
+        tokenize(adjacency, ops, DP, features="bits")
+    with pytest.raises(ValueError, match="needs one-hot ops"):
+        tokenize(adjacency, ops.argmax(-1), DP, features="onehot")

@@ -116,3 +116,13 @@ def test_training_lowers_the_error_on_a_learnable_target(space, labelled):
 def test_tart_options_refuse_heads_that_do_not_divide_the_width():
     with pytest.raises(ConfigError, match="d_model 30 must be a multiple of heads 4"):
         archgen.load("predictor", "tart", d_model=30, heads=4)
+
+
+def test_tart_with_onehot_features_embeds_the_whole_op_and_learns_an_op_target(space, labelled):
+    archs, y = labelled
+    options = {**TARTPredictor.TEST_OPTIONS, "features": "onehot", "dp": 8, "sign_flip": False, "dropout": 0.0, "epochs": 60}
+    predictor = archgen.load("predictor", "tart", **options)
+    # NB201 has 7 ops: df = 7, and dp = 8 eigenvectors, beside the 4 type identifiers.
+    assert predictor.build_model(space).embed.in_features == 7 + 2 * 8 + 4
+    predictor.fit(space, archs, y, seed=0)
+    assert np.mean((predictor.predict(space, archs) - y) ** 2) < 0.5 * float(np.var(y))
