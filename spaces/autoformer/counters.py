@@ -25,6 +25,12 @@ MACs: multiply-accumulates of the patch convolution and every linear layer
 ``attention=True``, of the attention matrix products ``Q K^T`` and ``A V`` and
 (with relative positions) of ``Q R_k^T`` and ``A R_v``. The head sees one
 pooled vector per image (the release's ``--gp`` global pooling).
+
+FLOPs as the release counts them (:func:`count_flops_release`): the
+``get_complexity`` methods of microsoft/Cream ``AutoFormer/model`` (commit
+4a13c4091e78), a different rule that AutoFormer's published FLOPs come from;
+see that function. Search constraints use it as the ``flops_release`` oracle
+metric (GFLOPs) of :class:`~archgen.spaces.autoformer.space.AutoFormerSpace`.
 """
 
 from __future__ import annotations
@@ -121,4 +127,71 @@ def count_macs(
             products = 4 if relative_position else 2
             total += products * tokens * tokens * inner
     total += e * num_classes
+    return total
+
+
+def count_flops_release(
+    config: SubnetConfig | dict[str, Any],
+    *,
+    image_size: int = IMAGE_SIZE,
+    num_classes: int = NUM_CLASSES,
+    relative_position: bool = True,
+) -> float:
+    """FLOPs of one image as the release's ``get_complexity`` counts them (a float: it halves terms).
+
+    A transcription of microsoft/Cream, commit 4a13c4091e78,
+    ``AutoFormer/model/supernet_transformer.py``
+    (``Vision_TransformerSuper.get_complexity`` and
+    ``TransformerEncoderLayer.get_complexity``) and the modules' own
+    ``get_complexity`` in ``AutoFormer/model/module/``, with the model's
+    ``sequence_length`` = the number of patches (196 at 224 px):
+
+    * patch embedding (``PatchembedSuper``): ``E + patches * E * 3 * 16 * 16``;
+    * the position embedding: ``(patches + 1) * E / 2``;
+    * each layer is called at ``patches + 1`` and adds 1 again for all its parts,
+      so its sequence is ``L = patches + 2``: two LayerNorms ``L * E`` each
+      (``LayerNormSuper``); qkv ``L * E * 3 * 64h`` and proj ``L * 64h * E``
+      (``LinearSuper``/``qkv_super``: sequence times the weight's size); the
+      attention products ``2 * L^2 * 64h``; with relative positions
+      (``AttentionSuper``, ``max_relative_position = 14``)
+      ``14 * L^2 + L^2 / 2`` and ``14 * L^2 + L * 64h / 2``; fc1 and fc2
+      ``L * E * H`` each;
+    * the head at ``patches + 1``: ``(patches + 1) * E * num_classes``.
+
+    The final LayerNorm and biases (except the patch embedding's) are not
+    counted, as in the release. Published AutoFormer-T/S/B: 1.3 / 5.1 / 11 G
+    (AutoFormer, arXiv 2107.00651, as quoted in issue 10); this rule gives 1.344 / 4.892 / 11.237 G: T and
+    B agree at the published precision, S does not (4.9, not 5.1), and
+    :func:`count_macs` (1.48 / 5.16 / 11.69 G) matches none of the three.
+    The release never calls ``get_complexity`` itself, so the
+    ``sequence_length`` it was given is not recorded; 196 (patches) is the
+    value for which its ``+ 1`` is the class token.
+
+    Args:
+        config: A :class:`SubnetConfig` or native dict.
+        image_size: Input resolution (square).
+        num_classes: Classifier outputs.
+        relative_position: Count the relative-position terms (the release
+            trains with ``--relative_position``).
+
+    Returns:
+        The FLOP count (not divided by 1e9).
+    """
+    config = parse_config(config)
+    e = config.embed_dim
+    patches = num_patches(image_size)
+    total = e + patches * e * IN_CHANNELS * PATCH_SIZE * PATCH_SIZE
+    total += (patches + 1) * e / 2.0
+    length = patches + 2
+    for ratio, heads in zip(config.mlp_ratio, config.num_heads):
+        inner = heads * HEAD_DIM
+        hidden = mlp_hidden_dim(e, ratio)
+        total += 2 * length * e  # attention and FFN LayerNorms
+        total += length * e * 3 * inner + length * inner * e  # qkv, proj
+        total += 2 * length * length * inner  # Q K^T and A V
+        if relative_position:
+            total += MAX_RELATIVE_POSITION * length * length + length * length / 2.0
+            total += MAX_RELATIVE_POSITION * length * length + length * inner / 2.0
+        total += 2 * length * e * hidden  # fc1, fc2
+    total += (patches + 1) * e * num_classes
     return total

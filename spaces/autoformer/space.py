@@ -32,8 +32,8 @@ from torch import nn
 
 from archgen.architecture import Architecture
 from archgen.benchmark import BenchmarkTable
-from archgen.errors import InvalidArchitectureError
-from archgen.oracle import MetricSpec
+from archgen.errors import DataFileError, InvalidArchitectureError
+from archgen.oracle import ComputedOracle, MetricSpec
 from archgen.space_base import GraphSpaceBase
 from archgen.spaces.autoformer import counters, model
 from archgen.spaces.autoformer.native import SubnetConfig, parse_config
@@ -41,6 +41,14 @@ from archgen.spaces.autoformer.ranges import SearchRanges, search_ranges
 
 SKIP_OP = "skip"
 OUTPUT_OP = "output"
+
+#: Oracle metrics computed from the subnet (free: no table, no training), in GFLOPs.
+#: ``flops_release`` is the release's ``get_complexity`` (the rule AutoFormer's
+#: published FLOPs come from), ``macs`` is :func:`~archgen.spaces.autoformer.counters.count_macs`.
+COMPUTED_METRICS: dict[str, MetricSpec] = {
+    "flops_release": MetricSpec("G", higher_is_better=False, scale=1e-9),
+    "macs": MetricSpec("G", higher_is_better=False, scale=1e-9),
+}
 
 
 def embed_label(embed_dim: int) -> str:
@@ -312,6 +320,31 @@ class AutoFormerSpace(GraphSpaceBase):
     def metric_spec(self, metric: str) -> MetricSpec | None:
         """Every Auto-Prox field is an accuracy in % (``imagenet_super_acc``, ``c100_kd_acc``...)."""
         return MetricSpec("%") if metric.endswith("_acc") else None
+
+    def oracle_metrics(self) -> dict[str, str]:
+        """The table's accuracies (first, the default first), then ``flops_release`` and ``macs`` (G).
+
+        The computed metrics need no data: without a ``benchmark`` they are the only ones.
+        """
+        try:
+            metrics = super().oracle_metrics()
+        except DataFileError:
+            if self.options.benchmark is not None:
+                raise
+            metrics = {}
+        return {**metrics, **{name: spec.unit for name, spec in COMPUTED_METRICS.items()}}
+
+    def oracle(self, metric: str | None = None) -> Any:
+        """A table metric, or a computed one: ``flops_release`` (the release's
+        ``get_complexity``, :func:`~archgen.spaces.autoformer.counters.count_flops_release`)
+        or ``macs`` (:meth:`count_macs`), both in GFLOPs at 224 px, memoised by key."""
+        if metric not in COMPUTED_METRICS:
+            return super().oracle(metric)
+        oracles = self.__dict__.setdefault("_oracles", {})
+        if metric not in oracles:
+            count = counters.count_flops_release if metric == "flops_release" else counters.count_macs
+            oracles[metric] = ComputedOracle(self, metric, COMPUTED_METRICS[metric], lambda a: count(self.to_config(a)))
+        return oracles[metric]
 
     def read_benchmark(self, path: Path) -> BenchmarkTable:
         """The Auto-Prox AutoFormer table (a folder or one of its JSON/.pth files)."""
