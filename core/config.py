@@ -152,6 +152,11 @@ class SearchSection(BaseModel):
         trials: Independent search runs, seeds ``[run] seed + k`` (mean ± std).
         checkpoints: Query counts at which the table reports the best found.
         constraint: An optional limit on another metric (queried for free).
+        pool: ``"space"`` (the space's own sampler and mutation) or ``"labelled"``:
+            only the architectures the oracle tables have entries for (NB101's 500
+            labelled rows, AutoFormer's 200 Auto-Prox subnets), drawn uniformly,
+            mutations moved to the nearest labelled architecture; the output
+            says it is not the full space.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -161,6 +166,7 @@ class SearchSection(BaseModel):
     trials: int = Field(10, ge=1, le=1000)
     checkpoints: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [50, 100, 200, 400])
     constraint: SearchConstraint | None = None
+    pool: Literal["space", "labelled"] = "space"
 
 
 class RegistryConfig(BaseSettings):

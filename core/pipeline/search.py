@@ -14,9 +14,11 @@ Results live in the run directory::
     runs/<name>/search/<experiment>/<searcher>/trial-<seed>.json
     runs/<name>/search/<experiment>/search.json, search.md, search.png
 
-where ``<experiment>`` names the signal, the reported metric and any
-constraint, so searchers run on the same experiment share one table and one
-anytime curve. Each trial is committed to the run on its own (a staged update,
+where ``<experiment>`` names the signal, the reported metric, any
+constraint and a labelled pool (``--labelled``: ``[search] pool = "labelled"``
+searches only the architectures the oracle tables label, :class:`LabelledPool`),
+so searchers run on the same experiment share one table and one anytime
+curve. Each trial is committed to the run on its own (a staged update,
 :class:`archgen.pipeline.rundir.StagedRun`): a killed search keeps every trial
 that finished, the earlier run stays byte-identical otherwise, and a re-run
 skips the finished trials.
@@ -38,7 +40,7 @@ import numpy as np
 from archgen.architecture import Architecture
 from archgen.atomic import atomic_path
 from archgen.config import RegistryConfig
-from archgen.errors import BudgetExhaustedError, ConfigError, InvalidArchitectureError, RunDirectoryError
+from archgen.errors import ArchgenError, BudgetExhaustedError, ConfigError, InvalidArchitectureError, RunDirectoryError
 from archgen.hooks import hook_manager
 from archgen.oracle import BudgetedOracle
 from archgen.pipeline.report import markdown_table, mean_std, text_table
@@ -154,6 +156,140 @@ class ConstrainedOracle:
         return self._oracle.query(arch)
 
 
+# -- the labelled pool ------------------------------------------------------------------------------------
+
+
+class LabelledPool:
+    """A space restricted to the architectures its oracle tables label (``[search] pool = "labelled"``).
+
+    NB101 here has 292 labelled cells among 423,624, AutoFormer 200 subnets
+    among 10^9: the space's own sampler would draw hundreds of unlabelled
+    architectures per labelled one, and its mutation would almost never land
+    on a labelled neighbour. In the pool
+
+    * ``sample`` draws members uniformly (with replacement);
+    * ``mutate`` applies the space's own mutation once and keeps the child if it
+      is a member other than the parent; otherwise (every AutoFormer mutation,
+      44 % of NB101's in ``benchmarks/search_pools.py``) it *projects* the child onto the pool: a member at the smallest Hamming distance from the
+      child's padded tensor form (``to_arrays``; NB101 cells pruned first), the
+      parent excluded, ties drawn at random. :meth:`stats` counts how often;
+    * ``why_invalid`` refuses non-members.
+
+    Searching the pool is not searching the space: results say so.
+
+    Args:
+        space: The space.
+        members: The labelled architectures (one per canonical key).
+    """
+
+    def __init__(self, space: Any, members: Sequence[Architecture]):
+        self._space = space
+        self.members = list(members)
+        if not self.members:
+            raise ConfigError(f"[search] pool = \"labelled\": space {space.name!r} has no labelled architecture")
+        self._index = {space.canonical_key(arch): i for i, arch in enumerate(self.members)}
+        self._features = self._featurize(self.members)
+        self.mutations = self.projections = 0
+        if getattr(space, "mutate", None) is not None:
+            self.mutate = self._mutate
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._space, name)
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def size(self) -> int:
+        """The number of labelled architectures."""
+        return len(self.members)
+
+    def enumerate(self) -> Any:
+        """Every member once."""
+        return iter(self.members)
+
+    def sample(self, n: int, seed: int = 0) -> list[Architecture]:
+        """``n`` members drawn uniformly with replacement (``default_rng(seed)``)."""
+        picks = np.random.default_rng(seed).integers(0, len(self.members), size=n)
+        return [self.members[int(i)] for i in picks]
+
+    def why_invalid(self, arch: Architecture) -> str | None:
+        reason = self._space.why_invalid(arch)
+        if reason is None and self._space.canonical_key(arch) not in self._index:
+            reason = f"not one of the {len(self.members)} labelled architectures of the search pool"
+        return reason
+
+    def is_valid(self, arch: Architecture) -> bool:
+        return self.why_invalid(arch) is None
+
+    def stats(self) -> dict[str, int]:
+        """Mutations asked for so far, and how many were projected onto the pool."""
+        return {"pool_size": len(self.members), "mutations": self.mutations, "projected": self.projections}
+
+    def reset_stats(self) -> None:
+        self.mutations = self.projections = 0
+
+    def nearest(self, arch: Architecture, rng: Any, exclude: Any = None) -> Architecture:
+        """A member nearest to ``arch`` (Hamming distance of the padded form), ties drawn with ``rng``."""
+        distance = (self._features != self._featurize([arch])).sum(axis=1)
+        if exclude is not None and exclude in self._index:
+            distance[self._index[exclude]] = np.iinfo(distance.dtype).max
+        ties = np.flatnonzero(distance == distance.min())
+        return self.members[int(ties[rng.randrange(len(ties))])]
+
+    def _featurize(self, archs: Sequence[Architecture]) -> np.ndarray:
+        prune = getattr(self._space, "prune", None)
+        if prune is not None:
+            archs = [prune(arch) for arch in archs]
+        adjacency, ops = self._space.to_arrays(archs)
+        return np.concatenate([adjacency.reshape(len(archs), -1).astype(np.int64), ops], axis=1)
+
+    def _mutate(self, arch: Architecture, rng: Any) -> Architecture:
+        self.mutations += 1
+        parent = self._space.canonical_key(arch)
+        child = self._space.mutate(arch, rng)
+        key = self._space.canonical_key(child)
+        if key in self._index and key != parent:
+            return child
+        self.projections += 1
+        return self.nearest(child, rng, exclude=parent)
+
+
+def labelled_pool(space: Any, oracles: Sequence[Any]) -> LabelledPool:
+    """The pool of architectures every one of ``oracles`` answers.
+
+    Candidates are the space's ``labelled_architectures()`` when it has one
+    (NB101, whose tables are keyed by hash), else the rows of its oracle tables
+    parsed with ``from_string``; a computed oracle (FLOPs, latency) answers any
+    member, so it only filters by a constraint's limit.
+
+    Raises:
+        ConfigError: If the space has no table of labelled architectures.
+    """
+    listed = getattr(space, "labelled_architectures", None)
+    try:
+        if listed is not None:
+            candidates = list(listed())
+        else:
+            candidates = [space.from_string(key) for table in space.oracle_tables() for key in table.keys]
+    except (AttributeError, ArchgenError) as error:
+        raise ConfigError(
+            f"[search] pool = \"labelled\": space {space.name!r} has no table of labelled architectures ({error}); "
+            "use pool = \"space\""
+        ) from None
+    members: dict[Any, Architecture] = {}
+    for arch in candidates:
+        key = space.canonical_key(arch)
+        if key in members:
+            continue
+        try:
+            for oracle in oracles:
+                oracle.query(arch)
+        except InvalidArchitectureError:
+            continue
+        members[key] = arch
+    return LabelledPool(space, list(members.values()))
+
+
 # -- settings ---------------------------------------------------------------------------------------------
 
 
@@ -161,12 +297,21 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9@.+=-]+", "_", text).strip("_")
 
 
-def experiment_name(signal: str, report: str, constraint: dict[str, Any] | None) -> str:
-    """The folder of one experiment: ``<signal>--<report>[--<metric>-le-<max>]``."""
+def experiment_name(signal: str, report: str, constraint: dict[str, Any] | None, pool: str = "space") -> str:
+    """The folder of one experiment: ``<signal>--<report>[--<metric>-le-<max>][--labelled]``."""
     name = f"{_slug(signal)}--{_slug(report)}"
     if constraint:
         name += f"--{_slug(constraint['metric'])}-le-{constraint['max']:g}"
+    if pool != "space":
+        name += f"--{pool}"
     return name
+
+
+def pool_note(space: str, size: int, signal: str, constraint: dict[str, Any] | None = None) -> str:
+    """What a labelled pool is, for the output: never to be read as the full space."""
+    within = f" within {constraint['metric']} <= {constraint['max']:g}" if constraint else ""
+    return (f"pool: only the {size:,} architectures with a {signal!r} entry in the table{within} "
+            f"(pool = \"labelled\"), NOT the full {space} space")
 
 
 def _epochs(metric: str) -> str | None:
@@ -214,6 +359,9 @@ def run_trial(
         BudgetExhaustedError: If the searcher asked past its budget (one line naming it).
     """
     budgeted = BudgetedOracle(signal_oracle, space, budget)
+    reset_pool = getattr(space, "reset_stats", None)
+    if reset_pool is not None:
+        reset_pool()
     started = time.perf_counter()
     try:
         stats = searcher.search(space, budgeted, seed=seed, runtime=runtime)
@@ -231,7 +379,9 @@ def run_trial(
                 best_report = math.nan  # the reported table has no entry for it
         queries.append({"arch": query.arch, "signal": query.value, "best": best_index + 1, "report_of_best": best_report})
     best = queries[best_index] if queries else None
+    pool = getattr(space, "stats", None)
     return {
+        **({"pool": pool()} if pool is not None else {}),
         "format": TRIAL_FORMAT,
         "seed": seed,
         "budget": budget,
@@ -349,17 +499,31 @@ def search(
     report_oracle, signal_oracle = space.oracle(report), space.oracle(signal)
     search_space: Any = space
     constraint = settings_in.get("constraint")
-    if constraint:
-        if constraint["metric"] not in metrics:
+    if constraint and constraint["metric"] not in metrics:
+        raise ConfigError(
+            f"[search] constraint: unknown metric {constraint['metric']!r} for space {space.name!r}; "
+            f"accepted: {sorted(metrics)}"
+        )
+    pool, pool_size = settings_in.get("pool", "space"), 0
+    if pool == "labelled":
+        # Members are what the signal and the reported oracles answer, within the constraint.
+        answered = [signal_oracle, report_oracle]
+        if constraint:
+            limit = ConstrainedSpace(space, space.oracle(constraint["metric"]), constraint["max"])
+            answered.append(ConstrainedOracle(signal_oracle, limit))
+        search_space = labelled_pool(space, answered)
+        pool_size = len(search_space)
+        if budget > pool_size:
             raise ConfigError(
-                f"[search] constraint: unknown metric {constraint['metric']!r} for space {space.name!r}; "
-                f"accepted: {sorted(metrics)}"
+                f"[search] budget {budget} exceeds the labelled pool of {pool_size} architectures; "
+                f"lower it to at most {pool_size}"
             )
-        search_space = ConstrainedSpace(space, space.oracle(constraint["metric"]), constraint["max"])
+    if constraint:
+        search_space = ConstrainedSpace(search_space, space.oracle(constraint["metric"]), constraint["max"])
         signal_oracle = ConstrainedOracle(signal_oracle, search_space)
     load("searcher", name, **resolved["searcher"]["options"])  # refuse a broken plugin before any trial
 
-    experiment = experiment_name(signal, report, constraint)
+    experiment = experiment_name(signal, report, constraint, pool)
     folder = Path("search") / experiment / label
     settings = {
         "searcher": resolved["searcher"],
@@ -370,6 +534,8 @@ def search(
         "budget": budget,
         "constraint": constraint,
     }
+    if pool != "space":  # absent for the whole space, so earlier runs' settings still match
+        settings["pool"] = {"kind": pool, "size": pool_size}
     seeds = [resolved["run"]["seed"] + k for k in range(settings_in["trials"])]
     hooks = hook_manager(tuple(extra_hooks)).hook
     hooks.archgen_run_start(command="search", config=resolved, run_dir=str(run_dir))
@@ -396,7 +562,8 @@ def search(
 
     with _staged(run_dir, resolved) as run:
         summary = summarize(run.path / "search" / experiment, checkpoints=checkpoints, space=space.name,
-                            note=signal_note(signal, report, settings_in["signal"] is not None))
+                            note=signal_note(signal, report, settings_in["signal"] is not None)
+                            + (f"; {pool_note(space.name, pool_size, signal, constraint)}" if pool != "space" else ""))
         base = Path("search") / experiment
         run.write_json(str(base / "search.json"), summary)
         with atomic_path(run.path / base / "search.md") as temporary:
@@ -579,7 +746,10 @@ __all__ = [
     "PUBLISHED",
     "ConstrainedOracle",
     "ConstrainedSpace",
+    "LabelledPool",
     "experiment_name",
+    "labelled_pool",
+    "pool_note",
     "run_trial",
     "search",
     "search_markdown",

@@ -298,6 +298,31 @@ class NB101Space(GraphSpaceBase):
 
         return load_benchmark(path, cache_dir=self.options.cache_dir)
 
+    def labelled_architectures(self) -> list[Architecture]:
+        """One pruned cell per official hash of the ``benchmark`` table, in file order.
+
+        The table is keyed by hash, which does not give the cell back; this
+        reads the cells from the same file. It is the pool of ``archgen
+        search`` with ``[search] pool = "labelled"``: the 500 rows of
+        ``nb101_zc_naslib_500.csv.gz`` are 292 cells.
+
+        Raises:
+            DataFileError: If no ``benchmark`` is configured or it is unreadable.
+        """
+        from archgen.spaces.nb101.tables import load_naslib_csv, load_official
+
+        self.benchmark()  # the error naming the option when none is set
+        path = Path(self.options.benchmark)  # type: ignore[arg-type]
+        if path.name.lower().endswith((".csv", ".csv.gz")):
+            archs = load_naslib_csv(path, self.name)[0]
+        else:
+            data = load_official(path, self.options.cache_dir)
+            archs = [data.architecture(i, self.name) for i in range(len(data))]
+        cells: dict[Hashable, Architecture] = {}
+        for arch in archs:
+            cells.setdefault(self.canonical_key(arch), arch)
+        return [self.prune(arch) for arch in cells.values()]
+
     # -- oracles --------------------------------------------------------------------
     def metric_spec(self, metric: str) -> MetricSpec | None:
         """Accuracies in % (the official fractions times 100), times in s, parameters, FLOPs.
