@@ -32,7 +32,7 @@ from torch import nn
 
 from archgen.architecture import Architecture
 from archgen.benchmark import BenchmarkTable
-from archgen.errors import DataFileError, InvalidArchitectureError
+from archgen.errors import InvalidArchitectureError
 from archgen.oracle import ComputedOracle, MetricSpec
 from archgen.space_base import GraphSpaceBase
 from archgen.spaces.autoformer import counters, model
@@ -324,20 +324,17 @@ class AutoFormerSpace(GraphSpaceBase):
     def oracle_metrics(self) -> dict[str, str]:
         """The table's accuracies (first, the default first), then ``flops_release`` and ``macs`` (G).
 
-        The computed metrics need no data: without a ``benchmark`` they are the only ones.
+        Raises:
+            DataFileError: If no ``benchmark`` is configured (as every space without
+                data does; ``oracle("flops_release")`` still answers without one).
         """
-        try:
-            metrics = super().oracle_metrics()
-        except DataFileError:
-            if self.options.benchmark is not None:
-                raise
-            metrics = {}
-        return {**metrics, **{name: spec.unit for name, spec in COMPUTED_METRICS.items()}}
+        return {**super().oracle_metrics(), **{name: spec.unit for name, spec in COMPUTED_METRICS.items()}}
 
     def oracle(self, metric: str | None = None) -> Any:
         """A table metric, or a computed one: ``flops_release`` (the release's
         ``get_complexity``, :func:`~archgen.spaces.autoformer.counters.count_flops_release`)
-        or ``macs`` (:meth:`count_macs`), both in GFLOPs at 224 px, memoised by key."""
+        or ``macs`` (:meth:`count_macs`), both in GFLOPs at 224 px, memoised by key; these two
+        need no ``benchmark``."""
         if metric not in COMPUTED_METRICS:
             return super().oracle(metric)
         oracles = self.__dict__.setdefault("_oracles", {})

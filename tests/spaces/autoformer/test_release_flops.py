@@ -10,10 +10,12 @@ supernets of ``experiments/supernet/supernet-{T,S,B}.yaml`` sampled to the publi
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import archgen
-from archgen.errors import InvalidArchitectureError
+from archgen.errors import DataFileError, InvalidArchitectureError
 from archgen.pipeline.search import ConstrainedSpace
 from archgen.spaces.autoformer.counters import count_flops_release, count_macs
 from archgen.spaces.autoformer.native import SubnetConfig
@@ -61,8 +63,7 @@ def test_relative_position_terms_per_layer() -> None:
 
 
 def test_flops_release_is_a_free_oracle_metric_in_gflops() -> None:
-    space = archgen.load("space", "autoformer", size="small")
-    assert space.oracle_metrics() == {"flops_release": "G", "macs": "G"}  # no table: only the computed ones
+    space = archgen.load("space", "autoformer", size="small")  # no table needed for a computed metric
     oracle = space.oracle("flops_release")
     assert (oracle.unit, oracle.higher_is_better) == ("G", False)
     arch = space.from_native(AUTOFORMER_S.to_dict())
@@ -78,3 +79,14 @@ def test_a_constraint_on_flops_release_refuses_what_exceeds_it() -> None:
     assert all(space.oracle("flops_release").query(a) <= 4.8 for a in limited.sample(5, seed=0))
     with pytest.raises(InvalidArchitectureError):
         space.oracle("flops_release").query(archgen.load("space", "nb201").sample(1)[0])
+
+
+def test_the_table_lists_its_accuracies_then_the_computed_metrics(tmp_path) -> None:
+    space = archgen.load("space", "autoformer")
+    with pytest.raises(DataFileError, match=r"set \[space.options\] benchmark"):
+        space.oracle_metrics()  # no data: the same error as every space
+    arch = space.sample(1, seed=0)[0]
+    (tmp_path / "gt.json").write_text(json.dumps([{"arch": space.to_native(arch), "imagenet_super_acc": 71.5}]))
+    space = archgen.load("space", "autoformer", benchmark=str(tmp_path / "gt.json"))
+    assert space.oracle_metrics() == {"imagenet_super_acc": "%", "flops_release": "G", "macs": "G"}
+    assert space.oracle().metric == "imagenet_super_acc"
