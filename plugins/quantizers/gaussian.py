@@ -4,7 +4,11 @@ Composed with the ``gin`` encoder and the inner-product decoder of ``arch_vq``, 
 into arch2vec's VAE: per node, linear maps give a mean ``mu`` and a log-variance, the decoder reads
 the reparameterised sample ``z = mu + sigma * eps`` while training (``mu`` in eval mode), and the
 loss term is the KL divergence to the standard normal, ``-1/2 sum(1 + log sigma² - mu² - sigma²)``
-averaged over nodes and weighted by ``kl_weight``.
+averaged over nodes and weighted by ``kl_weight``. arch2vec's own loss divides that mean once more
+by batch size x nodes (``VAEReconstructed_Loss``: ``-0.5 / (B * N) * mean(sum(...))``), against
+reconstruction terms that are per-entry means; the default ``kl_weight = 0.004`` is that factor for
+its batch of 32 and NB201's 8 nodes (1/256; 1/224 for NB101's 7). A weight near 1 swamps the
+per-entry reconstruction loss and the posterior collapses (no cell reconstructs).
 
 So that the same composition still has codes for a prior (the paper's "VAE + Transformer"
 baseline) and for ``encode``/``decode_codes``, a codebook of ``codebook_size`` vectors tracks the
@@ -29,7 +33,7 @@ class GaussianQuantizerOptions(BaseModel):
 
     Attributes:
         dim: Latent dimension per node (arch2vec: 16).
-        kl_weight: Weight of the KL term.
+        kl_weight: Weight of the KL term (default: arch2vec's effective 1/(32 x 8), see the module doc).
         codebook_size: Vectors of the EMA k-means codebook over the means (codes for a prior).
         decay: EMA decay of that codebook.
         epsilon: Laplace smoothing of its cluster sizes.
@@ -38,7 +42,7 @@ class GaussianQuantizerOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     dim: int = Field(16, ge=1, le=65_536)
-    kl_weight: float = Field(1.0, ge=0.0)
+    kl_weight: float = Field(0.004, ge=0.0)
     codebook_size: int = Field(512, ge=2, le=1_048_576)
     decay: float = Field(0.99, gt=0.0, lt=1.0)
     epsilon: float = Field(1e-5, gt=0.0)
