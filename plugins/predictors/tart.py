@@ -5,6 +5,16 @@ one token per node and per edge, node features compressed to ``df = 1``, ``dp = 
 dimensions, type identifiers), a standard transformer encoder (6 layers in the paper) reads them,
 and a fully connected head maps the graph token's output to the prediction. Tokens are computed
 once per fit (one batched ``eigh``); each training step re-draws the eigenvectors' signs.
+
+The defaults are the paper's (``df = 1``, ``dp = 3``, sign flips). They suit DeepNets-1M, whose graphs
+differ, and not a cell space whose graphs are all one graph with different ops (NB201's node form):
+there the eigenvectors are the same for every cell and say only *which position* a node holds. The
+first three are a near-constant vector and a doubly degenerate pair (eigenvalue 0.566); the pair tells
+the 8 positions apart, but flipping its signs maps positions onto each other (the input node's
+code becomes node 1's), so sign-flip training teaches the model to ignore position, and one number
+per op (``df = 1``) is a weak op code besides. ``features = "onehot"``, ``dp = 8`` (all of NB201's
+eigenvectors) and ``sign_flip = false`` give every position a fixed code and the op a full one-hot;
+the README's Predictors section measures the difference.
 """
 
 from __future__ import annotations
