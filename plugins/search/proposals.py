@@ -1,0 +1,92 @@
+"""Where a generator-based searcher's candidates come from: any generator plugin, untrained or from a run.
+
+A searcher names a generator the way ``registry.toml`` does (``[generator]``-style
+:class:`archgen.registry.PluginChoice`) or points at a trained run directory, whose
+``config.json`` names the generator and whose ``checkpoints/seed-<s>/`` holds its
+state (the layout ``archgen train`` writes, :class:`archgen.pipeline.rundir.RunDirectory`).
+Trial ``k`` of a search uses the run's ``k``-th trained seed (cycling), so trials
+spread over the replicates the run trained.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from archgen.architecture import Architecture
+from archgen.errors import ConfigError, RunDirectoryError
+from archgen.protocols import SearchSpace
+from archgen.registry import PluginChoice, load
+from archgen.runtime import Runtime
+
+
+class ProposalSource:
+    """A generator ready to propose valid architectures of a space.
+
+    Args:
+        choice: The generator plugin (ignored when ``run`` is given: the run's own is used).
+        run: A trained run directory, or ``None`` for a training-free generator fitted on nothing.
+        run_seed: The checkpoint seed to load (``None``: the trial's seed picks one of the run's seeds).
+        sampling: Sampling options (for a run: applied over its ``[evaluate.sampling]``).
+    """
+
+    def __init__(self, choice: PluginChoice, run: str | None = None, run_seed: int | None = None,
+                 sampling: dict[str, Any] | None = None):
+        self.choice, self.run, self.run_seed, self.sampling = choice, run, run_seed, dict(sampling or {})
+        self.generator: Any = None
+        self.described = f"generator {choice.name!r}"
+        self._sampling: dict[str, Any] = {}
+
+    def open(self, space: SearchSpace, *, seed: int, runtime: Runtime | None = None) -> ProposalSource:
+        """Loads (or fits) the generator for ``space``; returns ``self``.
+
+        Raises:
+            ConfigError: If the run directory is missing, of another space, or lacks the chosen seed.
+            CheckpointError: If the checkpoint cannot be loaded.
+        """
+        if self.run is None:
+            self.generator = load("generator", self.choice.name, **self.choice.options)
+            # Only training-free generators (uniform) are meaningful here: a learnt one comes from a run.
+            self.generator.fit(space, [], runtime=runtime, seed=seed)
+            self._sampling = dict(self.sampling)
+            return self
+        from archgen.pipeline.rundir import RunDirectory
+        from archgen.pipeline.session import read_run_config
+
+        path = Path(self.run).expanduser()
+        if not (path / "config.json").is_file():
+            raise ConfigError(f"generator_run {str(path)!r} is not a trained run directory (no config.json)")
+        try:
+            config = read_run_config(RunDirectory(path))
+        except RunDirectoryError as error:
+            raise ConfigError(f"generator_run {str(path)!r}: {error}") from None
+        if config["space"]["name"] != space.name:
+            raise ConfigError(f"generator_run {str(path)!r} was trained on space {config['space']['name']!r}, not {space.name!r}")
+        if not config.get("generator"):
+            raise ConfigError(f"generator_run {str(path)!r} names no [generator]")
+        trained = sorted(int(p.name.split("-", 1)[1]) for p in (path / "checkpoints").glob("seed-*") if p.name[5:].isdigit())
+        if not trained:
+            raise ConfigError(f"generator_run {str(path)!r} has no checkpoints/seed-<s>/ (run 'archgen train' first)")
+        chosen = self.run_seed if self.run_seed is not None else trained[seed % len(trained)]
+        if chosen not in trained:
+            raise ConfigError(f"generator_run {str(path)!r} has no checkpoint of seed {chosen}; trained seeds: {trained}")
+        spec = config["generator"]
+        self.generator = load("generator", spec["name"], **spec["options"]).load(path / "checkpoints" / f"seed-{chosen}", space, runtime)
+        self._sampling = {**config.get("evaluate", {}).get("sampling", {}), **self.sampling}
+        self.described = f"generator {spec['name']!r} of run {str(path)!r}, checkpoint seed {chosen}"
+        return self
+
+    def draw(self, space: SearchSpace, n: int, *, seed: int) -> tuple[list[Architecture], int]:
+        """``n`` draws of the generator, keeping the valid members of the space.
+
+        Returns:
+            ``(valid architectures in draw order, number of draws that were not)``.
+        """
+        if self.generator is None:
+            raise RuntimeError("ProposalSource.open() must be called before draw()")
+        batch = self.generator.sample(space, int(n), seed=int(seed), **self._sampling)
+        kept = [arch for arch in batch.architectures(space) if arch is not None and space.is_valid(arch)]
+        return kept, len(batch) - len(kept)
+
+
+__all__ = ["ProposalSource"]
