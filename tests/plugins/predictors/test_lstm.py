@@ -20,11 +20,9 @@ def space():
     return archgen.load("space", "nb201")
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
+def _train_tiny_run(root, quantizer=None):
     """A tiny Arch-VQ run of NB201 (200 sampled cells, the generator's TEST_OPTIONS), made by 'archgen train'."""
-    root = tmp_path_factory.mktemp("lstm-run")
-    options = ArchVQ.TEST_OPTIONS
+    options = {**ArchVQ.TEST_OPTIONS, **({"quantizer": quantizer} if quantizer else {})}
     registry = root / "registry.toml"
     registry.write_text(
         "[run]\nname = \"tiny\"\nruns_dir = " + json.dumps(str(root / "runs")) + "\ndevice = \"cpu\"\nseed = 0\n"
@@ -41,6 +39,17 @@ def run_dir(tmp_path_factory):
     )
     assert main(["train", "--config", str(registry)]) == 0
     return root / "runs" / "tiny"
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    return _train_tiny_run(tmp_path_factory.mktemp("lstm-run"))
+
+
+@pytest.fixture(scope="module")
+def arch2vec_run_dir(tmp_path_factory):
+    """The same with the Gaussian "quantizer": an arch2vec-style VAE."""
+    return _train_tiny_run(tmp_path_factory.mktemp("lstm-arch2vec"), {"name": "gaussian", "options": {"codebook_size": 16, "dim": 8}})
 
 
 def _targets(archs):
@@ -68,6 +77,18 @@ def test_embeddings_input_is_the_continuous_encoder_output(space, run_dir):
     # and which is not itself a codebook vector.
     assert torch.equal(generator.vqvae.quantizer.nearest(embeddings), codes)
     assert not torch.allclose(embeddings, generator.vqvae.quantizer.lookup(codes))
+
+
+def test_embeddings_of_an_arch2vec_run_are_the_posterior_means(space, arch2vec_run_dir):
+    archs = space.sample(30, seed=5)
+    embeddings = archgen.load("predictor", "lstm", input="embeddings", run_dir=str(arch2vec_run_dir)).sequences(space, archs)
+    generator = load_run_generator(arch2vec_run_dir, 0, space)
+    adjacency, ops = space.to_tensors(archs)
+    quantizer = generator.vqvae.quantizer
+    z_e = generator.vqvae.encoder(adjacency.float(), ops.float())
+    # mu = to_mu(z_e): the mean arch2vec's predictor reads, not z_e and not a sample.
+    assert torch.equal(embeddings, quantizer.to_mu(z_e).detach())
+    assert not torch.allclose(embeddings, z_e)
 
 
 def test_codes_predictor_passes_the_kit(space, run_dir):
