@@ -130,9 +130,14 @@ class GenerateSort:
         picker = np.random.default_rng([seed, 2])
         labelled: list[Architecture] = []
         targets: list[float] = []
+        keys: set[Any] = set()
         for index in picker.permutation(len(pool)):
             if len(labelled) >= labels or oracle.remaining <= verify:
                 break
+            key = space.canonical_key(pool[int(index)])
+            if key in keys:
+                continue  # a repeated draw (distinct = False) is one label, not two
+            keys.add(key)
             try:
                 targets.append(sign * oracle.query(pool[int(index)]))
             except InvalidArchitectureError:

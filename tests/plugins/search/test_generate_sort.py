@@ -95,3 +95,16 @@ def test_a_split_that_does_not_fit_the_budget_is_refused(nb201, toy):
 
 def test_generate_sort_passes_the_searcher_kit(nb201, toy):
     check_searcher(lambda: archgen.load("searcher", "generate_sort", **TINY), nb201, toy(1).oracle, budget=10)
+
+
+def test_with_duplicates_kept_a_repeated_draw_is_ranked_twice_but_labelled_once(nb201, toy, monkeypatch):
+    perfect = PerfectPredictor()
+    monkeypatch.setattr(generate_sort, "load", lambda slot, name, **options: perfect)
+    draws = nb201.sample(300, seed=4)
+    assert len({nb201.canonical_key(a) for a in draws}) < 300, "the toy needs repeated draws"
+    options = generate_sort.GenerateSortOptions(samples=300, top=300, verify=0, distinct=False)
+    stats = GenerateSort(options).search(nb201, toy(250), seed=4)
+    assert stats["pool"] == 300 and len(stats["top"]) == 300
+    assert sorted(stats["top"]) == sorted(nb201.to_string(a) for a in draws)
+    labelled = [nb201.canonical_key(a) for a, _ in perfect.fitted_on]
+    assert len(labelled) == len(set(labelled)) == stats["labels"]
