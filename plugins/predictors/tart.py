@@ -13,8 +13,9 @@ first three are a near-constant vector and a doubly degenerate pair (eigenvalue 
 the 8 positions apart, but flipping its signs maps positions onto each other (the input node's
 code becomes node 1's), so sign-flip training teaches the model to ignore position. What matters most
 is the op itself: one number per op (``df = 1``) is a poor code for it, and ``features = "onehot"``
-lifts τ at N = 469 from 0.17 (paper options, one run) to 0.66 with the paper's ``dp = 3`` and sign flips, against 0.46 for
-fixing the positions alone (``dp = 8``, ``sign_flip = false``); see the README's Predictors section.
+lifts τ at N = 469 from 0.17 (paper options, one run) to 0.66 with the paper's ``dp = 3`` and sign
+flips, against 0.46 for fixing the positions alone (``dp = 8``, ``sign_flip = false``); see the
+README's Predictors section.
 """
 
 from __future__ import annotations
