@@ -44,7 +44,7 @@ from archgen.errors import ArchgenError, BudgetExhaustedError, ConfigError, Inva
 from archgen.hooks import hook_manager
 from archgen.oracle import BudgetedOracle
 from archgen.pipeline.report import markdown_table, mean_std, text_table
-from archgen.pipeline.rundir import RunDirectory, StagedRun, is_run
+from archgen.pipeline.rundir import RunDirectory, StagedRun
 from archgen.pipeline.session import read_run_config, resolve_config
 from archgen.registry import load
 from archgen.runtime import Runtime

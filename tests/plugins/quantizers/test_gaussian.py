@@ -7,7 +7,7 @@ import torch
 
 import archgen
 from archgen.plugins.arch_vq.generator import ArchVQ
-from archgen.plugins.quantizers.gaussian import GaussianQuantizer, gaussian_kl
+from archgen.plugins.quantizers.gaussian import gaussian_kl
 from archgen.testing import check_generator
 
 
