@@ -16,7 +16,6 @@ Writes ``benchmarks/results/generate_sort_nb201.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from pathlib import Path
@@ -28,6 +27,7 @@ import archgen
 from archgen.oracle import BudgetedOracle
 from archgen.plugins.search.generate_sort import top_statistics
 from archgen.testing.search_space import shared_data_path
+from archgen.atomic import write_json
 
 #: (dataset, signal, report, Arch-VQ's published max / mean / min, oracle top-1,000 published).
 EXPERIMENTS = (
@@ -100,8 +100,7 @@ def main() -> None:
                   f"{entry['mean'][k]:.2f} ± {entry['std'][k]:.2f} | {paper[index] if paper else ''} |")
     suffix = ("_duplicates" if args.duplicates else "") + ("_label_on_report" if args.label_on_report else "")
     out = Path(__file__).parent / "results" / f"generate_sort_nb201{suffix}.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    write_json(out, results)
     print(f"wrote {out}")
 
 

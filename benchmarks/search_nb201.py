@@ -13,7 +13,6 @@ and writes ``benchmarks/results/search_nb201.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 import time
@@ -23,6 +22,7 @@ from archgen.config import load_config
 from archgen.pipeline.commands import search
 from archgen.pipeline.search import search_table
 from archgen.testing.search_space import shared_data_path
+from archgen.atomic import write_json
 
 #: (name, signal, report): the signal each dataset offers for all 15,625 cells here.
 EXPERIMENTS = (
@@ -68,8 +68,7 @@ def main() -> None:
                 "published": summary["published"],
             }
     out = Path(__file__).parent / "results" / "search_nb201.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    write_json(out, results)
     print(f"wrote {out}")
 
 

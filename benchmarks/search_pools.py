@@ -24,6 +24,7 @@ from archgen.config import load_config
 from archgen.pipeline.commands import search
 from archgen.pipeline.search import experiment_name, search_table
 from archgen.testing.search_space import shared_data_path
+from archgen.atomic import write_json
 
 #: (name, space, benchmark file under shared data, report, budget, checkpoints, constraint TOML or "").
 EXPERIMENTS = (
@@ -72,8 +73,7 @@ def main() -> None:
                 "searchers": {k: {"trials": v["trials"], "at": v["at"], "pool": pools[k]} for k, v in summary["searchers"].items()},
             }
     out = Path(__file__).parent / "results" / "search_pools.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    write_json(out, results)
     print(f"wrote {out}")
 
 

@@ -58,10 +58,6 @@ class Session:
     def seeds(self) -> list[int]:
         return self.config["seeds_trained"]
 
-    @property
-    def device(self) -> torch.device:
-        return self.runtime.device
-
     def dataset(self) -> datasets.Dataset:
         """The run's architectures and its saved split."""
         if self._dataset is None:

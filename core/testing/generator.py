@@ -13,13 +13,13 @@ import numpy as np
 from pydantic import BaseModel
 
 from archgen.architecture import Architecture
-from archgen.errors import CheckpointError, ConfigError
+from archgen.errors import CheckpointError
 from archgen.generation import SampleBatch
 from archgen.protocols import CodeModel, Generator, Reconstructs, SearchSpace, missing_members
 from archgen.runtime import Runtime
+from archgen.testing.sampling_options import check_unknown_option_refused
 
 #: The sampling option no generator declares; every generator must refuse it by name.
-UNKNOWN_OPTION = "no_such_sampling_option"
 
 
 def check_generator(
@@ -108,7 +108,7 @@ def check_generator(
         f"{name}.sample() drew no well-formed graph in {2 * n} draws, so nothing decoded could be checked; "
         "train more in its test options"
     )
-    _check_unknown_option_refused(name, generator, space, sampling)
+    check_unknown_option_refused(name, lambda **knobs: generator.sample(space, 2, seed=0, **knobs), sampling)
     _check_checkpoints(name, generator, generator_factory, space, n, sampling, first, runtime)
     _check_capabilities(name, generator, space, list(train[:16]))
     return stats
@@ -171,23 +171,6 @@ def _same(a: SampleBatch, b: SampleBatch) -> bool:
         and np.array_equal(a.well_formed, b.well_formed)
         and a.tokens == b.tokens
     )
-
-
-def _check_unknown_option_refused(name: str, generator: Any, space: SearchSpace, sampling: dict[str, Any]) -> None:
-    try:
-        generator.sample(space, 2, seed=0, **{**sampling, UNKNOWN_OPTION: 1})
-    except ConfigError as error:
-        assert UNKNOWN_OPTION in str(error), f"{name}.sample()'s ConfigError does not name the unknown option: {error}"
-    except Exception as error:  # noqa: BLE001 - the wrong exception type is the finding
-        raise AssertionError(
-            f"{name}.sample() raised {type(error).__name__} for the unknown sampling option {UNKNOWN_OPTION!r}; "
-            "expected archgen.ConfigError (validate with archgen.generation.validate_sampling)"
-        ) from None
-    else:
-        raise AssertionError(
-            f"{name}.sample() accepted the unknown sampling option {UNKNOWN_OPTION!r}; "
-            "validate **sampling against SamplingOptions (archgen.generation.validate_sampling)"
-        )
 
 
 def _check_checkpoints(

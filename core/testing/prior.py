@@ -10,11 +10,10 @@ import numpy as np
 import torch
 from pydantic import BaseModel
 
-from archgen.errors import ConfigError
 from archgen.protocols import Prior, missing_members
+from archgen.testing.sampling_options import check_unknown_option_refused
 
 #: The sampling option no prior declares; every prior must refuse it by name.
-UNKNOWN_OPTION = "no_such_sampling_option"
 
 
 def tiny_code_sequences(vocab_size: int, seq_len: int, count: int = 64, seed: int = 0) -> torch.Tensor:
@@ -101,17 +100,7 @@ def check_prior(
         f"{name}.sample() drew no well-formed sequence in {2 * n} draws after fit(); train more in its test options"
     )
 
-    try:
-        prior.sample(2, seed=0, **{**sampling, UNKNOWN_OPTION: 1})
-    except ConfigError as error:
-        assert UNKNOWN_OPTION in str(error), f"{name}.sample()'s ConfigError does not name the unknown option: {error}"
-    except Exception as error:  # noqa: BLE001 - the wrong exception type is the finding
-        raise AssertionError(
-            f"{name}.sample() raised {type(error).__name__} for the unknown sampling option {UNKNOWN_OPTION!r}; "
-            "expected archgen.ConfigError (validate with archgen.generation.validate_sampling)"
-        ) from None
-    else:
-        raise AssertionError(f"{name}.sample() accepted the unknown sampling option {UNKNOWN_OPTION!r}")
+    check_unknown_option_refused(name, lambda **knobs: prior.sample(2, seed=0, **knobs), sampling)
 
     if isinstance(prior, torch.nn.Module):
         fresh = prior_factory()
