@@ -21,7 +21,7 @@ import pydantic
 from archgen.architecture import Architecture
 from archgen.atomic import atomic_path, write_text
 from archgen.config import DataSection, PredictSection, RegistryConfig
-from archgen.errors import ConfigError, InvalidArchitectureError
+from archgen.errors import ConfigError, DataFileError, InvalidArchitectureError
 from archgen.pipeline import dataset as datasets
 from archgen.pipeline.report import markdown_table, mean_std, text_table
 from archgen.pipeline.session import Session
@@ -110,11 +110,26 @@ def labelled_pool(space: Any, metric: str, data: DataSection) -> tuple[list[Arch
 
 
 def _table_rows(space: Any, metric: str) -> list[Architecture] | None:
-    """The architectures of the benchmark table holding ``metric``, or ``None`` without one."""
+    """The architectures of the benchmark table holding ``metric``, or ``None`` without one.
+
+    A space whose tables are keyed by something other than its strings (NB101: by hash) lists
+    them through ``labelled_architectures()``, one per canonical key -- without it, the pool would
+    be found by asking the oracle about every one of NB101's 423,624 cells.
+    """
+    listed = getattr(space, "labelled_architectures", None)
+    if listed is not None:
+        unique: dict[Any, Architecture] = {}
+        for arch in listed():
+            unique.setdefault(space.canonical_key(arch), arch)
+        return list(unique.values())
     tables = getattr(space, "oracle_tables", None)
     if tables is None:
         return None
-    for table in tables():
+    try:
+        listed_tables = tables()
+    except DataFileError:
+        return None  # a computed oracle only (MBV3's accuracy predictor): the [data] architectures
+    for table in listed_tables:
         if metric in table.metrics:
             column = table.column(metric)
             try:
