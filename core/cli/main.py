@@ -93,6 +93,21 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--n", type=int, help="samples per grid point and seed (default: [evaluate] num_samples)")
     sweep.add_argument("--seeds", type=int, help="use the first K trained replicates")
 
+    analyze = commands.add_parser(
+        "analyze", help="one of the papers' analyses of a trained run; write analysis/<name>.json and a figure"
+    )
+    analyze.add_argument("run", help="the run: a directory, or a run name under [run] runs_dir")
+    analyze.add_argument(
+        "analysis", help="permutation, codes, codebook, distinct, neighbours, ablation or sensitivity (docs/analyses.md)"
+    )
+    analyze.add_argument("--config", default=DEFAULT_REGISTRY, help="registry file for runs_dir (default: %(default)s)")
+    analyze.add_argument("--device", choices=["auto", "cpu", "cuda"], help="override [run] device")
+    analyze.add_argument(
+        "--option", action="append", default=[], metavar="KEY=VALUE",
+        help="an option of the analysis (repeatable; VALUE is read as JSON, else as text)",
+    )
+    _add_sampling(analyze)
+
     predict = commands.add_parser(
         "predict", help="train the [predictor] on N labelled architectures, rank the rest; write predict.json and predict.png"
     )
@@ -114,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--report", help="metric reported for the best-signal architecture (default: [search] report)")
     search.add_argument("--budget", type=int, help="distinct oracle queries per trial (default: [search] budget)")
     search.add_argument("--trials", type=int, help="independent trials, seeds [run] seed + k (default: [search] trials)")
+    search.add_argument(
+        "--pool", choices=["space", "labelled"],
+        help="search the whole space, or only the architectures the oracle table labels (default: [search] pool)",
+    )
     search.add_argument("--label", help="folder name of this searcher's trials (default: the searcher's name)")
     search.add_argument("--overwrite", action="store_true", help="discard this searcher's earlier trials of the same experiment")
 
@@ -206,13 +225,15 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         config = with_overrides(
             load_config(args.config), searcher=args.searcher, signal=args.signal, report=args.report,
-            budget=args.budget, trials=args.trials,
+            budget=args.budget, trials=args.trials, pool=args.pool,
         )
         run_dir = _run_dir(args, config)
         summary = commands.search(config, run_dir=run_dir, label=args.label, overwrite=args.overwrite, device=args.device)
         print(search_table(summary))
         print(f"\nwrote {run_dir}/search/ (trial files, search.json, search.md, search.png)")
         return 0
+    if args.command == "analyze":
+        return _analyze(args)
     _bounded(getattr(args, "seeds", None), "--seeds", 1000)
     _bounded(getattr(args, "n", None), "--n", 10_000_000)
     sampling = _sampling_overrides(args)
@@ -277,6 +298,36 @@ def _dispatch(args: argparse.Namespace) -> int:
         )
         print(f"wrote {run_dir}/sweep.json and {run_dir}/sweep.png")
     return 0
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from archgen.pipeline import commands
+
+    _bounded(args.n, "--n", 10_000_000)
+    options = _key_values(args.option, "--option")
+    if args.n is not None:
+        options["n"] = args.n
+    run_dir = Path(args.run)
+    if not run_dir.exists() and "/" not in args.run:  # a plain name: under [run] runs_dir
+        config = load_config(args.config) if Path(args.config).is_file() else None
+        run_dir = Path(config.run.runs_dir if config is not None else "runs") / check_run_name(args.run)
+    result = commands.analyze(run_dir, args.analysis, options=options, sampling=_sampling_overrides(args), device=args.device)
+    if result:
+        print(f"wrote {run_dir}/analysis/{args.analysis}.json and {run_dir}/{result['figure']}")
+    return 0
+
+
+def _key_values(items: Sequence[str], flag: str) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise ConfigError(f"bad {flag} {item[:80]!r}; expected KEY=VALUE (e.g. {flag} seed=1)")
+        try:
+            values[key.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            values[key.strip()] = text
+    return values
 
 
 if __name__ == "__main__":

@@ -143,3 +143,16 @@ def test_nb101_labelled_pool_is_the_292_cells_of_the_500_rows():
     assert len(pool) == 292
     child = pool.mutate(cells[0], random.Random(1))
     assert space.canonical_key(child) in {space.canonical_key(c) for c in cells} - {space.canonical_key(cells[0])}
+
+
+def test_the_pool_flag_overrides_the_registry(tmp_path, table, capsys):
+    path = registry(tmp_path, table, "random", "budget = 8\ncheckpoints = [8]\n")
+    path.write_text(path.read_text().replace('pool = "labelled"\n', ""), encoding="utf-8")
+    # Without the flag the whole space is searched: not the labelled experiment folder.
+    assert main(["search", "--config", str(path), "--pool", "labelled", "--trials", "1"]) == 0
+    assert "NOT the full autoformer space" in capsys.readouterr().out
+    trial = json.loads((tmp_path / "runs" / "p" / "search" / EXPERIMENT / "random" / "trial-0.json").read_text())
+    assert trial["pool"]["pool_size"] == 8
+    with pytest.raises(SystemExit):
+        main(["search", "--config", str(path), "--pool", "all"])
+    assert "invalid choice: 'all'" in capsys.readouterr().err
