@@ -78,7 +78,10 @@ def test_generate_sort_spends_exactly_its_budget(nb201, toy):
     oracle = toy(15)
     stats = archgen.load("searcher", "generate_sort", **TINY).search(nb201, oracle, seed=0)
     assert oracle.num_queries == 15 and stats["labels"] == 12 and stats["verified"] == 3
-    assert len(stats["top"]) == 20 and stats["top_predicted"] == sorted(stats["top_predicted"], reverse=True)
+    # Queried members rank by what was measured, the rest by prediction: that score is sorted.
+    scores = [m if m is not None else p for m, p in zip(stats["top_measured"], stats["top_predicted"])]
+    assert len(stats["top"]) == 20 and scores == sorted(scores, reverse=True)
+    assert sum(m is not None for m in stats["top_measured"]) >= 3  # the verified ones at least
 
 
 def test_generate_sort_is_deterministic_by_seed(nb201, toy):
@@ -108,3 +111,45 @@ def test_with_duplicates_kept_a_repeated_draw_is_ranked_twice_but_labelled_once(
     assert sorted(stats["top"]) == sorted(nb201.to_string(a) for a in draws)
     labelled = [nb201.canonical_key(a) for a, _ in perfect.fitted_on]
     assert len(labelled) == len(set(labelled)) == stats["labels"]
+
+
+class ConstantPredictor(PerfectPredictor):
+    """Predicts nothing useful: every architecture gets the same score."""
+
+    def predict(self, space, archs):
+        return np.zeros(len(archs))
+
+
+def test_trusted_labels_put_the_measured_best_first(nb201, toy, monkeypatch):
+    monkeypatch.setattr(generate_sort, "load", lambda slot, name, **options: ConstantPredictor())
+    options = generate_sort.GenerateSortOptions(samples=300, top=300, verify=0)
+    oracle = toy(30)
+    stats = GenerateSort(options).search(nb201, oracle, seed=1)
+    measured = sorted((q.value for q in oracle.trajectory), reverse=True)
+    # The 30 queried members lead, best measured first (the toy scores are 0..6, all above the constant 0
+    # except the zeros, which tie with the predictions and keep their pool order after them).
+    top_measured = [m for m in stats["top_measured"] if m is not None]
+    assert top_measured == measured and stats["top_measured"][: sum(v > 0 for v in measured)] == [v for v in measured if v > 0]
+    # Without trust, a constant prediction ranks nothing: the top is the distinct pool in draw order.
+    untrusted = GenerateSort(options.model_copy(update={"trust_labels": False})).search(nb201, toy(30), seed=1)
+    pool: dict = {}
+    for arch in nb201.sample(300, seed=1):
+        pool.setdefault(nb201.canonical_key(arch), nb201.to_string(arch))
+    assert untrusted["top"] == list(pool.values())
+
+
+def test_later_rounds_label_the_best_predicted_unlabelled_members(nb201, toy, monkeypatch):
+    perfect = PerfectPredictor()
+    monkeypatch.setattr(generate_sort, "load", lambda slot, name, **options: perfect)
+    options = generate_sort.GenerateSortOptions(samples=300, top=25, verify=0, rounds=2)
+    oracle = toy(20)
+    stats = GenerateSort(options).search(nb201, oracle, seed=4)
+    assert stats["labels"] == 20 and stats["rounds"] == 2
+    first, second = oracle.trajectory[:10], oracle.trajectory[10:]
+    pool: dict = {}
+    for arch in nb201.sample(300, seed=4):
+        pool.setdefault(nb201.canonical_key(arch), arch)
+    first_keys = {nb201.canonical_key(nb201.from_string(q.arch)) for q in first}
+    rest = sorted((conv_count(a) for k, a in pool.items() if k not in first_keys), reverse=True)
+    # The second round takes the 10 best-predicted (here: best) members the first round left.
+    assert sorted((q.value for q in second), reverse=True) == rest[:10]
