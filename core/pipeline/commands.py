@@ -80,6 +80,19 @@ def sweep(run_dir: Path, over: str, values: list[Any], *, n: int | None = None, 
     return result
 
 
+def analyze(run_dir: Path, analysis: str, *, options: dict[str, Any] | None = None, sampling: dict[str, Any] | None = None,
+            device: str | None = None, extra_hooks: Sequence[object] = ()) -> dict[str, Any]:
+    """Runs one of the papers' analyses on a trained run into ``<run>/analysis/``; returns its result."""
+    from archgen.pipeline import analyze as analyze_step
+
+    validated = analyze_step.validate_options(analysis, options)  # before the run is staged
+    with command_session("analyze", run_dir, device=device, extra_hooks=extra_hooks) as session:
+        if not session.runtime.is_main:
+            return {}
+        result = analyze_step.analyze(session, analysis, validated, sampling)
+    return result
+
+
 def predict(config: RegistryConfig, *, run_dir: Path, overwrite: bool = False, device: str | None = None,
             extra_hooks: Sequence[object] = ()) -> dict[str, Any]:
     """Trains the ``[predictor]`` on N labelled architectures per ``[predict]`` and ranks the rest; returns the result."""

@@ -1,0 +1,121 @@
+"""What an analysis reads from a trained run: its space, split, replicates, sampling options and samples."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from archgen.architecture import Architecture
+from archgen.errors import ConfigError, RunDirectoryError
+from archgen.generation import SampleBatch
+from archgen.metrics import GenerationReference
+from archgen.protocols import CodeModel
+
+
+class AnalysisInputs:
+    """A read-only view of a run for the analyses (the command's :class:`archgen.pipeline.session.Session`).
+
+    Args:
+        session: The command's session on the (staged) run.
+        sampling: Overrides of the run's ``[evaluate.sampling]`` (``--temperature``, ``--sampling``).
+    """
+
+    def __init__(self, session: Any, sampling: dict[str, Any] | None = None):
+        self.session = session
+        self.space = session.space
+        self.runtime = session.runtime
+        self.config = session.config
+        self._overrides = dict(sampling or {})
+        self._generators: dict[int, Any] = {}
+
+    # -- the run ----------------------------------------------------------------------
+    @property
+    def trained_seeds(self) -> list[int]:
+        return list(self.session.seeds)
+
+    def replicate(self, seed: int | None) -> int:
+        """The replicate an analysis uses: ``seed`` if given, else the first trained one.
+
+        Raises:
+            RunDirectoryError: If ``seed`` was not trained, naming the trained ones.
+        """
+        if seed is None:
+            return self.trained_seeds[0]
+        if seed not in self.trained_seeds:
+            raise RunDirectoryError(f"replicate seed {seed} was not trained; the run has seeds {self.trained_seeds}")
+        return seed
+
+    @cached_property
+    def train(self) -> list[Architecture]:
+        return self.session.dataset().train
+
+    @cached_property
+    def heldout(self) -> list[Architecture]:
+        return self.session.dataset().heldout
+
+    @cached_property
+    def reference(self) -> GenerationReference:
+        """The run's split as the metrics compare samples with it."""
+        return GenerationReference.build(self.space, self.train, self.heldout)
+
+    def training_stats(self, seed: int) -> dict[str, Any]:
+        """``checkpoints/seed-<s>/training.json`` of one replicate."""
+        return self.session.run.read_json(f"checkpoints/seed-{seed}/training.json", "re-run 'archgen train'")
+
+    @property
+    def generator_spec(self) -> dict[str, Any]:
+        spec = self.config.get("generator")
+        if spec is None:
+            raise ConfigError("this run has no [generator]; the analyses read a trained generator")
+        return spec
+
+    # -- models and samples ----------------------------------------------------------------
+    def generator(self, seed: int) -> Any:
+        """The trained generator of replicate ``seed`` (loaded once)."""
+        if seed not in self._generators:
+            from archgen.pipeline.session import require_trained
+
+            require_trained(self.session)
+            self._generators[seed] = self.session.generator(seed)
+        return self._generators[seed]
+
+    def code_model(self, seed: int, analysis: str) -> Any:
+        """The trained generator of ``seed``, which must map architectures to codes and back.
+
+        Raises:
+            ConfigError: If the run's generator lacks the ``CodeModel`` capability.
+        """
+        generator = self.generator(seed)
+        if not isinstance(generator, CodeModel):
+            raise ConfigError(
+                f"analysis {analysis!r} needs a generator with discrete codes (encode / decode_codes); "
+                f"generator {self.generator_spec['name']!r} has none"
+            )
+        return generator
+
+    @cached_property
+    def sampling(self) -> dict[str, Any]:
+        """The run's sampling options with the overrides, validated by the generator."""
+        return self.session.sampling(self._overrides)
+
+    def draw(self, generator: Any, n: int, seed: int, sampling: dict[str, Any] | None = None) -> SampleBatch:
+        """``n`` samples of ``generator`` with the run's (overridden) sampling options."""
+        return generator.sample(self.space, n, seed=seed, **(self.sampling if sampling is None else sampling))
+
+
+def sampled_codes(batch: SampleBatch, seq_len: int) -> tuple[np.ndarray, np.ndarray]:
+    """The code sequences behind a code model's samples: ``(codes [m, L], rows [m])`` of the well-formed draws.
+
+    Code-based generators return each draw's codes as its ``tokens``.
+
+    Raises:
+        ConfigError: If the batch carries no code lists of length ``seq_len``.
+    """
+    rows = np.flatnonzero(batch.well_formed)
+    tokens = batch.tokens
+    if tokens is None or any(not isinstance(tokens[i], list) or len(tokens[i]) != seq_len for i in rows):
+        raise ConfigError(f"the generator's samples carry no code sequences of length {seq_len} as their tokens")
+    codes = np.asarray([tokens[i] for i in rows], dtype=np.int64).reshape(len(rows), seq_len)
+    return codes, rows
