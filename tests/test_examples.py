@@ -16,5 +16,6 @@ def test_example_registry_is_valid(path):
     validate_options("space", config.space.name, config.space.options)
     options = validate_options("generator", config.generator.name, config.generator.options)
     for slot in ("encoder", "quantizer", "prior"):
-        choice = getattr(options, slot)
-        validate_options(slot, choice.name, choice.options)
+        choice = getattr(options, slot, None)  # arch_llm nests its choices one level deeper
+        if choice is not None:
+            validate_options(slot, choice.name, choice.options)
