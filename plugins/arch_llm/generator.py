@@ -39,13 +39,18 @@ PAPER: dict[str, Any] = {
 }
 
 
+#: Tables replaced whole rather than merged: a model configuration is one choice (T5 keys under a
+#: GPT-2 model would be an error, and half of one size under another is not a size).
+WHOLE_TABLES = frozenset({"config"})
+
+
 def _merge(defaults: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
     """``given`` over ``defaults``, table by table; a nested choice of another plugin name replaces the default's."""
     merged = dict(defaults)
     for key, value in given.items():
         default = defaults.get(key)
         same_plugin = not (isinstance(value, dict) and isinstance(default, dict) and value.get("name", default.get("name")) != default.get("name"))
-        if isinstance(value, dict) and isinstance(default, dict) and same_plugin:
+        if isinstance(value, dict) and isinstance(default, dict) and same_plugin and key not in WHOLE_TABLES:
             merged[key] = _merge(default, value)
         else:
             merged[key] = value
@@ -57,8 +62,9 @@ class ArchLLMOptions(BaseModel):
 
     Attributes:
         base: The code-model generator the prior sits in (``arch_vq``) and its options;
-            what is given is merged over :data:`PAPER`, so ``base.options.prior_epochs = 5``
-            keeps the ``llm`` prior. Its prior must infill.
+            what is given is merged over :data:`PAPER` table by table, so
+            ``base.options.prior_epochs = 5`` keeps the ``llm`` prior (a prior's ``config`` table
+            replaces the default's whole). Its prior must infill.
     """
 
     model_config = ConfigDict(extra="forbid")

@@ -57,6 +57,9 @@ def test_options_given_are_merged_over_the_paper_settings():
     assert options.base.options["prior"] == PAPER["prior"]
     tweaked = validate_options("generator", "arch_llm", {"base": {"options": {"prior": {"options": {"lr": 0.1}}}}})
     assert tweaked.base.options["prior"]["options"] == {**PAPER["prior"]["options"], "lr": 0.1}
+    gpt2 = {"model": "gpt2", "config": {"n_embd": 64}}
+    swapped = validate_options("generator", "arch_llm", {"base": {"options": {"prior": {"options": gpt2}}}})
+    assert swapped.base.options["prior"]["options"]["config"] == {"n_embd": 64}  # not merged with the T5 keys
 
 
 def test_a_prior_that_cannot_infill_is_refused():
