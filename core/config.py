@@ -46,6 +46,8 @@ class RunSection(BaseModel):
             archgen's small models, and robust to a busy neighbour process; see
             ``benchmarks/threads.py``).
         precision: ``"fp32"``, or ``"bf16"``/``"fp16"`` autocast for training on a GPU.
+        nproc: Data-parallel training processes on this machine (``archgen train`` / ``run``
+            start them through torchrun; one per GPU, gloo processes on a CPU).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -56,6 +58,7 @@ class RunSection(BaseModel):
     seeds: int = Field(1, ge=1, le=1000)
     threads: Literal["auto"] | Annotated[int, Field(ge=1, le=1024)] = "auto"
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    nproc: int = Field(1, ge=1, le=1024)
 
     @field_validator("name")
     @classmethod
@@ -238,6 +241,7 @@ NON_REGISTRY_VARIABLES = frozenset(
     {
         "ARCHGEN_PROGRESS",  # archgen.progress: "0" hides progress bars
         "ARCHGEN_SHARED_DATA",  # archgen.testing: where third-party benchmark data lives
+        "ARCHGEN_LAUNCH_ARGV",  # archgen.cli.launch: the arguments of a process that --nproc started
         "ARCHGEN_DISABLE_PLUGIN_AUTOLOAD",  # archgen.hooks.manager
         "ARCHGEN_PLUGINS",  # archgen.hooks.manager
     }

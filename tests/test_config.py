@@ -156,7 +156,7 @@ def test_non_utf8_registry_is_a_one_line_error(minimal_registry):
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [
-        (("[run]", "[run]\ndevise = 1"), "run.devise: unknown key; accepted keys: {device, name, precision, runs_dir, seed, seeds, threads}"),
+        (("[run]", "[run]\ndevise = 1"), "run.devise: unknown key; accepted keys: {device, name, nproc, precision, runs_dir, seed, seeds, threads}"),
         (("[space]", "[evalute]\n\n[space]"), "evalute: unknown key; accepted keys: {data, evaluate, generator, predict, predictor, run, search, searcher, space}"),
         (('name = "nb201"', 'name = "nb201"\nopts = {}'), "space.opts: unknown key; accepted keys: {name, options}"),
     ],

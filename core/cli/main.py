@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from archgen.cli.launch import launched_argv, relaunch, under_launcher
 from archgen.config import DEFAULT_REGISTRY, RegistryConfig, load_config
 from archgen.errors import ArchgenError, ConfigError
 from archgen.pipeline.rundir import check_run_name
@@ -67,12 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config(run)
     run.add_argument("--seeds", type=int, help="replicates to train and average (default: [run] seeds)")
     run.add_argument("--overwrite", action="store_true", help="replace an existing run of the same name (only once this one is complete)")
+    _add_nproc(run)
     _add_sampling(run)
 
     train = commands.add_parser("train", help="create the run directory and train the generator")
     _add_config(train)
     train.add_argument("--seeds", type=int, help="replicates to train (default: [run] seeds)")
     train.add_argument("--overwrite", action="store_true", help="replace an existing run of the same name (only once this one is complete)")
+    _add_nproc(train)
 
     generate = commands.add_parser("generate", help="sample architectures into samples.jsonl")
     _add_config(generate)
@@ -140,6 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_nproc(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--nproc", type=int, metavar="N",
+        help="train as N data-parallel processes through torchrun (default: [run] nproc; gloo on CPU, NCCL on GPU)",
+    )
+
+
 def _bounded(value: int | None, flag: str, high: int) -> None:
     if value is not None and not 1 <= value <= high:
         raise ConfigError(f"{flag} must be between 1 and {high:,}, got {value}")
@@ -183,7 +193,10 @@ def _config_if_present(args: argparse.Namespace) -> RegistryConfig | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``archgen`` script."""
     parser = build_parser()
+    if argv is None:
+        argv = launched_argv()  # a process that `--nproc` started: its arguments come from the launcher
     args = parser.parse_args(argv)
+    args.argv = list(argv) if argv is not None else sys.argv[1:]  # what --nproc hands to torchrun
     # Turn `kill` into an exception so the staged run is removed on the way out.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     if args.command is None:
@@ -240,6 +253,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     if args.command in ("run", "train"):
         config = load_config(args.config)
+        _bounded(args.nproc, "--nproc", 1024)
+        nproc = args.nproc or config.run.nproc
+        if nproc > 1 and not under_launcher():
+            return relaunch(args.argv, nproc)
         run_dir = _run_dir(args, config)
         seeds = args.seeds or config.run.seeds
         if args.command == "train":
