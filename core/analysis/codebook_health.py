@@ -7,7 +7,7 @@ usage as spread as ``k`` equally used codes). They are computed here from the tr
 (all positions pooled, and per position), beside what training recorded in
 ``checkpoints/seed-<s>/training.json``: the codebook size, the codes used, the last epoch's batch
 perplexity and the total dead-code restarts. A per-epoch restart curve is drawn when the training
-history records one (a ``dead_code_restarts_per_epoch`` list); archgen's ``arch_vq`` records the total only.
+history records one (a ``dead_code_restarts_per_epoch`` list, as ``arch_vq`` writes).
 """
 
 from __future__ import annotations

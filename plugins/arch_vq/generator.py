@@ -177,19 +177,27 @@ class ArchVQ:
         def validate() -> dict[str, float]:
             return {"validation_reconstruction": self.reconstruction_accuracy(space, validation)}
 
+        restarts_per_epoch: list[int] = []
+
+        def count_restarts(stage: str, epoch: int, logs: dict[str, float]) -> None:
+            # The quantizer keeps a running total; the codebook-health analysis plots it per epoch.
+            total = int(getattr(vqvae.quantizer, "restarts", 0))
+            restarts_per_epoch.append(total - sum(restarts_per_epoch))
+
         stopping = None
         if o.early_stopping_patience is not None and validation:
             stopping = EarlyStopping("validation_reconstruction", o.early_stopping_patience, mode="max")
         result = train_epochs(
             vqvae, optimizer, [adjacency, ops], step,
             stage="vqvae", epochs=o.vqvae_epochs, batch_size=o.vqvae_batch_size, seed=seed, runtime=runtime,
-            callbacks=callbacks, validate=validate if validation else None, early_stopping=stopping,
+            callbacks=[*callbacks, count_restarts], validate=validate if validation else None, early_stopping=stopping,
         )
         return {
             "vqvae_epochs_run": result.epochs_run,
             "vqvae_seconds_per_epoch": result.seconds_per_epoch,
             "vqvae_final": result.logs,
             "dead_code_restarts": int(vqvae.quantizer.restarts) if hasattr(vqvae.quantizer, "restarts") else None,
+            "dead_code_restarts_per_epoch": restarts_per_epoch if hasattr(vqvae.quantizer, "restarts") else None,
         }
 
     # -- inference ----------------------------------------------------------------

@@ -36,6 +36,14 @@ def test_vqvae_learns_to_reconstruct_its_training_set(trained):
     assert stats["vqvae_epochs_run"] == 200 and 0 < stats["codebook_used"] <= 64
 
 
+def test_dead_code_restarts_are_recorded_per_epoch_and_sum_to_the_total(trained):
+    _, _, generator, stats, _ = trained
+    per_epoch = stats["dead_code_restarts_per_epoch"]
+    assert len(per_epoch) == stats["vqvae_epochs_run"] and all(count >= 0 for count in per_epoch)
+    assert sum(per_epoch) == stats["dead_code_restarts"] == int(generator.vqvae.quantizer.restarts)
+    assert stats["dead_code_restarts"] > 0  # 160 cells cannot keep 64 codes alive: restarts happen
+
+
 def test_sequences_have_one_code_per_node(trained):
     space, archs, generator, _, _ = trained
     codes = generator.encode(space, archs[:5])
