@@ -1,0 +1,184 @@
+"""The next-scale transformer: a decoder-only model over whole scales, block-causal.
+
+pnag.md's stage 2 (and issue 12): tokens are the MSQ code maps of every scale, coarsest first;
+the tokens of scale ``k`` are predicted *together* from every coarser scale. As in VAR (Tian et
+al. 2024), the input at each position of scale ``k`` is not a code but the partial reconstruction
+``ê_{k-1}`` (the codes of scales ``< k`` interpolated to ``N x N`` and summed) region-averaged to
+``n_k x n_k`` and projected to the model width, plus a position and a scale embedding; the first
+scale's inputs are a learned start vector. Attention is block-causal: a token sees every token of
+its own and coarser scales, never a finer one. Sampling therefore needs one forward pass per scale
+(with a key/value cache), each drawing all ``n(n+1)/2`` tokens of the scale (the upper triangle of
+its symmetric map, see :mod:`~archgen.plugins.pnag.msq`) at once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from einops import rearrange
+from torch import nn
+
+from archgen.plugins.pnag.msq import interpolate, map_of, region_average, upper_positions
+
+
+class _Block(nn.Module):
+    def __init__(self, d_model: int, heads: int, dropout: float):
+        super().__init__()
+        self.heads = heads
+        self.norm1 = nn.LayerNorm(d_model)
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.proj = nn.Linear(d_model, d_model)
+        self.norm2 = nn.LayerNorm(d_model)
+        self.mlp = nn.Sequential(nn.Linear(d_model, 4 * d_model), nn.GELU(), nn.Linear(4 * d_model, d_model))
+        self.dropout = nn.Dropout(dropout)
+        self.attention_dropout = dropout
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None, cache: _KVCache | None) -> torch.Tensor:
+        q, k, v = rearrange(self.qkv(self.norm1(x)), "b t (three h d) -> three b h t d", three=3, h=self.heads)
+        if cache is not None:
+            # Sampling: the new scale attends to every cached (coarser) token and to itself, so no mask.
+            k, v = cache.append(k, v)
+        attended = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=mask, dropout_p=self.attention_dropout if self.training else 0.0
+        )
+        x = x + self.dropout(self.proj(rearrange(attended, "b h t d -> b t (h d)")))
+        return x + self.dropout(self.mlp(self.norm2(x)))
+
+
+class _KVCache:
+    """Keys and values of the scales drawn so far, preallocated for the whole sequence."""
+
+    def __init__(self, batch: int, heads: int, length: int, head_dim: int, like: torch.Tensor):
+        self.keys = like.new_empty(batch, heads, length, head_dim)
+        self.values = like.new_empty(batch, heads, length, head_dim)
+        self.filled = 0
+
+    def append(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        end = self.filled + k.shape[2]
+        self.keys[:, :, self.filled : end] = k
+        self.values[:, :, self.filled : end] = v
+        self.filled = end
+        return self.keys[:, :, :end], self.values[:, :, :end]
+
+
+class NextScaleTransformer(nn.Module):
+    """Predicts each scale's code map from the coarser ones.
+
+    Args:
+        codebook: The MSQ codebook ``[V, C]`` (kept as a frozen buffer: the inputs are built from it).
+        scales: Token-map sides, coarsest first; the last is ``N``.
+        d_model: Width of the residual stream.
+        layers: Transformer blocks.
+        heads: Attention heads.
+        dropout: Dropout while training.
+    """
+
+    def __init__(self, codebook: torch.Tensor, scales: Sequence[int], d_model: int, layers: int, heads: int, dropout: float):
+        super().__init__()
+        self.scales, self.size = list(scales), scales[-1]
+        self.vocab_size, channels = codebook.shape
+        self.register_buffer("codebook", codebook.detach().clone())
+        lengths = [n * (n + 1) // 2 for n in self.scales]
+        self.lengths, self.offsets = lengths, [sum(lengths[:i]) for i in range(len(lengths))]
+        self.heads = heads
+        self.sequence_length = sum(lengths)
+        levels = torch.repeat_interleave(torch.arange(len(lengths)), torch.tensor(lengths))
+        self.register_buffer("levels", levels, persistent=False)
+        # True = may attend: every key of the same or a coarser scale.
+        self.register_buffer("mask", levels[:, None] >= levels[None, :], persistent=False)
+        self.start = nn.Parameter(torch.zeros(1, 1, d_model))
+        self.feature_in = nn.Linear(channels, d_model)
+        self.position = nn.Embedding(self.sequence_length, d_model)
+        self.level = nn.Embedding(len(self.scales), d_model)
+        self.blocks = nn.ModuleList(_Block(d_model, heads, dropout) for _ in range(layers))
+        self.norm = nn.LayerNorm(d_model)
+        self.head = nn.Linear(d_model, self.vocab_size)
+        self.apply(self._init)
+
+    @staticmethod
+    def _init(module: nn.Module) -> None:
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(module.weight, std=0.02)
+            if isinstance(module, nn.Linear) and module.bias is not None:
+                nn.init.zeros_(module.bias)
+
+    def _upsampled(self, tokens: torch.Tensor, n: int) -> torch.Tensor:
+        """A scale's tokens as their ``[B, C, N, N]`` contribution to ``ê``."""
+        return interpolate(F.embedding(map_of(tokens, n), self.codebook).permute(0, 3, 1, 2), self.size)
+
+    def _scale_inputs(self, step: int, e_hat: torch.Tensor | None, batch: int) -> torch.Tensor:
+        n, length, start = self.scales[step], self.lengths[step], self.offsets[step]
+        if step == 0:
+            x = self.start.expand(batch, length, -1)
+        else:
+            rows, cols = upper_positions(n, e_hat.device)
+            x = self.feature_in(region_average(e_hat, n)[:, :, rows, cols].transpose(1, 2))
+        return x + self.position.weight[start : start + length] + self.level.weight[step]
+
+    def inputs(self, codes: torch.Tensor) -> torch.Tensor:
+        """Teacher-forced inputs ``[B, L, d]`` of code sequences ``[B, L]``."""
+        pieces, e_hat = [], None
+        for step, (n, length, start) in enumerate(zip(self.scales, self.lengths, self.offsets)):
+            pieces.append(self._scale_inputs(step, e_hat, codes.shape[0]))
+            upsampled = self._upsampled(codes[:, start : start + length], n)
+            e_hat = upsampled if e_hat is None else e_hat + upsampled
+        return torch.cat(pieces, 1)
+
+    def forward(self, codes: torch.Tensor) -> torch.Tensor:
+        """Logits ``[B, L, V]`` of every code given the coarser scales."""
+        x = self.inputs(codes)
+        for block in self.blocks:
+            x = block(x, self.mask, None)
+        return self.head(self.norm(x))
+
+    def loss(self, codes: torch.Tensor) -> torch.Tensor:
+        """Mean cross-entropy of ``[B, L]`` code sequences."""
+        logits = self(codes)
+        return F.cross_entropy(logits.reshape(-1, self.vocab_size).float(), codes.reshape(-1))
+
+    @torch.no_grad()
+    def sample(
+        self, n: int, *, temperature: float, top_k: int | None, top_p: float | None, generator: torch.Generator
+    ) -> torch.Tensor:
+        """Draws ``n`` code sequences ``[n, L]`` scale by scale (one forward pass per scale)."""
+        d_model = self.head.in_features
+        caches = [_KVCache(n, self.heads, self.sequence_length, d_model // self.heads, self.head.weight) for _ in self.blocks]
+        e_hat, drawn = None, []
+        for step, side in enumerate(self.scales):
+            x = self._scale_inputs(step, e_hat, n)
+            for block, cache in zip(self.blocks, caches):
+                x = block(x, None, cache)
+            logits = self.head(self.norm(x)).float() / temperature
+            codes = _draw(_filter(logits, top_k, top_p), generator)
+            drawn.append(codes)
+            upsampled = self._upsampled(codes, side)
+            e_hat = upsampled if e_hat is None else e_hat + upsampled
+        return torch.cat(drawn, 1)
+
+
+def _filter(logits: torch.Tensor, top_k: int | None, top_p: float | None) -> torch.Tensor:
+    """Top-k then nucleus (top-p) filtering of ``[..., V]`` logits."""
+    if top_k is not None and top_k < logits.shape[-1]:
+        kth = torch.topk(logits, top_k, dim=-1).values[..., -1:]
+        logits = logits.masked_fill(logits < kth, -math.inf)
+    if top_p is not None:
+        ordered, order = torch.sort(logits, descending=True, dim=-1)
+        probabilities = torch.softmax(ordered, -1)
+        # Drop a code once the mass before it reaches top_p (the most likely code always stays).
+        drop = (probabilities.cumsum(-1) - probabilities) >= top_p
+        logits = torch.full_like(logits, -math.inf).scatter(-1, order, ordered.masked_fill(drop, -math.inf))
+    return logits
+
+
+def _draw(logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """One code per row of ``[..., V]`` logits by inverse-CDF sampling (one uniform number per draw).
+
+    ``searchsorted(right=True)`` returns the first code whose cumulative mass exceeds ``u``, so a
+    code of probability zero is never drawn.
+    """
+    cumulative = torch.softmax(logits, -1).cumsum(-1)
+    u = torch.rand((*cumulative.shape[:-1], 1), generator=generator, device=logits.device) * cumulative[..., -1:]
+    return torch.searchsorted(cumulative, u, right=True).squeeze(-1).clamp_(max=logits.shape[-1] - 1)
