@@ -71,7 +71,7 @@ class PNAGOptions(BaseModel):
     )
     node_dim: int = Field(32, ge=1, le=65_536)
     channels: int = Field(16, ge=1, le=65_536)
-    codebook_size: int = Field(512, ge=2, le=1_048_576)
+    codebook_size: int = Field(128, ge=2, le=1_048_576)
     scales: list[Annotated[int, Field(ge=1, le=4096)]] | None = Field(None, min_length=1)
     beta: float = Field(0.25, ge=0.0)
     scc_steps: int | Literal["all"] = "all"
@@ -83,9 +83,9 @@ class PNAGOptions(BaseModel):
     transformer_lr: float = Field(1e-3, gt=0.0)
     weight_decay: float = Field(1e-4, ge=0.0)
     batch_size: int = Field(256, ge=1, le=10_000_000)
-    d_model: int = Field(64, ge=8, le=65_536)
+    d_model: int = Field(32, ge=8, le=65_536)
     layers: int = Field(2, ge=1, le=256)
-    heads: int = Field(4, ge=1, le=1024)
+    heads: int = Field(2, ge=1, le=1024)
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
     sample_batch_size: int = Field(2048, ge=1, le=10_000_000)
 
@@ -281,7 +281,19 @@ class PNAG:
             "vae_seconds_per_epoch": result.seconds_per_epoch,
             "vae_final": result.logs,
             "train_reconstruction": self.reconstruction_accuracy(space, train),
+            "scale_deviations": self.scale_deviations(space, train),
         }
+
+    @torch.no_grad()
+    def scale_deviations(self, space: SearchSpace, archs: Sequence[Architecture], batch_size: int = 4096) -> list[float]:
+        """Per scale, the mean ``||e - ê_t||²`` over ``archs``: how close each partial reconstruction comes to ``e``."""
+        autoencoder = self._require_built().eval()
+        totals = np.zeros(len(autoencoder.quantizer.scales))
+        for start in range(0, len(archs), batch_size):
+            adjacency, ops = (t.to(self.device) for t in space.to_tensors(archs[start : start + batch_size]))
+            out = autoencoder.quantizer(autoencoder.encoder(adjacency, ops), scc_steps=0)
+            totals += len(adjacency) * np.array([d.item() for d in out.deviations])
+        return (totals / max(len(archs), 1)).tolist()
 
     # -- codes ----------------------------------------------------------------------
     @torch.no_grad()
