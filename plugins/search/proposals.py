@@ -76,6 +76,11 @@ class ProposalSource:
         self.described = f"generator {spec['name']!r} of run {str(path)!r}, checkpoint seed {chosen}"
         return self
 
+    @property
+    def sampling_options(self) -> dict[str, Any]:
+        """The sampling options draws use (for a run: the given ones over its ``[evaluate.sampling]``)."""
+        return dict(self._sampling)
+
     def draw(self, space: SearchSpace, n: int, *, seed: int) -> tuple[list[Architecture], int]:
         """``n`` draws of the generator, keeping the valid members of the space.
 
