@@ -361,7 +361,7 @@ class PNAG:
             )
             for start in range(0, n, self.options.sample_batch_size)
         ]
-        codes = torch.cat(chunks) if chunks else torch.zeros(0, self.transformer.sequence_length, dtype=torch.long)
+        codes = torch.cat(chunks) if chunks else torch.zeros(0, self.transformer.sequence_length, dtype=torch.long, device=self.device)
         adjacency, ops = self._require_built().decode_codes(codes)
         return SampleBatch(
             adjacency.cpu().numpy(), ops.cpu().numpy(), np.ones(n, dtype=bool), codes.cpu().tolist(), knobs.model_dump(), int(seed)
