@@ -7,15 +7,16 @@ import pytest
 from archgen.config import load_config
 from archgen.registry import validate_options
 
-EXAMPLES = sorted(Path("examples").glob("*.toml")) + [Path("registry.toml")]
+EXAMPLES = sorted(Path("examples").glob("**/*.toml")) + [Path("registry.toml")]
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: str(p))
 def test_example_registry_is_valid(path):
     config = load_config(path)
     validate_options("space", config.space.name, config.space.options)
-    options = validate_options("generator", config.generator.name, config.generator.options)
-    for slot in ("encoder", "quantizer", "prior"):
-        choice = getattr(options, slot, None)  # arch_llm nests its choices one level deeper
+    # validate_options walks the nested plugin choices (encoder, quantizer, prior...) too.
+    named = {slot: getattr(config, slot) for slot in ("generator", "predictor", "searcher")}
+    assert any(named.values()), f"{path} names no generator, predictor or searcher"
+    for slot, choice in named.items():
         if choice is not None:
             validate_options(slot, choice.name, choice.options)
