@@ -18,9 +18,10 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from torch import nn
 
-from archgen.errors import ConfigError
+from archgen.errors import CheckpointError, ConfigError
 from archgen.generation import TokenSamplingOptions, validate_sampling
-from archgen.plugins.priors.llm import backbones, decoding
+from archgen.plugins.priors.llm import backbones, decoding, lora
+from archgen.plugins.priors.llm.lora import LoRAOptions
 from archgen.plugins.priors.llm.tasks import causal_prompts, fill_prompt, random_masks, training_batch
 from archgen.plugins.priors.llm.vocabulary import EOS, FILL, GENERATE, CodeVocabulary
 from archgen.runtime import Runtime
@@ -75,6 +76,9 @@ class LLMPriorOptions(BaseModel):
         lr: AdamW learning rate.
         weight_decay: AdamW weight decay.
         batch_size: Sequences per step.
+        lora: LoRA adapters (:class:`~archgen.plugins.priors.llm.lora.LoRAOptions`: ``rank``,
+            ``alpha``, ``dropout``, ``target_modules``) trained in place of the whole model, through
+            ``peft`` (``pip install 'archgen[lora]'``); None (default) fine-tunes every weight.
     """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, protected_namespaces=())
@@ -87,6 +91,7 @@ class LLMPriorOptions(BaseModel):
     lr: float = Field(5e-4, gt=0.0)
     weight_decay: float = Field(0.01, ge=0.0)
     batch_size: int = Field(128, ge=1, le=10_000_000)
+    lora: LoRAOptions | None = None
 
     @model_validator(mode="after")
     def _model_holds_the_codes(self) -> LLMPriorOptions:
@@ -100,6 +105,8 @@ class LLMPriorOptions(BaseModel):
             )
         if self.pretrained and backbones.is_path(self.model):
             raise ConfigError(f"pretrained = true applies to a model name; {self.model!r} is a path, which is always loaded")
+        if self.lora is not None:
+            lora.check_available()
         return self
 
 
@@ -126,6 +133,8 @@ class LLMPrior(nn.Module):
         self.vocab = CodeVocabulary(o.vocab_size, o.seq_len)
         self.family = backbones.family_of(o.model)
         self.network = backbones.build(o.model, o.config, self.vocab.size, pretrained=o.pretrained)
+        if o.lora is not None:
+            self.network = lora.attach(self.network, o.lora)
 
     @property
     def device(self) -> torch.device:
@@ -160,7 +169,9 @@ class LLMPrior(nn.Module):
         o = self.options
         runtime = runtime or Runtime(device=self.device)
         self.to(runtime.device)
-        optimizer = torch.optim.AdamW(self.parameters(), lr=o.lr, weight_decay=o.weight_decay)
+        # With LoRA only the adapters train; the frozen base must not reach AdamW's weight decay.
+        trainable = [p for p in self.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW(trainable, lr=o.lr, weight_decay=o.weight_decay)
         tasks = torch.Generator().manual_seed(seed)
         causal = self.family == "causal"
 
@@ -177,6 +188,20 @@ class LLMPrior(nn.Module):
             stage="prior", epochs=epochs, batch_size=o.batch_size, seed=seed, runtime=runtime, callbacks=callbacks,
         )
         return result.logs
+
+    def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
+        """``nn.Module.load_state_dict``, refusing a checkpoint trained with(out) LoRA adapters this prior lacks (has).
+
+        Raises:
+            CheckpointError: If the checkpoint's adapters do not match the ``lora`` option.
+        """
+        saved = any(lora.ADAPTER_KEY in key for key in state_dict)
+        if saved != (self.options.lora is not None):
+            raise CheckpointError(
+                "llm prior checkpoint was trained "
+                + ("with LoRA adapters; set the same [prior] lora option to load it" if saved else "without LoRA; remove the lora option to load it")
+            )
+        return super().load_state_dict(state_dict, strict=strict, assign=assign)
 
     # -- sampling -------------------------------------------------------------------
     @torch.no_grad()
