@@ -8,7 +8,7 @@ import archgen
 from archgen.cli.main import main
 from archgen.metrics import GenerationReference, evaluate_samples
 from archgen.pipeline import dataset
-from archgen.config import load_config
+from archgen.config import DataSection, load_config
 
 
 def test_the_uniform_rows_equal_a_direct_scoring_of_uniform_samples(tiny_registry, tmp_path, capsys):
@@ -44,3 +44,17 @@ def test_the_baseline_can_be_switched_off(tiny_registry, tmp_path, capsys):
     assert main(["run", "--config", str(config)]) == 0
     assert "uniform" not in capsys.readouterr().out
     assert json.loads((tmp_path / "runs" / "tiny" / "metrics.json").read_text())["baselines"] == {}
+
+
+@pytest.mark.parametrize("split_seed", [0, 3])
+def test_a_sampled_data_set_is_not_the_uniform_baselines_own_draw(split_seed):
+    # With [data] source = "sample", the data used to come from space.sample(num_archs, seed=split_seed):
+    # the uniform baseline at that seed then redrew the data set itself (novelty = the held-out share).
+    space = archgen.load("space", "nb201")
+    section = DataSection(source="sample", num_archs=300, split_seed=split_seed)
+    data_keys = {space.canonical_key(a) for a in dataset.collect(space, section)}
+    baseline_keys = {space.canonical_key(a) for a in archgen.load("generator", "uniform").sample(space, 300, seed=split_seed).architectures(space)}
+    # Two independent draws of ~300 of NB201's 6,466 classes share about 300 * 300 / 6,466 ≈ 14 classes.
+    assert len(data_keys & baseline_keys) < 60
+    assert dataset.collect(space, section) == dataset.collect(space, section)  # still reproducible
+    assert dataset.data_stream_seed(split_seed) != split_seed

@@ -264,18 +264,21 @@ def _write_split(run: Path, **arrays) -> None:
 @pytest.mark.parametrize(
     "arrays, message",
     [
-        ({"train": [0.5, 1.0], "heldout": [2]}, "train must be a 1-D integer array"),
-        ({"train": list(range(10_000, 10_215)), "heldout": list(range(24))}, "index out of range"),
-        ({"train": [-1, *range(1, 215)], "heldout": list(range(215, 239))}, "index out of range"),
-        ({"train": [0, 0, *range(2, 215)], "heldout": list(range(215, 239))}, "an index is repeated"),
-        ({"train": list(range(215))}, "lacks the array 'heldout'"),
+        # Each entry builds the arrays from the run's data-set size n (its real split's length).
+        (lambda n: {"train": [0.5, 1.0], "heldout": [2]}, "train must be a 1-D integer array"),
+        (lambda n: {"train": list(range(10_000, 10_000 + n - 24)), "heldout": list(range(24))}, "index out of range"),
+        (lambda n: {"train": [-1, *range(1, n - 24)], "heldout": list(range(n - 24, n))}, "index out of range"),
+        (lambda n: {"train": [0, 0, *range(2, n - 24)], "heldout": list(range(n - 24, n))}, "an index is repeated"),
+        (lambda n: {"train": list(range(n - 24))}, "lacks the array 'heldout'"),
     ],
 )
 def test_a_bad_split_is_refused(trained, capsys, arrays, message):
     import numpy as np
 
     config, run, _ = trained
-    _write_split(run, **{k: np.asarray(v) for k, v in arrays.items()})
+    with np.load(run / "split.npz") as real:
+        n = len(real["train"]) + len(real["heldout"])
+    _write_split(run, **{k: np.asarray(v) for k, v in arrays(n).items()})
     assert main(["evaluate", "--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert "split.npz" in err and message in err and err.count("\n") == 1, err
