@@ -30,8 +30,19 @@ class Dataset:
         return [self.archs[i] for i in self.heldout_index]
 
 
-def collect(space: SearchSpace, data: DataSection) -> list[Architecture]:
+#: How ``source = "sample"`` seeds its draw: 1 = ``split_seed`` itself (runs made before the named
+#: stream; their config.json has no ``data_stream``), 2 = :func:`data_stream_seed`.
+CURRENT_DATA_STREAM = 2
+
+
+def collect(space: SearchSpace, data: DataSection, *, stream: int = CURRENT_DATA_STREAM) -> list[Architecture]:
     """The architectures named by the ``[data]`` section, in a fixed order.
+
+    Args:
+        space: The space.
+        data: The ``[data]`` section.
+        stream: The sampled data set's seeding (:data:`CURRENT_DATA_STREAM`; a run records its own,
+            so an older run keeps finding the data it was trained on).
 
     Raises:
         ConfigError: If ``source = "sample"`` lacks ``num_archs``, or the space
@@ -47,7 +58,8 @@ def collect(space: SearchSpace, data: DataSection) -> list[Architecture]:
     if data.num_archs is None:
         raise ConfigError("[data] source = \"sample\" needs num_archs = N")
     unique: dict[object, Architecture] = {}
-    for arch in space.sample(data.num_archs, seed=data_stream_seed(data.split_seed)):
+    seed = data.split_seed if stream == 1 else data_stream_seed(data.split_seed)
+    for arch in space.sample(data.num_archs, seed=seed):
         unique.setdefault(space.key(arch), arch)
     return list(unique.values())
 
@@ -73,6 +85,6 @@ def split(archs: list[Architecture], holdout: float, seed: int) -> Dataset:
     return Dataset(archs, np.sort(order[n_heldout:]), np.sort(order[:n_heldout]))
 
 
-def build(space: SearchSpace, data: DataSection) -> Dataset:
+def build(space: SearchSpace, data: DataSection, *, stream: int = CURRENT_DATA_STREAM) -> Dataset:
     """Collects and splits the run's architectures."""
-    return split(collect(space, data), data.holdout, data.split_seed)
+    return split(collect(space, data, stream=stream), data.holdout, data.split_seed)

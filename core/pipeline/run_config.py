@@ -26,6 +26,8 @@ class RunConfig(BaseModel):
     search: SearchSection = Field(default_factory=SearchSection)
     seeds_trained: list[int] = Field(min_length=1)
     data_sizes: dict[str, int] = Field(default_factory=dict)
+    #: How a sampled data set was seeded (archgen.pipeline.dataset.CURRENT_DATA_STREAM); absent = 1.
+    data_stream: int = Field(1, ge=1, le=2)
     environment: dict[str, str] = Field(default_factory=dict)
 
     @staticmethod

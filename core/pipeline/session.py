@@ -62,7 +62,8 @@ class Session:
         """The run's architectures and its saved split."""
         if self._dataset is None:
             data = DataSection.model_validate(self.config["data"])
-            archs = datasets.collect(self.space, data)
+            # A run made before the named data stream has no "data_stream": it was drawn with stream 1.
+            archs = datasets.collect(self.space, data, stream=int(self.config.get("data_stream", 1)))
             train, heldout = self.run.read_split(len(archs))
             self._dataset = datasets.Dataset(archs, train, heldout)
         return self._dataset

@@ -20,6 +20,7 @@ def train(session: Session) -> dict[str, Any]:
     data = datasets.build(session.space, DataSection.model_validate(config["data"]))
     run.write_split(data.train_index, data.heldout_index)
     session._dataset = data
+    config["data_stream"] = datasets.CURRENT_DATA_STREAM
     config["data_sizes"] = {"total": len(data.archs), "train": len(data.train_index), "heldout": len(data.heldout_index)}
     run.write_json("config.json", config)
     statistics = {}

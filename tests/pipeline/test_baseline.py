@@ -58,3 +58,13 @@ def test_a_sampled_data_set_is_not_the_uniform_baselines_own_draw(split_seed):
     assert len(data_keys & baseline_keys) < 60
     assert dataset.collect(space, section) == dataset.collect(space, section)  # still reproducible
     assert dataset.data_stream_seed(split_seed) != split_seed
+
+
+def test_a_run_made_before_the_named_stream_still_finds_its_data():
+    # config.json of such a run has no "data_stream": its data came from space.sample(n, seed=split_seed).
+    space = archgen.load("space", "nb201")
+    section = DataSection(source="sample", num_archs=300, split_seed=2)
+    legacy = dataset.collect(space, section, stream=1)
+    unique = list({space.key(a): a for a in reversed(space.sample(300, seed=2))}.values())
+    assert {space.key(a) for a in legacy} == {space.key(a) for a in unique}
+    assert [space.key(a) for a in legacy] != [space.key(a) for a in dataset.collect(space, section)]
