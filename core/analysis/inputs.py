@@ -108,14 +108,27 @@ class AnalysisInputs:
 def sampled_codes(batch: SampleBatch, seq_len: int) -> tuple[np.ndarray, np.ndarray]:
     """The code sequences behind a code model's samples: ``(codes [m, L], rows [m])`` of the well-formed draws.
 
-    Code-based generators return each draw's codes as its ``tokens``.
+    Code-based generators return each draw's codes as its ``tokens``: a list of code indices, or
+    (language-model priors such as ``arch_llm``) the text the model wrote, ``"81 19 44 283"``.
 
     Raises:
         ConfigError: If the batch carries no code lists of length ``seq_len``.
     """
     rows = np.flatnonzero(batch.well_formed)
     tokens = batch.tokens
+    if tokens is not None:
+        tokens = [_as_codes(token) for token in tokens]
     if tokens is None or any(not isinstance(tokens[i], list) or len(tokens[i]) != seq_len for i in rows):
         raise ConfigError(f"the generator's samples carry no code sequences of length {seq_len} as their tokens")
     codes = np.asarray([tokens[i] for i in rows], dtype=np.int64).reshape(len(rows), seq_len)
     return codes, rows
+
+
+def _as_codes(token: Any) -> Any:
+    """A text sample's codes as a list of ints; anything else unchanged (then judged by the caller)."""
+    if isinstance(token, str):
+        try:
+            return [int(part) for part in token.split()]
+        except ValueError:
+            return token
+    return token
