@@ -9,10 +9,10 @@ re-aligns the others (BatchNorm running statistics) from rank 0 at the end of ev
 
 from __future__ import annotations
 
-import warnings
-
+import atexit
 import math
 import os
+import warnings
 
 import torch
 import torch.distributed as dist
@@ -41,10 +41,18 @@ def ensure_process_group(runtime: Runtime) -> None:
             raise RuntimeError(f"world_size={runtime.world_size} but no torchrun rendezvous (MASTER_ADDR) in the environment")
         backend = "nccl" if runtime.device.type == "cuda" else "gloo"
         dist.init_process_group(backend, rank=runtime.rank, world_size=runtime.world_size)
+        # A group left to interpreter finalization can abort the process (gloo's worker threads
+        # still hold tensors: pytorch/pytorch#179291); leave it while Python is fully alive.
+        atexit.register(_destroy_process_group)
     if (dist.get_rank(), dist.get_world_size()) != (runtime.rank, runtime.world_size):
         raise RuntimeError(
             f"process group is rank {dist.get_rank()} of {dist.get_world_size()}, runtime says {runtime.rank} of {runtime.world_size}"
         )
+
+
+def _destroy_process_group() -> None:
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def wrap(model: nn.Module, runtime: Runtime) -> nn.Module:

@@ -6,6 +6,8 @@ in the child processes; the test puts this folder on ``sys.path``.
 
 from __future__ import annotations
 
+import gc
+
 import torch
 import torch.distributed as dist
 from torch import nn
@@ -38,4 +40,9 @@ def train_rank(rank: int, world_size: int, rendezvous: str, out: str, n: int, ba
         state = {k: v.clone() for k, v in model.state_dict().items()}
         torch.save({"seen": seen, "calls": calls, "logs": result.logs, "state": state}, f"{out}.{rank}")
     finally:
+        # Every rank done with its collectives, and no DDP object alive, before the group goes:
+        # otherwise gloo's threads can still hold work at teardown and abort the process.
+        dist.barrier()
+        model = result = None  # noqa: F841 - drop the DDP-wrapped references now
+        gc.collect()
         dist.destroy_process_group()
