@@ -8,7 +8,8 @@ wraps a raw ``OSError``/``zlib.error``/``UnpicklingError`` itself.
   without running code (an allow-list unpickler; ``torch.load(weights_only=True)``);
 * :mod:`archgen.io.checked_npz` -- ``.npz`` caches that carry their own checksum;
 * :mod:`archgen.io.cache` -- the per-user cache folder (``$XDG_CACHE_HOME/archgen``);
-* :mod:`archgen.io.gzip_csv` -- CSV files, gzipped or plain, told apart by content.
+* :mod:`archgen.io.gzip_csv` -- CSV files, gzipped or plain, told apart by content;
+* :mod:`archgen.io.module_checkpoint` -- model plugins' torch module checkpoints (header-checked).
 """
 
 from archgen.io.cache import cache_dir

@@ -23,9 +23,9 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from archgen.architecture import Architecture
-from archgen.atomic import atomic_path
-from archgen.errors import CheckpointError, ConfigError
+from archgen.errors import ConfigError
 from archgen.generation import SampleBatch, TokenSamplingOptions, validate_sampling
+from archgen.io.module_checkpoint import load_module, save_module
 from archgen.plugins.pnag.autoencoder import PairFeatureMap, PNAGAutoencoder, PositionDecoder
 from archgen.plugins.pnag.msq import MultiScaleQuantizer
 from archgen.plugins.pnag.transformer import NextScaleTransformer
@@ -372,13 +372,7 @@ class PNAG:
         """Writes ``autoencoder.pt`` and ``transformer.pt`` into ``directory``, each atomically."""
         autoencoder = self._require_built()
         meta = {"format": CHECKPOINT_FORMAT, **self._space_signature, "options": self.options.model_dump(mode="json")}
-        paths = []
-        for name, module in (("autoencoder", autoencoder), ("transformer", self.transformer)):
-            path = Path(directory) / f"{name}.pt"
-            with atomic_path(path) as temporary:
-                torch.save({"meta": meta, "state": {k: v.cpu() for k, v in module.state_dict().items()}}, temporary)
-            paths.append(path)
-        return paths
+        return [save_module(Path(directory) / f"{name}.pt", module, meta) for name, module in (("autoencoder", autoencoder), ("transformer", self.transformer))]
 
     def load(self, directory: str | Path, space: SearchSpace, runtime: Runtime | None = None) -> PNAG:
         """Restores a :meth:`save` d model for ``space``.
@@ -389,26 +383,7 @@ class PNAG:
         """
         self.build(space, "cpu")
         for name, module in (("autoencoder", self.autoencoder), ("transformer", self.transformer)):
-            path = Path(directory) / f"{name}.pt"
-            if not path.is_file():
-                raise CheckpointError(f"checkpoint {str(path)!r} not found (train first: archgen train)")
-            try:
-                payload = torch.load(path, map_location="cpu", weights_only=True)
-            except Exception as error:  # noqa: BLE001 - any unpickling failure means a bad file
-                raise CheckpointError(f"checkpoint {str(path)!r} is corrupt or not a torch file ({type(error).__name__})") from None
-            meta = payload.get("meta", {}) if isinstance(payload, dict) else {}
-            if meta.get("format") != CHECKPOINT_FORMAT:
-                raise CheckpointError(f"checkpoint {str(path)!r} is not an {CHECKPOINT_FORMAT} checkpoint")
-            for field, expected in self._space_signature.items():
-                if meta.get(field) != expected:
-                    raise CheckpointError(
-                        f"checkpoint {str(path)!r} was made for {field}={meta.get(field)!r}, not {expected!r}"
-                    )
-            try:
-                module.load_state_dict(payload["state"])
-            except (RuntimeError, KeyError) as error:
-                first = str(error).strip().splitlines()[0][:160]
-                raise CheckpointError(f"checkpoint {str(path)!r} does not fit the configured model: {first}") from None
+            load_module(Path(directory) / f"{name}.pt", module, checkpoint_format=CHECKPOINT_FORMAT, signature=self._space_signature)
         self.autoencoder.eval()
         self.transformer.eval()
         return self.to((runtime or Runtime()).device)
