@@ -18,50 +18,10 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
-from einops import rearrange
 from torch import nn
 
 from archgen.plugins.pnag.msq import interpolate, map_of, region_average, upper_positions
-
-
-class _Block(nn.Module):
-    def __init__(self, d_model: int, heads: int, dropout: float):
-        super().__init__()
-        self.heads = heads
-        self.norm1 = nn.LayerNorm(d_model)
-        self.qkv = nn.Linear(d_model, 3 * d_model)
-        self.proj = nn.Linear(d_model, d_model)
-        self.norm2 = nn.LayerNorm(d_model)
-        self.mlp = nn.Sequential(nn.Linear(d_model, 4 * d_model), nn.GELU(), nn.Linear(4 * d_model, d_model))
-        self.dropout = nn.Dropout(dropout)
-        self.attention_dropout = dropout
-
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None, cache: _KVCache | None) -> torch.Tensor:
-        q, k, v = rearrange(self.qkv(self.norm1(x)), "b t (three h d) -> three b h t d", three=3, h=self.heads)
-        if cache is not None:
-            # Sampling: the new scale attends to every cached (coarser) token and to itself, so no mask.
-            k, v = cache.append(k, v)
-        attended = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=mask, dropout_p=self.attention_dropout if self.training else 0.0
-        )
-        x = x + self.dropout(self.proj(rearrange(attended, "b h t d -> b t (h d)")))
-        return x + self.dropout(self.mlp(self.norm2(x)))
-
-
-class _KVCache:
-    """Keys and values of the scales drawn so far, preallocated for the whole sequence."""
-
-    def __init__(self, batch: int, heads: int, length: int, head_dim: int, like: torch.Tensor):
-        self.keys = like.new_empty(batch, heads, length, head_dim)
-        self.values = like.new_empty(batch, heads, length, head_dim)
-        self.filled = 0
-
-    def append(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        end = self.filled + k.shape[2]
-        self.keys[:, :, self.filled : end] = k
-        self.values[:, :, self.filled : end] = v
-        self.filled = end
-        return self.keys[:, :, :end], self.values[:, :, :end]
+from archgen.plugins.priors.transformer import KVCache, TransformerBlock, nucleus, sample_tokens
 
 
 class NextScaleTransformer(nn.Module):
@@ -93,7 +53,7 @@ class NextScaleTransformer(nn.Module):
         self.feature_in = nn.Linear(channels, d_model)
         self.position = nn.Embedding(self.sequence_length, d_model)
         self.level = nn.Embedding(len(self.scales), d_model)
-        self.blocks = nn.ModuleList(_Block(d_model, heads, dropout) for _ in range(layers))
+        self.blocks = nn.ModuleList(TransformerBlock(d_model, heads, dropout) for _ in range(layers))
         self.norm = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, self.vocab_size)
         self.apply(self._init)
@@ -131,7 +91,7 @@ class NextScaleTransformer(nn.Module):
         """Logits ``[B, L, V]`` of every code given the coarser scales."""
         x = self.inputs(codes)
         for block in self.blocks:
-            x = block(x, self.mask, None)
+            x = block(x, mask=self.mask)
         return self.head(self.norm(x))
 
     def loss(self, codes: torch.Tensor) -> torch.Tensor:
@@ -145,14 +105,14 @@ class NextScaleTransformer(nn.Module):
     ) -> torch.Tensor:
         """Draws ``n`` code sequences ``[n, L]`` scale by scale (one forward pass per scale)."""
         d_model = self.head.in_features
-        caches = [_KVCache(n, self.heads, self.sequence_length, d_model // self.heads, self.head.weight) for _ in self.blocks]
+        caches = [KVCache(n, self.heads, self.sequence_length, d_model // self.heads, self.head.weight) for _ in self.blocks]
         e_hat, drawn = None, []
         for step, side in enumerate(self.scales):
             x = self._scale_inputs(step, e_hat, n)
             for block, cache in zip(self.blocks, caches):
-                x = block(x, None, cache)
+                x = block(x, cache)  # the new scale attends to every cached (coarser) token and to itself
             logits = self.head(self.norm(x)).float() / temperature
-            codes = _draw(_filter(logits, top_k, top_p), generator)
+            codes = sample_tokens(torch.softmax(_filter(logits, top_k, top_p), -1), generator).squeeze(-1)
             drawn.append(codes)
             upsampled = self._upsampled(codes, side)
             e_hat = upsampled if e_hat is None else e_hat + upsampled
@@ -164,21 +124,4 @@ def _filter(logits: torch.Tensor, top_k: int | None, top_p: float | None) -> tor
     if top_k is not None and top_k < logits.shape[-1]:
         kth = torch.topk(logits, top_k, dim=-1).values[..., -1:]
         logits = logits.masked_fill(logits < kth, -math.inf)
-    if top_p is not None:
-        ordered, order = torch.sort(logits, descending=True, dim=-1)
-        probabilities = torch.softmax(ordered, -1)
-        # Drop a code once the mass before it reaches top_p (the most likely code always stays).
-        drop = (probabilities.cumsum(-1) - probabilities) >= top_p
-        logits = torch.full_like(logits, -math.inf).scatter(-1, order, ordered.masked_fill(drop, -math.inf))
-    return logits
-
-
-def _draw(logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """One code per row of ``[..., V]`` logits by inverse-CDF sampling (one uniform number per draw).
-
-    ``searchsorted(right=True)`` returns the first code whose cumulative mass exceeds ``u``, so a
-    code of probability zero is never drawn.
-    """
-    cumulative = torch.softmax(logits, -1).cumsum(-1)
-    u = torch.rand((*cumulative.shape[:-1], 1), generator=generator, device=logits.device) * cumulative[..., -1:]
-    return torch.searchsorted(cumulative, u, right=True).squeeze(-1).clamp_(max=logits.shape[-1] - 1)
+    return logits if top_p is None else nucleus(logits, top_p)

@@ -62,7 +62,15 @@ class TransformerPriorOptions(BaseModel):
         return d_model
 
 
-class _Block(nn.Module):
+class TransformerBlock(nn.Module):
+    """A pre-norm transformer block (attention + MLP); also the block of PNAG's next-scale model.
+
+    Args:
+        d_model: Width of the residual stream.
+        heads: Attention heads (``d_model`` divisible by them).
+        dropout: Dropout on the residual branches and the attention weights.
+    """
+
     def __init__(self, d_model: int, heads: int, dropout: float):
         super().__init__()
         self.heads = heads
@@ -74,14 +82,24 @@ class _Block(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.attention_dropout = dropout
 
-    def forward(self, x: torch.Tensor, cache: _KVCache | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cache: KVCache | None = None, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """One block over ``x`` ``[B, T, d_model]``.
+
+        Args:
+            x: The residual stream.
+            cache: While sampling: the keys and values so far; the new queries attend to every
+                cached position and to each other, unmasked.
+            mask: While training: a boolean attention mask ``[T, T]`` (True = may attend);
+                ``None`` means causal.
+        """
         q, k, v = rearrange(self.qkv(self.norm1(x)), "b t (three h d) -> three b h t d", three=3, h=self.heads)
         if cache is None:
-            attended = F.scaled_dot_product_attention(
-                q, k, v, is_causal=True, dropout_p=self.attention_dropout if self.training else 0.0
-            )
+            dropout = self.attention_dropout if self.training else 0.0
+            if mask is None:
+                attended = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=dropout)
+            else:
+                attended = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout)
         else:
-            # One new query per step, attending to every cached key: no mask needed.
             k, v = cache.append(k, v)
             weights = torch.softmax((q @ k.transpose(-1, -2)) * (q.shape[-1] ** -0.5), dim=-1)
             attended = weights @ v
@@ -89,8 +107,8 @@ class _Block(nn.Module):
         return x + self.dropout(self.mlp(self.norm2(x)))
 
 
-class _KVCache:
-    """Keys and values of the steps decoded so far, preallocated for the whole sequence."""
+class KVCache:
+    """Keys and values of the positions decoded so far, preallocated for the whole sequence."""
 
     def __init__(self, batch: int, heads: int, length: int, head_dim: int, like: torch.Tensor):
         self.keys = like.new_empty(batch, heads, length, head_dim)
@@ -128,7 +146,7 @@ class TransformerPrior(nn.Module):
         self.sos, self.eos, self.pad = o.vocab_size, o.vocab_size + 1, o.vocab_size + 2
         self.token = nn.Embedding(o.vocab_size + 3, o.d_model)
         self.position = nn.Embedding(o.seq_len + 2, o.d_model)
-        self.blocks = nn.ModuleList(_Block(o.d_model, o.heads, o.dropout) for _ in range(o.layers))
+        self.blocks = nn.ModuleList(TransformerBlock(o.d_model, o.heads, o.dropout) for _ in range(o.layers))
         self.norm = nn.LayerNorm(o.d_model)
         self.head = nn.Linear(o.d_model, o.vocab_size + 3)
         self.apply(self._init)
@@ -144,7 +162,7 @@ class TransformerPrior(nn.Module):
     def device(self) -> torch.device:
         return self.head.weight.device
 
-    def forward(self, tokens: torch.Tensor, caches: list[_KVCache] | None = None, offset: int = 0) -> torch.Tensor:
+    def forward(self, tokens: torch.Tensor, caches: list[KVCache] | None = None, offset: int = 0) -> torch.Tensor:
         """Next-token logits ``[B, T, V]`` for ``tokens [B, T]`` starting at position ``offset``."""
         positions = torch.arange(offset, offset + tokens.shape[1], device=tokens.device)
         x = self.token(tokens) + self.position(positions)[None]
@@ -152,10 +170,10 @@ class TransformerPrior(nn.Module):
             x = block(x, None if caches is None else caches[i])
         return self.head(self.norm(x))
 
-    def kv_caches(self, batch: int) -> list[_KVCache]:
+    def kv_caches(self, batch: int) -> list[KVCache]:
         """Empty key/value caches for incremental decoding of ``batch`` sequences (one per block)."""
         o = self.options
-        return [_KVCache(batch, o.heads, o.seq_len + 2, o.d_model // o.heads, self.head.weight) for _ in self.blocks]
+        return [KVCache(batch, o.heads, o.seq_len + 2, o.d_model // o.heads, self.head.weight) for _ in self.blocks]
 
     def sequences(self, codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Training pairs: inputs ``<SOS> codes`` and targets ``codes <EOS>``."""
@@ -250,26 +268,28 @@ class TransformerPrior(nn.Module):
                 kth = torch.topk(logits, min(top_k, logits.shape[-1]), dim=-1).values[:, -1:]
                 logits = logits.masked_fill(logits < kth, -math.inf)
             if top_p is not None:
-                logits = _nucleus(logits, top_p)
-            token = _draw(torch.softmax(logits, -1), generator)
+                logits = nucleus(logits, top_p)
+            token = sample_tokens(torch.softmax(logits, -1), generator)
             drawn.append(token)
         return torch.cat(drawn, 1)
 
 
-def _draw(probabilities: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """One token per row by inverse-CDF sampling.
+def sample_tokens(probabilities: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """One token per row of ``[..., V]`` probabilities by inverse-CDF sampling, as ``[..., 1]``.
 
     One uniform number per row instead of ``torch.multinomial``'s one per
     vocabulary entry -- the difference is most of the sampling time. Tokens of
     probability zero are never drawn: ``searchsorted(right=True)`` returns the
-    first index whose cumulative mass exceeds ``u``.
+    first index whose cumulative mass exceeds ``u``. Shared by every sampler here
+    (this prior, the ``llm`` prior's decoder, PNAG's next-scale model).
     """
     cumulative = probabilities.cumsum(-1)
-    u = torch.rand(probabilities.shape[0], 1, generator=generator, device=probabilities.device) * cumulative[:, -1:]
+    u = torch.rand((*cumulative.shape[:-1], 1), generator=generator, device=probabilities.device) * cumulative[..., -1:]
     return torch.searchsorted(cumulative, u, right=True).clamp_(max=probabilities.shape[-1] - 1)
 
 
-def _nucleus(logits: torch.Tensor, top_p: float) -> torch.Tensor:
+def nucleus(logits: torch.Tensor, top_p: float) -> torch.Tensor:
+    """``[..., V]`` logits with everything outside the top-``top_p`` probability mass set to -inf."""
     ordered, order = torch.sort(logits, descending=True, dim=-1)
     cumulative = torch.softmax(ordered, -1).cumsum(-1)
     # Drop a token once the mass before it already reaches top_p (the top token always stays).

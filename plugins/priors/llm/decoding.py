@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from archgen.plugins.priors.llm.vocabulary import BOS, EOS, PAD, CodeVocabulary
-from archgen.plugins.priors.transformer import _draw, _nucleus
+from archgen.plugins.priors.transformer import nucleus, sample_tokens
 
 #: Why a ``generate:`` draw is not a code sequence (index into :data:`REASONS`).
 REASONS = ("ok", "too_short", "too_long", "non_code")
@@ -97,8 +97,8 @@ def draw_tokens(
             kth = torch.topk(logits, min(top_k, logits.shape[-1]), dim=-1).values[:, -1:]
             logits = logits.masked_fill(logits < kth, -math.inf)
         if top_p is not None:
-            logits = _nucleus(logits, top_p)
-        token = _draw(torch.softmax(logits, -1), generator)
+            logits = nucleus(logits, top_p)
+        token = sample_tokens(torch.softmax(logits, -1), generator)
         drawn.append(token)
     return torch.cat(drawn, 1)
 

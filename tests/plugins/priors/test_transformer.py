@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from archgen.plugins.priors.transformer import TransformerPrior, TransformerPriorOptions, _nucleus
+from archgen.plugins.priors.transformer import TransformerPrior, TransformerPriorOptions, nucleus
 
 
 def _prior(**options):
@@ -52,7 +52,7 @@ def test_training_learns_a_deterministic_sequence():
 
 def test_top_k_and_top_p_keep_only_the_head_of_the_distribution():
     logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
-    kept = _nucleus(logits.clone(), 0.7)
+    kept = nucleus(logits.clone(), 0.7)
     assert torch.isfinite(kept).tolist() == [[True, True, False, False]]
     prior = _prior(vocab_size=4, seq_len=2)
     codes, ok = prior.sample(200, top_k=1, seed=0)
