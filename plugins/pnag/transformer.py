@@ -13,7 +13,6 @@ its symmetric map, see :mod:`~archgen.plugins.pnag.msq`) at once.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
@@ -21,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from archgen.plugins.pnag.msq import interpolate, map_of, region_average, upper_positions
-from archgen.plugins.priors.transformer import KVCache, TransformerBlock, nucleus, sample_tokens
+from archgen.plugins.priors.transformer import KVCache, TransformerBlock, filter_logits, init_weights, sample_tokens
 
 
 class NextScaleTransformer(nn.Module):
@@ -56,14 +55,8 @@ class NextScaleTransformer(nn.Module):
         self.blocks = nn.ModuleList(TransformerBlock(d_model, heads, dropout) for _ in range(layers))
         self.norm = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, self.vocab_size)
-        self.apply(self._init)
+        self.apply(init_weights)
 
-    @staticmethod
-    def _init(module: nn.Module) -> None:
-        if isinstance(module, (nn.Linear, nn.Embedding)):
-            nn.init.normal_(module.weight, std=0.02)
-            if isinstance(module, nn.Linear) and module.bias is not None:
-                nn.init.zeros_(module.bias)
 
     def _upsampled(self, tokens: torch.Tensor, n: int) -> torch.Tensor:
         """A scale's tokens as their ``[B, C, N, N]`` contribution to ``ê``."""
@@ -112,16 +105,8 @@ class NextScaleTransformer(nn.Module):
             for block, cache in zip(self.blocks, caches):
                 x = block(x, cache)  # the new scale attends to every cached (coarser) token and to itself
             logits = self.head(self.norm(x)).float() / temperature
-            codes = sample_tokens(torch.softmax(_filter(logits, top_k, top_p), -1), generator).squeeze(-1)
+            codes = sample_tokens(torch.softmax(filter_logits(logits, top_k, top_p), -1), generator).squeeze(-1)
             drawn.append(codes)
             upsampled = self._upsampled(codes, side)
             e_hat = upsampled if e_hat is None else e_hat + upsampled
         return torch.cat(drawn, 1)
-
-
-def _filter(logits: torch.Tensor, top_k: int | None, top_p: float | None) -> torch.Tensor:
-    """Top-k then nucleus (top-p) filtering of ``[..., V]`` logits."""
-    if top_k is not None and top_k < logits.shape[-1]:
-        kth = torch.topk(logits, top_k, dim=-1).values[..., -1:]
-        logits = logits.masked_fill(logits < kth, -math.inf)
-    return logits if top_p is None else nucleus(logits, top_p)

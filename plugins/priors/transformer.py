@@ -149,14 +149,8 @@ class TransformerPrior(nn.Module):
         self.blocks = nn.ModuleList(TransformerBlock(o.d_model, o.heads, o.dropout) for _ in range(o.layers))
         self.norm = nn.LayerNorm(o.d_model)
         self.head = nn.Linear(o.d_model, o.vocab_size + 3)
-        self.apply(self._init)
+        self.apply(init_weights)
 
-    @staticmethod
-    def _init(module: nn.Module) -> None:
-        if isinstance(module, (nn.Linear, nn.Embedding)):
-            nn.init.normal_(module.weight, std=0.02)
-            if isinstance(module, nn.Linear) and module.bias is not None:
-                nn.init.zeros_(module.bias)
 
     @property
     def device(self) -> torch.device:
@@ -264,12 +258,7 @@ class TransformerPrior(nn.Module):
         for step in range(self.options.seq_len + 1):
             logits = self(token, caches, offset=step)[:, -1].float() / temperature
             logits[:, self.sos] = logits[:, self.pad] = -math.inf  # never valid outputs
-            if top_k is not None:
-                kth = torch.topk(logits, min(top_k, logits.shape[-1]), dim=-1).values[:, -1:]
-                logits = logits.masked_fill(logits < kth, -math.inf)
-            if top_p is not None:
-                logits = nucleus(logits, top_p)
-            token = sample_tokens(torch.softmax(logits, -1), generator)
+            token = sample_tokens(torch.softmax(filter_logits(logits, top_k, top_p), -1), generator)
             drawn.append(token)
         return torch.cat(drawn, 1)
 
@@ -286,6 +275,22 @@ def sample_tokens(probabilities: torch.Tensor, generator: torch.Generator) -> to
     cumulative = probabilities.cumsum(-1)
     u = torch.rand((*cumulative.shape[:-1], 1), generator=generator, device=probabilities.device) * cumulative[..., -1:]
     return torch.searchsorted(cumulative, u, right=True).clamp_(max=probabilities.shape[-1] - 1)
+
+
+def init_weights(module: nn.Module) -> None:
+    """GPT-2's initialisation (normal 0.02, zero biases) for linear and embedding layers; use with ``apply``."""
+    if isinstance(module, (nn.Linear, nn.Embedding)):
+        nn.init.normal_(module.weight, std=0.02)
+        if isinstance(module, nn.Linear) and module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+
+def filter_logits(logits: torch.Tensor, top_k: int | None, top_p: float | None) -> torch.Tensor:
+    """Top-k, then nucleus (top-p) filtering of ``[..., V]`` logits (``None`` leaves a filter off)."""
+    if top_k is not None:
+        kth = torch.topk(logits, min(top_k, logits.shape[-1]), dim=-1).values[..., -1:]
+        logits = logits.masked_fill(logits < kth, -math.inf)
+    return logits if top_p is None else nucleus(logits, top_p)
 
 
 def nucleus(logits: torch.Tensor, top_p: float) -> torch.Tensor:

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from archgen.plugins.priors.llm.vocabulary import BOS, EOS, PAD, CodeVocabulary
-from archgen.plugins.priors.transformer import nucleus, sample_tokens
+from archgen.plugins.priors.transformer import filter_logits, sample_tokens
 
 #: Why a ``generate:`` draw is not a code sequence (index into :data:`REASONS`).
 REASONS = ("ok", "too_short", "too_long", "non_code")
@@ -93,12 +93,7 @@ def draw_tokens(
             logits[:, [PAD, BOS]] = -math.inf
         else:
             logits = logits.masked_fill(~mask, -math.inf)
-        if top_k is not None:
-            kth = torch.topk(logits, min(top_k, logits.shape[-1]), dim=-1).values[:, -1:]
-            logits = logits.masked_fill(logits < kth, -math.inf)
-        if top_p is not None:
-            logits = nucleus(logits, top_p)
-        token = sample_tokens(torch.softmax(logits, -1), generator)
+        token = sample_tokens(torch.softmax(filter_logits(logits, top_k, top_p), -1), generator)
         drawn.append(token)
     return torch.cat(drawn, 1)
 
