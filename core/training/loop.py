@@ -21,6 +21,7 @@ from archgen.progress import progress
 from archgen.runtime import Runtime
 from archgen.training.distributed import all_reduce_sum_, batches, broadcast_buffers, wrap
 from archgen.training.early_stopping import EarlyStopping
+from archgen.training.schedule import ScheduleName, build_scheduler
 
 #: ``step(model, batch) -> (loss, figures)``: ``model`` is the module to call (DDP-wrapped when
 #: distributed, so gradients are synchronised), ``batch`` the training tensors indexed by one
@@ -62,6 +63,8 @@ def train_epochs(
     callbacks: Sequence[Callback] = (),
     validate: Callable[[], dict[str, float]] | None = None,
     early_stopping: EarlyStopping | None = None,
+    schedule: ScheduleName = "constant",
+    warmup: float = 0.0,
 ) -> TrainResult:
     """Trains ``model`` for up to ``epochs`` passes over ``data``.
 
@@ -85,6 +88,9 @@ def train_epochs(
         validate: Returns figures merged into each epoch's logs (e.g. held-out accuracy);
             computed on every rank so all ranks take the same early-stopping decision.
         early_stopping: Stops when its monitored log entry stops improving.
+        schedule: Learning-rate schedule, stepped once per optimizer step over all ``epochs``
+            (:mod:`archgen.training.schedule`; ``"constant"`` leaves the optimizer's rate alone).
+        warmup: Fraction of the steps spent warming up (``"cosine"``).
 
     Returns:
         A :class:`TrainResult`.
@@ -101,6 +107,9 @@ def train_epochs(
     # Loss scaling guards fp16 gradients against underflow; bf16 and fp32 need none.
     scaler = torch.amp.GradScaler(runtime.device.type, enabled=runtime.precision == "fp16")
     generator = torch.Generator().manual_seed(seed)
+    steps_per_epoch = len(batches(torch.arange(n), batch_size, runtime.rank, runtime.world_size))
+    # A constant rate needs no scheduler (and fp16's skipped first steps would make one warn).
+    scheduler = None if schedule == "constant" else build_scheduler(optimizer, max(epochs * steps_per_epoch, 1), schedule, warmup)
     epoch_range = range(1, epochs + 1)
     bar = progress(epoch_range, desc=stage, total=epochs) if runtime.is_main else None
     logs: dict[str, float] = {}
@@ -118,6 +127,8 @@ def train_epochs(
             scaler.scale(loss).backward()
             scaler.step(optimizer)
             scaler.update()
+            if scheduler is not None:
+                scheduler.step()
             for key, value in figures.items():
                 sums[key] = sums.get(key, 0.0) + value.detach().float()
             steps += 1

@@ -22,7 +22,7 @@ from torch import nn
 
 from archgen.generation import TokenSamplingOptions, validate_sampling
 from archgen.runtime import Runtime
-from archgen.training import Callback, train_epochs
+from archgen.training import Callback, ScheduleName, train_epochs
 
 
 class TransformerPriorOptions(BaseModel):
@@ -38,6 +38,9 @@ class TransformerPriorOptions(BaseModel):
         lr: AdamW learning rate (paper: 3e-4).
         weight_decay: AdamW weight decay.
         batch_size: Sequences per step.
+        schedule: Learning-rate schedule (``"constant"``: the paper's; ``"cosine"``: linear
+            warm-up then cosine decay, :mod:`archgen.training.schedule`).
+        warmup: Fraction of the steps spent warming up (``"cosine"``).
     """
 
     # Bad values fail here, naming the key, not as a shape error or a nan loss mid-training.
@@ -51,6 +54,8 @@ class TransformerPriorOptions(BaseModel):
     lr: float = Field(3e-4, gt=0.0)
     weight_decay: float = Field(0.01, ge=0.0)
     batch_size: int = Field(128, ge=1, le=10_000_000)
+    schedule: ScheduleName = "constant"
+    warmup: float = Field(0.0, ge=0.0, lt=1.0)
 
     @field_validator("d_model")
     @classmethod
@@ -220,6 +225,7 @@ class TransformerPrior(nn.Module):
         result = train_epochs(
             self, optimizer, [sequences.to(runtime.device, torch.long)], step,
             stage="prior", epochs=epochs, batch_size=o.batch_size, seed=seed, runtime=runtime, callbacks=callbacks,
+            schedule=o.schedule, warmup=o.warmup,
         )
         return result.logs
 
