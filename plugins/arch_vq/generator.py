@@ -23,10 +23,11 @@ from archgen.architecture import Architecture
 from archgen.generation import NoSamplingOptions, SampleBatch, validate_sampling
 from archgen.io.module_checkpoint import load_module, save_module
 from archgen.plugins.arch_vq.vqvae import VQVAE
+from archgen.plugins.encoders.sizing import load_encoder
 from archgen.protocols import EpochCallback, SearchSpace
 from archgen.registry import PluginChoice, Slot, load, plugin_class
 from archgen.runtime import Runtime
-from archgen.training import EarlyStopping, train_epochs
+from archgen.training import EarlyStopping, ScheduleName, train_epochs
 
 CHECKPOINT_FORMAT = "archgen.arch_vq/1"
 
@@ -42,7 +43,10 @@ class ArchVQOptions(BaseModel):
         vqvae_lr: Adam learning rate of the VQ-VAE (paper: 1e-4).
         vqvae_batch_size: Architectures per VQ-VAE step.
         prior_epochs: Prior training epochs (paper: 100).
-        early_stopping_patience: Stop VQ-VAE training when the held-out loss has
+        vqvae_schedule: Learning-rate schedule of the VQ-VAE (``"constant"``: the paper's;
+            ``"cosine"``: linear warm-up then cosine decay, :mod:`archgen.training.schedule`).
+        vqvae_warmup: Fraction of the VQ-VAE's steps spent warming up (``"cosine"``).
+        early_stopping_patience: Stop VQ-VAE training when the held-out reconstruction has
             not improved for this many epochs (``None``: run every epoch; the
             paper early-stops on DARTS).
     """
@@ -55,6 +59,8 @@ class ArchVQOptions(BaseModel):
     vqvae_lr: float = Field(1e-4, gt=0.0)
     vqvae_batch_size: int = Field(32, ge=1, le=10_000_000)
     prior_epochs: int = Field(100, ge=0, le=1_000_000)
+    vqvae_schedule: ScheduleName = "constant"
+    vqvae_warmup: float = Field(0.0, ge=0.0, lt=1.0)
     early_stopping_patience: int | None = Field(None, ge=1)
 
 
@@ -83,9 +89,7 @@ class ArchVQ:
         """Creates fresh models sized for ``space`` on ``device``."""
         o = self.options
         quantizer = load("quantizer", o.quantizer.name, **o.quantizer.options)
-        encoder = load(
-            "encoder", o.encoder.name, **{**o.encoder.options, "input_dim": len(space.op_vocabulary), "out_dim": quantizer.dim}
-        )
+        encoder = load_encoder(o.encoder, space, quantizer.dim)
         self.vqvae = VQVAE(encoder, quantizer, len(space.op_vocabulary))
         self.prior = load(
             "prior", o.prior.name, **{**o.prior.options, "vocab_size": quantizer.codebook_size, "seq_len": space.max_nodes}
@@ -190,6 +194,7 @@ class ArchVQ:
             vqvae, optimizer, [adjacency, ops], step,
             stage="vqvae", epochs=o.vqvae_epochs, batch_size=o.vqvae_batch_size, seed=seed, runtime=runtime,
             callbacks=[*callbacks, count_restarts], validate=validate if validation else None, early_stopping=stopping,
+            schedule=o.vqvae_schedule, warmup=o.vqvae_warmup,
         )
         return {
             "vqvae_epochs_run": result.epochs_run,
