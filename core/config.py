@@ -45,7 +45,9 @@ class RunSection(BaseModel):
         threads: torch intra-op threads, or ``"auto"`` (one: measured fastest for
             archgen's small models, and robust to a busy neighbour process; see
             ``benchmarks/threads.py``).
-        precision: ``"fp32"``, or ``"bf16"``/``"fp16"`` autocast for training on a GPU.
+        precision: ``"fp32"``; ``"bf16"``/``"fp16"`` autocast of training steps (the EMA codebook
+            and evaluation stay fp32); ``"auto"``: bf16 where the device computes it natively
+            (Ampere+ GPUs, AVX512-BF16/AMX CPUs), else fp32.
         nproc: Data-parallel training processes on this machine (``archgen train`` / ``run``
             start them through torchrun; one per GPU, gloo processes on a CPU).
     """
@@ -57,7 +59,7 @@ class RunSection(BaseModel):
     seed: int = 0
     seeds: int = Field(1, ge=1, le=1000)
     threads: Literal["auto"] | Annotated[int, Field(ge=1, le=1024)] = "auto"
-    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    precision: Literal["fp32", "bf16", "fp16", "auto"] = "fp32"
     nproc: int = Field(1, ge=1, le=1024)
 
     @field_validator("name")

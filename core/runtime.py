@@ -16,7 +16,7 @@ from typing import Literal
 
 import torch
 
-from archgen.device import resolve_device
+from archgen.device import auto_precision, resolve_device
 from archgen.errors import ConfigError
 
 Precision = Literal["fp32", "bf16", "fp16"]
@@ -72,17 +72,20 @@ class Runtime:
             device: ``"auto" | "cpu" | "cuda" | "cuda:N"``; under torchrun, CUDA
                 uses ``cuda:$LOCAL_RANK``.
             threads: torch intra-op threads, or ``"auto"`` (see :func:`default_threads`).
-            precision: ``"fp32" | "bf16" | "fp16"``.
+            precision: ``"fp32" | "bf16" | "fp16"``, or ``"auto"`` (bf16 where the device has
+                native bf16, else fp32: :func:`archgen.device.auto_precision`).
 
         Raises:
             ConfigError: For an unknown device, precision or thread count.
         """
-        if precision not in PRECISION_DTYPES:
-            raise ConfigError(f"unknown precision {precision!r}; expected one of {sorted(PRECISION_DTYPES)}")
+        if precision not in (*PRECISION_DTYPES, "auto"):
+            raise ConfigError(f"unknown precision {precision!r}; expected one of {[*sorted(PRECISION_DTYPES), 'auto']}")
         rank, world_size = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
         resolved = resolve_device(device)
         if resolved.type == "cuda" and world_size > 1 and resolved.index is None:
             resolved = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        if precision == "auto":
+            precision = auto_precision(resolved)
         count = default_threads() if threads == "auto" else int(threads)
         if count < 1:
             raise ConfigError(f"threads must be >= 1 or 'auto', got {threads!r}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import torch
+
 from archgen.config import DataSection
 from archgen.pipeline import dataset as datasets
 from archgen.pipeline.session import Session
@@ -32,6 +34,11 @@ def train(session: Session) -> dict[str, Any]:
             callbacks=(session.epoch_callback,),
         )
         stats["seconds"] = time.perf_counter() - started
+        # What the run actually trained with: "auto" settings resolve per machine.
+        runtime = session.runtime
+        stats["runtime"] = {"device": str(runtime.device), "threads": runtime.threads, "precision": runtime.precision, "world_size": runtime.world_size}
+        if runtime.device.type == "cuda":
+            stats["runtime"]["peak_cuda_mib"] = torch.cuda.max_memory_allocated(runtime.device) / 2**20
         if session.runtime.is_main:
             generator.save(run.checkpoint_dir(seed))
             run.write_json(f"checkpoints/seed-{seed}/training.json", stats)
