@@ -23,6 +23,12 @@ class GINOptions(BaseModel):
         hidden_dims: Width of each GIN layer; the paper uses 128 x 4 then 16 (256 x 4 then 16 on DARTS).
         out_dim: Width of ``Z_e`` (the codebook dimension D).
         mlp_layers: Linear-BN-ReLU triplets per GIN layer.
+        max_nodes: Set by the generator from the space (needed by ``position_features``).
+        position_features: Append a one-hot of each node's index to its op one-hot (not in the
+            paper). Message passing cannot tell apart nodes whose neighbourhoods look alike --
+            above all nodes in different connected components, such as the normal and reduction
+            cells of the ``darts`` space's block-diagonal 22-node graph -- yet the inner-product
+            decoder must give them different rows; the index tells them apart.
     """
 
     # Every bound is one that a value outside of would crash or exhaust memory later, mid-training
@@ -34,6 +40,8 @@ class GINOptions(BaseModel):
     )
     out_dim: int = Field(16, ge=1, le=65_536)
     mlp_layers: int = Field(2, ge=1, le=64)
+    max_nodes: int = Field(0, ge=0, le=65_536)
+    position_features: bool = False
 
 
 def _mlp(in_dim: int, out_dim: int, layers: int) -> nn.Sequential:
@@ -57,7 +65,10 @@ class GINEncoder(nn.Module):
         self.options = options or GINOptions()
         if self.options.input_dim <= 0:
             raise ValueError("GINEncoder needs input_dim > 0 (the size of the space's op vocabulary)")
-        dims = [self.options.input_dim, *self.options.hidden_dims]
+        if self.options.position_features and self.options.max_nodes <= 0:
+            raise ValueError("GINEncoder with position_features needs max_nodes > 0 (the space's node count)")
+        positions = self.options.max_nodes if self.options.position_features else 0
+        dims = [self.options.input_dim + positions, *self.options.hidden_dims]
         self.mlps = nn.ModuleList(_mlp(dims[i], dims[i + 1], self.options.mlp_layers) for i in range(len(dims) - 1))
         self.eps = nn.Parameter(torch.zeros(len(self.mlps)))
         self.out = nn.Linear(dims[-1], self.options.out_dim)
@@ -66,8 +77,11 @@ class GINEncoder(nn.Module):
     def forward(self, adjacency: torch.Tensor, ops: torch.Tensor) -> torch.Tensor:
         """Encodes ``[B, N, N]`` adjacency and ``[B, N, K]`` ops into ``[B, N, out_dim]``."""
         symmetric = adjacency + adjacency.transpose(1, 2)
-        h = ops
         batch, nodes = ops.shape[:2]
+        h = ops
+        if self.options.position_features:
+            index = torch.eye(self.options.max_nodes, dtype=ops.dtype, device=ops.device)[:nodes]
+            h = torch.cat([ops, index.expand(batch, nodes, -1)], dim=-1)
         for layer, mlp in enumerate(self.mlps):
             aggregated = (1 + self.eps[layer]) * h + symmetric @ h
             # BatchNorm1d normalises over every node of the batch, as arch2vec's encoder does.

@@ -30,7 +30,8 @@ from archgen.plugins.pnag.autoencoder import PairFeatureMap, PNAGAutoencoder, Po
 from archgen.plugins.pnag.msq import MultiScaleQuantizer
 from archgen.plugins.pnag.transformer import NextScaleTransformer
 from archgen.protocols import EpochCallback, SearchSpace
-from archgen.registry import PluginChoice, Slot, load
+from archgen.plugins.encoders.sizing import load_encoder
+from archgen.registry import PluginChoice, Slot
 from archgen.runtime import Runtime
 from archgen.training import train_epochs
 
@@ -158,7 +159,7 @@ class PNAG:
         o = self.options
         scales = self.scales_for(space)
         num_ops = len(space.op_vocabulary)
-        node_encoder = load("encoder", o.encoder.name, **{**o.encoder.options, "input_dim": num_ops, "out_dim": o.node_dim})
+        node_encoder = load_encoder(o.encoder, space, o.node_dim)
         quantizer = MultiScaleQuantizer(o.codebook_size, o.channels, scales, o.beta)
         scc_steps = len(scales) if o.scc_steps == "all" else o.scc_steps
         self.autoencoder = PNAGAutoencoder(
