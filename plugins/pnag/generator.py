@@ -27,6 +27,7 @@ from archgen.errors import ConfigError
 from archgen.generation import SampleBatch, TokenSamplingOptions, validate_sampling
 from archgen.io.module_checkpoint import load_module, save_module
 from archgen.plugins.pnag.autoencoder import PairFeatureMap, PNAGAutoencoder, PositionDecoder
+from archgen.plugins.pnag.guidance import PNAGSamplingOptions, guided_sample
 from archgen.plugins.pnag.msq import MultiScaleQuantizer
 from archgen.plugins.pnag.transformer import NextScaleTransformer
 from archgen.protocols import EpochCallback, SearchSpace
@@ -120,7 +121,7 @@ class PNAG:
     """
 
     Options: ClassVar[type[BaseModel]] = PNAGOptions
-    SamplingOptions: ClassVar[type[BaseModel]] = TokenSamplingOptions
+    SamplingOptions: ClassVar[type[BaseModel]] = PNAGSamplingOptions
     # Tiny: archgen.testing kits. A larger learning rate than the paper so 200 cells train in seconds;
     # two scales keep the sequence short.
     TEST_OPTIONS: ClassVar[dict[str, Any]] = {
@@ -346,13 +347,17 @@ class PNAG:
             space: The space the model was trained on.
             n: Samples to draw.
             seed: Seed of the draws.
-            **sampling: :class:`archgen.generation.TokenSamplingOptions` (temperature, top_k, top_p).
+            **sampling: :class:`~archgen.plugins.pnag.guidance.PNAGSamplingOptions` (temperature, top_k,
+                top_p; ``guidance`` for predictor-guided draws, off by default).
 
         Raises:
             ConfigError: For sampling options that do not validate.
         """
         self._require_built()
         knobs = validate_sampling(self.SamplingOptions, sampling)
+        if knobs.guidance is not None:
+            return guided_sample(self, space, n, seed=seed, knobs=knobs)
+        knobs = TokenSamplingOptions(**knobs.model_dump(exclude={"guidance"}))  # unguided: recorded as before
         self.transformer.eval()
         generator = torch.Generator(device=self.device).manual_seed(seed)
         chunks = [

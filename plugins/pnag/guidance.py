@@ -1,0 +1,200 @@
+"""Conditional PNAG sampling: predictor guidance toward a target (pnag.md §3, issue 12).
+
+pnag.md's stage 3 attaches a surrogate to the trained generator and steers generation toward
+"high accuracy / low latency". What is built here is the plain (non-meta-learned) form of it:
+any fitted ``archgen.predictors`` plugin scores the decoded architectures and, for every sample
+asked for, the best of ``candidates`` independent draws of the unguided sampler is kept --
+the highest prediction (``maximize``), the lowest (``minimize``) or the one nearest a numeric
+``target``. Selection acts on the final scale's decode only; per-scale selection of partial
+samples and the meta-learned transferable surrogate are not built (docs/pnag.md, "Conditional
+generation").
+
+Two ways in:
+
+* :class:`GuidanceOptions` is the ``guidance`` field of the ``pnag`` sampling options
+  (``[evaluate.sampling.guidance]``): the predictor is fitted, before sampling, on ``labels``
+  architectures drawn uniformly from the space and labelled by the space's own oracle metric.
+* :func:`guided_draw` takes an already fitted predictor (what the ``pnag_guided`` searcher does
+  with the labels it has paid for).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from archgen.errors import ConfigError, InvalidArchitectureError
+from archgen.generation import SampleBatch, TokenSamplingOptions
+from archgen.registry import PluginChoice, Slot, load
+
+if TYPE_CHECKING:
+    from archgen.protocols import Predictor, SearchSpace
+    from archgen.runtime import Runtime
+
+Target = Literal["maximize", "minimize"] | float
+
+
+class GuidanceOptions(BaseModel):
+    """Predictor guidance of ``pnag`` sampling (``[evaluate.sampling.guidance]``).
+
+    Attributes:
+        predictor: The predictor plugin that scores the candidates.
+        metric: The space oracle's metric the predictor is fitted on (``None``: the space's
+            default, its first accuracy); latency or any other metric the space offers works.
+        labels: Architectures drawn uniformly from the space (seed ``label_seed``) and labelled
+            by that metric to fit the predictor; draws the oracle has no entry for are skipped.
+        label_seed: Seed of those draws and of the predictor's fit.
+        candidates: Independent draws per sample kept; the best-scored one is returned (1 = off).
+        target: ``"maximize"``, ``"minimize"``, or a number the prediction should be nearest.
+    """
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    predictor: Annotated[PluginChoice, Slot("predictor")] = Field(default_factory=lambda: PluginChoice(name="gbdt"))
+    metric: str | None = None
+    labels: int = Field(200, ge=2, le=10_000_000)
+    label_seed: int = Field(0, ge=0)
+    candidates: int = Field(8, ge=1, le=10_000)
+    target: Target = "maximize"
+
+
+class PNAGSamplingOptions(TokenSamplingOptions):
+    """``pnag`` sampling knobs: the token knobs, plus optional predictor ``guidance`` (``None`` = off).
+
+    Attributes:
+        guidance: :class:`GuidanceOptions`; unset, sampling is exactly the unguided sampler.
+    """
+
+    guidance: GuidanceOptions | None = None
+
+
+@dataclass(frozen=True)
+class GuidedDraw:
+    """What a guided draw chose.
+
+    Attributes:
+        batch: The chosen samples (one per request), their sampling options and seed.
+        scores: ``[n]`` the predictor's value of each chosen sample (NaN where it did not decode to a member).
+        chosen: ``[n]`` the index of each chosen sample among the ``n * candidates`` draws.
+    """
+
+    batch: SampleBatch
+    scores: np.ndarray
+    chosen: np.ndarray
+
+
+def preference(scores: np.ndarray, target: Target) -> np.ndarray:
+    """How good each score is for ``target`` (higher is better; NaN scores are worst).
+
+    Args:
+        scores: Predictions.
+        target: ``"maximize"``, ``"minimize"`` or a value to approach.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if target == "maximize":
+        value = scores.copy()
+    elif target == "minimize":
+        value = -scores
+    else:
+        value = -np.abs(scores - float(target))
+    return np.where(np.isnan(value), -np.inf, value)
+
+
+def guided_draw(
+    generator: Any,
+    space: SearchSpace,
+    n: int,
+    *,
+    seed: int,
+    predictor: Predictor,
+    candidates: int,
+    target: Target = "maximize",
+    sampling: TokenSamplingOptions | dict[str, Any] | None = None,
+) -> GuidedDraw:
+    """``n`` samples, each the best of ``candidates`` unguided draws by ``predictor`` for ``target``.
+
+    The ``n * candidates`` draws are one call of the generator's unguided ``sample`` (seed
+    ``seed``); draw ``i * candidates + j`` is candidate ``j`` of sample ``i``. A draw that does
+    not decode to a member of the space is kept only when none of its group does. Ties keep
+    the first candidate, so the choice is deterministic by seed.
+
+    Args:
+        generator: A fitted ``pnag`` generator (anything whose ``sample`` takes token knobs).
+        space: The space it was trained on.
+        n: Samples wanted.
+        seed: Seed of the draws.
+        predictor: A fitted predictor of the space.
+        candidates: Draws per sample (``>= 1``).
+        target: ``"maximize"``, ``"minimize"`` or a number.
+        sampling: Token knobs (temperature, top_k, top_p) of the draws.
+
+    Returns:
+        The chosen batch, their predictions and their draw indices.
+    """
+    if candidates < 1:
+        raise ConfigError(f"guidance candidates must be >= 1, got {candidates}")
+    knobs = sampling if isinstance(sampling, TokenSamplingOptions) else TokenSamplingOptions(**dict(sampling or {}))
+    drawn = generator.sample(space, n * candidates, seed=seed, **knobs.model_dump())
+    archs = drawn.architectures(space)
+    members = [i for i, arch in enumerate(archs) if arch is not None and space.is_valid(arch)]
+    scores = np.full(len(archs), np.nan)
+    if members:
+        scores[members] = np.asarray(predictor.predict(space, [archs[i] for i in members]), dtype=np.float64)
+    value = preference(scores, target).reshape(n, candidates)
+    # argmax keeps the first of equal values; a group with no member falls back to its first draw.
+    chosen = np.arange(n) * candidates + value.argmax(1)
+    batch = SampleBatch(
+        drawn.adjacency[chosen], drawn.op_indices[chosen], drawn.well_formed[chosen],
+        [drawn.tokens[i] for i in chosen] if drawn.tokens is not None else None,
+        {}, int(seed),
+    )
+    return GuidedDraw(batch, scores[chosen], chosen)
+
+
+def fit_guidance_predictor(space: SearchSpace, options: GuidanceOptions, runtime: Runtime | None = None) -> Predictor:
+    """The predictor of :class:`GuidanceOptions`, fitted on ``labels`` uniform draws labelled by the space's oracle.
+
+    Raises:
+        ConfigError: If the space has no oracle, the metric is not offered, or fewer than two
+            draws have an entry.
+    """
+    if not hasattr(space, "oracle"):
+        raise ConfigError(f"pnag guidance needs labels, but space {space.name!r} offers no oracle; "
+                          "use a space with benchmark data or archgen.plugins.pnag.guidance.guided_draw with a fitted predictor")
+    oracle = space.oracle(options.metric)
+    archs, targets = [], []
+    for arch in space.sample(options.labels, seed=options.label_seed):
+        try:
+            targets.append(float(oracle.query(arch)))
+        except InvalidArchitectureError:
+            continue  # no entry in the table: not a label
+        archs.append(arch)
+    if len(archs) < 2:
+        raise ConfigError(f"pnag guidance: only {len(archs)} of {options.labels} drawn architectures have a "
+                          f"{oracle.metric!r} entry; at least 2 are needed")
+    predictor = load("predictor", options.predictor.name, **options.predictor.options)
+    with torch.enable_grad():  # PNAG.sample runs under no_grad; a neural predictor trains by gradient
+        predictor.fit(space, archs, np.asarray(targets), runtime=runtime, seed=options.label_seed)
+    return predictor
+
+
+def guided_sample(generator: Any, space: SearchSpace, n: int, *, seed: int, knobs: PNAGSamplingOptions) -> SampleBatch:
+    """``PNAG.sample`` with ``knobs.guidance`` set: fit its predictor, then :func:`guided_draw`.
+
+    The returned batch records the full sampling options, guidance included.
+    """
+    guidance = knobs.guidance
+    assert guidance is not None
+    predictor = fit_guidance_predictor(space, guidance)
+    token_knobs = TokenSamplingOptions(**knobs.model_dump(exclude={"guidance"}))
+    draw = guided_draw(generator, space, n, seed=seed, predictor=predictor, candidates=guidance.candidates,
+                       target=guidance.target, sampling=token_knobs)
+    batch = draw.batch
+    return SampleBatch(batch.adjacency, batch.op_indices, batch.well_formed, batch.tokens,
+                       knobs.model_dump(mode="json"), int(seed))
+
+
+__all__ = ["GuidanceOptions", "GuidedDraw", "PNAGSamplingOptions", "fit_guidance_predictor", "guided_draw", "guided_sample", "preference"]

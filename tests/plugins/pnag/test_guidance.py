@@ -1,0 +1,119 @@
+"""PNAG's conditional generation: predictor guidance as a sampling option (pnag.md §3, issue 12)."""
+
+import numpy as np
+import pytest
+import torch
+
+import archgen
+from archgen.errors import ConfigError
+from archgen.plugins.pnag.generator import PNAG
+from archgen.plugins.pnag.guidance import GuidanceOptions, guided_draw, preference
+from archgen.testing import require_shared_data
+
+TINY = {**PNAG.TEST_OPTIONS, "scales": [3, 5, 8], "vae_epochs": 30, "transformer_epochs": 20}
+
+
+class ConvCount:
+    """A fitted 'predictor' whose value is known exactly: the number of nor_conv_3x3 edges of a cell."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def predict(self, space, archs):
+        self.calls += 1
+        return np.array([arch.ops.count("nor_conv_3x3") for arch in archs], dtype=float)
+
+
+@pytest.fixture(scope="module")
+def nb201():
+    return archgen.load("space", "nb201")
+
+
+@pytest.fixture(scope="module")
+def trained(nb201):
+    torch.set_num_threads(1)
+    generator = archgen.load("generator", "pnag", **TINY)
+    generator.fit(nb201, nb201.sample(300, seed=0), seed=0)
+    return generator
+
+
+def _scores(space, batch):
+    return np.array([a.ops.count("nor_conv_3x3") if a is not None and space.is_valid(a) else np.nan
+                     for a in batch.architectures(space)])
+
+
+def test_unguided_sampling_is_the_sampler_it_was(nb201, trained):
+    # Guidance off must leave the draws and what is recorded exactly as the plain next-scale sampler gives them.
+    batch = trained.sample(nb201, 50, seed=7, temperature=1.3)
+    codes = trained.transformer.sample(50, temperature=1.3, top_k=None, top_p=None,
+                                       generator=torch.Generator().manual_seed(7))
+    adjacency, ops = trained.decode_codes(codes.numpy())
+    assert np.array_equal(batch.adjacency, adjacency) and np.array_equal(batch.op_indices, ops)
+    assert batch.tokens == codes.tolist()
+    assert batch.sampling == {"temperature": 1.3, "top_k": None, "top_p": None}
+    again = trained.sample(nb201, 50, seed=7, temperature=1.3, guidance=None)
+    assert again.tokens == batch.tokens and again.sampling == batch.sampling
+
+
+def test_each_sample_is_the_best_of_its_candidates(nb201, trained):
+    n, candidates = 40, 5
+    draw = guided_draw(trained, nb201, n, seed=3, predictor=ConvCount(), candidates=candidates)
+    pool = trained.sample(nb201, n * candidates, seed=3)  # the same n * candidates unguided draws
+    scores = _scores(nb201, pool).reshape(n, candidates)
+    for i in range(n):
+        row = scores[i]
+        if np.isnan(row).all():
+            assert draw.chosen[i] == i * candidates and np.isnan(draw.scores[i])
+            continue
+        best = int(np.flatnonzero(row == np.nanmax(row))[0])  # ties: the first candidate
+        assert draw.chosen[i] == i * candidates + best and draw.scores[i] == row[best]
+        assert draw.batch.tokens[i] == pool.tokens[i * candidates + best]
+    assert np.array_equal(draw.batch.adjacency, pool.adjacency[draw.chosen])
+
+
+def test_one_candidate_is_the_unguided_sample(nb201, trained):
+    draw = guided_draw(trained, nb201, 30, seed=4, predictor=ConvCount(), candidates=1)
+    assert draw.batch.tokens == trained.sample(nb201, 30, seed=4).tokens
+
+
+def test_guidance_moves_samples_toward_the_target(nb201, trained):
+    plain = _scores(nb201, trained.sample(nb201, 400, seed=5))
+    up = guided_draw(trained, nb201, 400, seed=5, predictor=ConvCount(), candidates=8, target="maximize").scores
+    down = guided_draw(trained, nb201, 400, seed=5, predictor=ConvCount(), candidates=8, target="minimize").scores
+    near = guided_draw(trained, nb201, 400, seed=5, predictor=ConvCount(), candidates=8, target=3.0).scores
+    assert np.nanmean(up) >= np.nanmean(plain) + 0.5 and np.nanmean(down) <= np.nanmean(plain) - 0.5
+    assert np.nanmean(np.abs(near - 3.0)) < np.nanmean(np.abs(plain - 3.0)) - 0.3
+
+
+def test_preference():
+    scores = np.array([1.0, 4.0, np.nan, 2.5])
+    assert preference(scores, "maximize").tolist() == [1.0, 4.0, -np.inf, 2.5]
+    assert preference(scores, "minimize").tolist() == [-1.0, -4.0, -np.inf, -2.5]
+    assert preference(scores, 2.0).tolist() == [-1.0, -2.0, -np.inf, -0.5]
+
+
+def test_guidance_options_are_validated(nb201, trained):
+    assert GuidanceOptions().model_dump()["predictor"] == {"name": "gbdt", "options": {}}
+    with pytest.raises(ConfigError, match="guidance"):
+        trained.sample(nb201, 2, seed=0, guidance={"candidate": 4})
+    with pytest.raises(ConfigError, match="target"):
+        trained.sample(nb201, 2, seed=0, guidance={"target": "max"})
+
+
+def test_the_guidance_sampling_option_fits_on_the_space_oracle(trained, nb201):
+    path = require_shared_data("nasbench201", "nb201_accuracies.csv.gz")
+    space = archgen.load("space", "nb201", benchmark=str(path))
+    guidance = {"predictor": {"name": "gbdt", "options": {"max_iter": 50}}, "labels": 150, "candidates": 6,
+                "metric": "cifar10/test@200"}
+    guided = trained.sample(space, 300, seed=2, guidance=guidance)
+    assert guided.sampling["guidance"]["candidates"] == 6 and guided.sampling["temperature"] == 1.0
+    assert trained.sample(space, 300, seed=2, guidance=guidance).tokens == guided.tokens  # deterministic by seed
+    oracle = space.oracle("cifar10/test@200")
+
+    def mean_accuracy(batch):
+        return np.mean([oracle.query(a) for a in batch.architectures(space) if a is not None and space.is_valid(a)])
+
+    plain = trained.sample(space, 300, seed=2)
+    assert mean_accuracy(guided) > mean_accuracy(plain) + 1.0
+    low = trained.sample(space, 300, seed=2, guidance={**guidance, "target": "minimize"})
+    assert mean_accuracy(low) < mean_accuracy(plain) - 1.0
