@@ -26,7 +26,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from archgen.plugins.pnag.msq import MultiScaleQuantizer
+from archgen.plugins.pnag.msq import MultiScaleQuantizer, upper_positions
+
+# Rows decoded at a time by PositionDecoder.graphs: NB201's 36 upper-triangle positions x 64 hidden
+# units x 512 rows is a 4.5 MB activation; a whole 2,048-row sampling chunk over all 64 positions was 33 MB.
+DECODE_TILE = 512
 
 
 class PairFeatureMap(nn.Module):
@@ -75,10 +79,23 @@ class PositionDecoder(nn.Module):
 
     @torch.no_grad()
     def graphs(self, feature: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Decoded graphs: (0/1 strict upper adjacency ``[B, n, n]`` uint8, op indices ``[B, n]``, -1 = absent)."""
-        edge_logits, op_logits = self(feature)
-        adjacency = torch.triu(edge_logits > 0, diagonal=1).to(torch.uint8)
-        ops = op_logits.argmax(-1)
+        """Decoded graphs: (0/1 strict upper adjacency ``[B, n, n]`` uint8, op indices ``[B, n]``, -1 = absent).
+
+        Only the upper triangle is read (edges above the diagonal, ops on it), so only its positions
+        are decoded, a tile of rows at a time: the same per-position outputs as :meth:`forward`,
+        without the lower triangle's work or a ``[B, n, n, hidden]`` activation far larger than the
+        cache.
+        """
+        batch, _, n, _ = feature.shape
+        rows, cols = upper_positions(n, feature.device)
+        diagonal, above = rows == cols, rows != cols
+        adjacency = torch.zeros(batch, n, n, dtype=torch.uint8, device=feature.device)
+        ops = torch.empty(batch, n, dtype=torch.long, device=feature.device)
+        for start in range(0, batch, DECODE_TILE):
+            tile = slice(start, start + DECODE_TILE)
+            out = self.mlp(feature[tile, :, rows, cols].transpose(1, 2))  # [tile, n(n+1)/2, 1 + K + 1]
+            adjacency[tile, rows[above], cols[above]] = (out[:, above, 0] > 0).to(torch.uint8)
+            ops[tile] = out[:, diagonal, 1:].argmax(-1)  # the diagonal, row by row, is node 0..n-1
         return adjacency, torch.where(ops == self.num_ops, torch.full_like(ops, -1), ops)
 
 
@@ -135,6 +152,27 @@ class PNAGAutoencoder(nn.Module):
     def decode_codes(self, codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``[B, sum n(n+1)/2]`` codes to (adjacency ``[B, N, N]`` uint8, op indices ``[B, N]``)."""
         return self.decoder.graphs(self.quantizer.accumulate(self.quantizer.unflatten(codes)))
+
+    @torch.no_grad()
+    def decode_drawn(
+        self, codes: torch.Tensor, e_hat: torch.Tensor, codebook: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Graphs of sampled ``codes`` whose ``ê`` the sampler already accumulated with ``codebook``.
+
+        Args:
+            codes: ``[B, sum n(n+1)/2]`` drawn codes.
+            e_hat: ``[B, C, N, N]``, their code maps interpolated and summed with ``codebook``.
+            codebook: The codebook the sampler read (the next-scale transformer's frozen copy).
+
+        Returns:
+            What :meth:`decode_codes` returns for ``codes``: the sampler builds ``ê`` with the same
+            operations in the same order, so when ``codebook`` equals this quantizer's it is the very
+            map :meth:`decode_codes` would rebuild, and is decoded directly; otherwise (a copy that
+            has fallen out of step) the codes are decoded with this quantizer's codebook.
+        """
+        if torch.equal(codebook, self.quantizer.codebook.weight):
+            return self.decoder.graphs(e_hat)
+        return self.decode_codes(codes)
 
     @torch.no_grad()
     def sub_architectures(self, codes: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:

@@ -360,15 +360,18 @@ class PNAG:
         knobs = TokenSamplingOptions(**knobs.model_dump(exclude={"guidance"}))  # unguided: recorded as before
         self.transformer.eval()
         generator = torch.Generator(device=self.device).manual_seed(seed)
-        chunks = [
-            self.transformer.sample(
+        autoencoder, pieces = self._require_built(), []
+        for start in range(0, n, self.options.sample_batch_size):
+            codes, e_hat = self.transformer.draw(
                 min(self.options.sample_batch_size, n - start),
                 temperature=knobs.temperature, top_k=knobs.top_k, top_p=knobs.top_p, generator=generator,
             )
-            for start in range(0, n, self.options.sample_batch_size)
-        ]
-        codes = torch.cat(chunks) if chunks else torch.zeros(0, self.transformer.sequence_length, dtype=torch.long, device=self.device)
-        adjacency, ops = self._require_built().decode_codes(codes)
+            # The sampler has already accumulated ê: decode it rather than rebuild it from the codes.
+            pieces.append((codes, *autoencoder.decode_drawn(codes, e_hat, self.transformer.codebook)))
+        if not pieces:
+            codes = torch.zeros(0, self.transformer.sequence_length, dtype=torch.long, device=self.device)
+            pieces.append((codes, *autoencoder.decode_codes(codes)))
+        codes, adjacency, ops = (torch.cat(part) for part in zip(*pieces))
         return SampleBatch(
             adjacency.cpu().numpy(), ops.cpu().numpy(), np.ones(n, dtype=bool), codes.cpu().tolist(), knobs.model_dump(), int(seed)
         )

@@ -9,10 +9,21 @@ scale's inputs are a learned start vector. Attention is block-causal: a token se
 its own and coarser scales, never a finer one. Sampling therefore needs one forward pass per scale
 (with a key/value cache), each drawing all ``n(n+1)/2`` tokens of the scale (the upper triangle of
 its symmetric map, see :mod:`~archgen.plugins.pnag.msq`) at once.
+
+The sampler is built for throughput without changing a drawn token (``tests/plugins/pnag/
+test_sampling_speed_paths.py`` compares it with the plain loop bit for bit): rows go through the
+scales in tiles of :data:`SAMPLE_TILE`, so that a tile's activations and key/value cache stay in
+the core's cache (a 2,048-row batch streams ~40 MB per scale through memory and ran at half the
+speed); the generator's numbers are still drawn scale by scale for the whole batch, in the order
+and shapes the plain loop draws them; the first scale, whose inputs are the same learned vectors
+for every row, is computed once and shared by every tile; and where ``head_dim ** -0.5`` is a
+power of two the attention scale is folded into the query weights, which scales every product
+and partial sum by the same power of two and so rounds exactly as scaling the scores would.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -20,7 +31,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from archgen.plugins.pnag.msq import interpolate, map_of, region_average, upper_positions
-from archgen.plugins.priors.transformer import KVCache, TransformerBlock, filter_logits, init_weights, sample_tokens
+from archgen.plugins.priors.transformer import KVCache, TransformerBlock, filter_logits, init_weights
+
+# Rows per sampling tile. 128 rows of NB201's 116 tokens keep a tile's largest activation (the MLP's
+# 4 * d_model hidden layer) near 2 MB and its key/value caches under 4 MB (benchmarks/pnag_sampling.py).
+SAMPLE_TILE = 128
 
 
 class NextScaleTransformer(nn.Module):
@@ -97,16 +112,114 @@ class NextScaleTransformer(nn.Module):
         self, n: int, *, temperature: float, top_k: int | None, top_p: float | None, generator: torch.Generator
     ) -> torch.Tensor:
         """Draws ``n`` code sequences ``[n, L]`` scale by scale (one forward pass per scale)."""
+        return self.draw(n, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)[0]
+
+    @torch.no_grad()
+    def draw(
+        self, n: int, *, temperature: float, top_k: int | None, top_p: float | None, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Draws ``n`` code sequences and the feature maps they accumulate to.
+
+        Args:
+            n: Sequences to draw.
+            temperature: Divides the logits.
+            top_k: Keep the ``k`` most likely codes of each token (``None``: all).
+            top_p: Nucleus filter of each token (``None``: off).
+            generator: Source of the draws; ``n * L`` uniform numbers are taken from it, scale by
+                scale.
+
+        Returns:
+            The codes ``[n, L]`` and ``ê`` ``[n, C, N, N]``, the sum of every scale's code map
+            interpolated to ``N x N`` (what :meth:`MultiScaleQuantizer.accumulate` gives for the
+            same codes and codebook).
+        """
+        device = self.head.weight.device
+        # One uniform number per token, drawn scale by scale for all n rows as the inverse-CDF sampler
+        # (archgen.plugins.priors.transformer.sample_tokens) draws them: the tiles below only read them.
+        uniforms = [torch.rand((n, length, 1), generator=generator, device=device) for length in self.lengths]
+        codes = torch.empty(n, self.sequence_length, dtype=torch.long, device=device)
+        e_hat = self.codebook.new_empty(n, self.codebook.shape[1], self.size, self.size)
+        if n == 0:
+            return codes, e_hat
+        qkv = [self._sampling_qkv(block) for block in self.blocks]
+        first = self._first_scale(min(n, SAMPLE_TILE), qkv, temperature, top_k, top_p)
+        for start in range(0, n, SAMPLE_TILE):
+            rows = slice(start, min(start + SAMPLE_TILE, n))
+            codes[rows], e_hat[rows] = self._draw_tile(rows, uniforms, first, qkv, temperature, top_k, top_p)
+        return codes, e_hat
+
+    def folded_query_scale(self) -> bool:
+        """Whether the attention scale ``head_dim ** -0.5`` is a power of two (``head_dim`` a power of 4).
+
+        Only then does moving it into the query weights give the very same scores: multiplying by a
+        power of two is exact, so it commutes with every rounding of the matrix products.
+        """
+        head_dim = self.head.in_features // self.heads
+        return math.log2(head_dim) % 2 == 0
+
+    def _sampling_qkv(self, block: TransformerBlock) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The block's query/key/value weights and bias with the attention scale folded into the queries, or None."""
+        if not self.folded_query_scale():
+            return None
         d_model = self.head.in_features
-        caches = [KVCache(n, self.heads, self.sequence_length, d_model // self.heads, self.head.weight) for _ in self.blocks]
+        scale = torch.ones(3 * d_model, dtype=block.qkv.weight.dtype, device=block.qkv.weight.device)
+        scale[:d_model] = (d_model // self.heads) ** -0.5
+        return block.qkv.weight * scale[:, None], block.qkv.bias * scale
+
+    def _block_step(
+        self, block: TransformerBlock, x: torch.Tensor, cache: KVCache, qkv: tuple[torch.Tensor, torch.Tensor] | None
+    ) -> torch.Tensor:
+        """``block(x, cache)`` in eval mode, with the query scale pre-folded where :meth:`folded_query_scale`."""
+        if qkv is None or block.training:  # dropout only exists in block.forward
+            return block(x, cache)
+        batch, length, d_model = x.shape
+        q, k, v = F.linear(block.norm1(x), *qkv).view(batch, length, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
+        k, v = cache.append(k, v)
+        attended = torch.softmax(q @ k.transpose(-1, -2), dim=-1) @ v
+        x = x + block.proj(attended.transpose(1, 2).reshape(batch, length, d_model))
+        return x + block.mlp(block.norm2(x))
+
+    def _cumulative(self, x: torch.Tensor, temperature: float, top_k: int | None, top_p: float | None) -> torch.Tensor:
+        """The cumulative code probabilities ``[B, T, V]`` of a scale's final hidden states."""
+        logits = self.head(self.norm(x)).float()
+        if temperature != 1.0:  # x / 1.0 is x: skip a pass over B x T x V
+            logits = logits / temperature
+        return torch.softmax(filter_logits(logits, top_k, top_p), -1).cumsum(-1)
+
+    def _first_scale(
+        self, batch: int, qkv: list, temperature: float, top_k: int | None, top_p: float | None
+    ) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]]]:
+        """The first scale's cumulative probabilities and per-block keys and values, for ``batch`` (identical) rows."""
+        d_model = self.head.in_features
+        caches = [KVCache(batch, self.heads, self.lengths[0], d_model // self.heads, self.head.weight) for _ in self.blocks]
+        x = self._scale_inputs(0, None, batch)
+        for block, cache, weights in zip(self.blocks, caches, qkv):
+            x = self._block_step(block, x, cache, weights)
+        return self._cumulative(x, temperature, top_k, top_p), [(cache.keys, cache.values) for cache in caches]
+
+    def _draw_tile(
+        self, rows: slice, uniforms: list[torch.Tensor], first: tuple, qkv: list,
+        temperature: float, top_k: int | None, top_p: float | None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Codes ``[rows, L]`` and ``ê`` of one tile of rows, every scale in turn."""
+        batch, d_model = rows.stop - rows.start, self.head.in_features
+        caches = [KVCache(batch, self.heads, self.sequence_length, d_model // self.heads, self.head.weight) for _ in self.blocks]
         e_hat, drawn = None, []
         for step, side in enumerate(self.scales):
-            x = self._scale_inputs(step, e_hat, n)
-            for block, cache in zip(self.blocks, caches):
-                x = block(x, cache)  # the new scale attends to every cached (coarser) token and to itself
-            logits = self.head(self.norm(x)).float() / temperature
-            codes = sample_tokens(torch.softmax(filter_logits(logits, top_k, top_p), -1), generator).squeeze(-1)
+            if step == 0:
+                cumulative, keys_values = first
+                cumulative = cumulative[:batch]
+                for cache, (k, v) in zip(caches, keys_values):
+                    cache.append(k[:batch], v[:batch])
+            else:
+                x = self._scale_inputs(step, e_hat, batch)
+                for block, cache, weights in zip(self.blocks, caches, qkv):
+                    x = self._block_step(block, x, cache, weights)  # attends to every cached (coarser) token and to itself
+                cumulative = self._cumulative(x, temperature, top_k, top_p)
+            u = uniforms[step][rows] * cumulative[..., -1:]
+            # Inverse CDF: the first code whose cumulative mass exceeds u (zero-probability codes never).
+            codes = torch.searchsorted(cumulative, u, right=True).clamp_(max=self.vocab_size - 1).squeeze(-1)
             drawn.append(codes)
             upsampled = self._upsampled(codes, side)
             e_hat = upsampled if e_hat is None else e_hat + upsampled
-        return torch.cat(drawn, 1)
+        return torch.cat(drawn, 1), e_hat
