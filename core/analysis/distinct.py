@@ -10,7 +10,6 @@ training-free baseline generator (``uniform`` by default) for scale.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from archgen.analysis.inputs import AnalysisInputs
+from archgen.distinct import distinct_sample
 from archgen.atomic import write_text
 from archgen.registry import load
 
@@ -43,45 +43,6 @@ class Options(BaseModel):
     seed: int | None = None
     sample_seed: int = 0
     baseline: str = "uniform"
-
-
-def distinct_sample(
-    space: Any, draw: Any, n: int, batch: int, max_draws: int, rng: np.random.Generator
-) -> dict[str, Any]:
-    """Draws until ``n`` valid architectures with distinct canonical keys are found (or ``max_draws``).
-
-    Args:
-        space: The space.
-        draw: ``draw(count, seed) -> SampleBatch``.
-        n: Distinct valid architectures wanted.
-        batch: Draws per call.
-        max_draws: Upper bound on draws.
-        rng: Source of the per-call seeds.
-
-    Returns:
-        ``keys`` (the kept canonical keys, in order), ``architectures`` (their native strings),
-        ``draws`` (draws consumed up to and including the ``n``-th new one), ``valid_draws``,
-        ``malformed_draws``, ``complete`` and the per-call ``seeds``.
-    """
-    kept: dict[Hashable, str] = {}
-    draws = valid = malformed = 0
-    seeds: list[int] = []
-    while len(kept) < n and draws < max_draws:
-        seed = int(rng.integers(2**31 - 1))
-        seeds.append(seed)
-        for arch in draw(min(batch, max_draws - draws), seed).architectures(space):
-            draws += 1
-            if arch is None:
-                malformed += 1
-            elif space.is_valid(arch):
-                valid += 1
-                key = space.canonical_key(arch)
-                if key not in kept:
-                    kept[key] = space.to_string(arch)
-                    if len(kept) == n:
-                        break
-    return {"keys": list(kept), "architectures": list(kept.values()), "draws": draws, "valid_draws": valid,
-            "malformed_draws": malformed, "complete": len(kept) == n, "seeds": seeds}
 
 
 def _figures(found: dict[str, Any], inputs: AnalysisInputs) -> dict[str, Any]:

@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     generate = commands.add_parser("generate", help="sample architectures into samples.jsonl")
     _add_config(generate)
     _add_sampling(generate)
+    generate.add_argument(
+        "--distinct", action="store_true",
+        help="draw until --n valid architectures with distinct canonical keys per seed; write distinct.jsonl "
+        "with the draws it took (never mixed into samples.jsonl and its i.i.d. metrics)",
+    )
+    generate.add_argument("--max-draws", type=int, metavar="M", help="with --distinct: give up after M draws per seed (default: 1000 n)")
 
     evaluate = commands.add_parser("evaluate", help="score samples.jsonl; write metrics.json and report.md")
     _add_config(evaluate)
@@ -287,7 +293,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     run_dir = _run_dir(args, _config_if_present(args))
     if args.command == "generate":
-        path = commands.generate(run_dir, n=args.n, sampling=sampling, device=args.device)
+        path = commands.generate(run_dir, n=args.n, sampling=sampling, device=args.device, distinct=args.distinct,
+                                 max_draws=args.max_draws)
+        if args.distinct:
+            from archgen.pipeline.generate import distinct_summary
+
+            print(distinct_summary(path))
         print(f"wrote {path}")
     elif args.command == "evaluate":
         metrics = commands.evaluate(run_dir, seeds=args.seeds, device=args.device)

@@ -51,13 +51,16 @@ def run(config: RegistryConfig, *, run_dir: Path, seeds: int, overwrite: bool = 
 
 
 def generate(run_dir: Path, *, n: int | None = None, sampling: dict[str, Any] | None = None, device: str | None = None,
-             extra_hooks: Sequence[object] = ()) -> Path:
-    """Samples a trained run into ``samples.jsonl``; returns the file's path."""
+             distinct: bool = False, max_draws: int | None = None, extra_hooks: Sequence[object] = ()) -> Path:
+    """Samples a trained run into ``samples.jsonl`` (or, ``distinct``, ``distinct.jsonl``); returns the file's path."""
     with command_session("generate", run_dir, device=device, extra_hooks=extra_hooks) as session:
         session.sampling(sampling)  # refuse bad options before any model is loaded
         if session.runtime.is_main:
-            generate_step.generate(session, n=n, sampling=sampling)
-    return Path(run_dir) / "samples.jsonl"
+            if distinct:
+                generate_step.generate_distinct(session, n=n, sampling=sampling, max_draws=max_draws)
+            else:
+                generate_step.generate(session, n=n, sampling=sampling)
+    return Path(run_dir) / ("distinct.jsonl" if distinct else "samples.jsonl")
 
 
 def evaluate(run_dir: Path, *, seeds: int | None = None, device: str | None = None,

@@ -6,6 +6,7 @@ Layout::
     split.npz              indices of the training / held-out split
     checkpoints/seed-<s>/  vqvae.pt, prior.pt, training.json
     samples.jsonl          one generated architecture a line (native string format)
+    distinct.jsonl         n distinct valid architectures per seed (archgen generate --distinct)
     metrics.json           per-seed and aggregated figures
     report.md              the results tables
     sweep.json, sweep.png  temperature sweep (archgen sweep)
@@ -64,6 +65,10 @@ class RunDirectory:
     @property
     def samples_file(self) -> Path:
         return self.path / "samples.jsonl"
+
+    @property
+    def distinct_file(self) -> Path:
+        return self.path / "distinct.jsonl"
 
     @property
     def metrics_file(self) -> Path:
