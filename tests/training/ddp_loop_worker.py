@@ -46,3 +46,40 @@ def train_rank(rank: int, world_size: int, rendezvous: str, out: str, n: int, ba
         model = result = None  # noqa: F841 - drop the DDP-wrapped references now
         gc.collect()
         dist.destroy_process_group()
+
+
+def mlp_problem() -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
+    """A BatchNorm-free MLP (per-rank batch statistics would differ from the global batch's) and its data."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
+    x = torch.randn(16, 3, generator=torch.Generator().manual_seed(5))
+    return model, x, x.pow(2).sum(1, keepdim=True)
+
+
+def mlp_step(module: nn.Module, batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    x, y = batch
+    loss = (module(x) - y).pow(2).mean()
+    return loss, {"loss": loss}
+
+
+def train_mlp_rank(rank: int, world_size: int, rendezvous: str, out: str, batch_size: int, epochs: int) -> None:
+    """One rank of the MLP run; saves the per-epoch losses and the final weights."""
+    from archgen.runtime import Runtime
+    from archgen.training import train_epochs
+
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{rendezvous}", rank=rank, world_size=world_size)
+    try:
+        model, x, y = mlp_problem()
+        losses: list[float] = []
+        result = train_epochs(
+            model, torch.optim.SGD(model.parameters(), lr=0.05), [x, y], mlp_step, stage="mlp", epochs=epochs,
+            batch_size=batch_size, seed=11, runtime=Runtime(rank=rank, world_size=world_size),
+            callbacks=[lambda stage, epoch, logs: losses.append(logs["loss"])],
+        )
+        torch.save({"losses": losses, "state": {k: v.clone() for k, v in model.state_dict().items()}}, f"{out}.{rank}")
+    finally:
+        dist.barrier()
+        model = result = None  # noqa: F841
+        gc.collect()
+        dist.destroy_process_group()

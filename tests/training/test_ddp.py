@@ -43,3 +43,27 @@ def test_each_epoch_shards_the_seeded_permutation_across_ranks(ranks):
 def test_callbacks_fire_on_rank_zero_only(ranks):
     assert [call[:2] for call in ranks[0]["calls"]] == [("toy", 1), ("toy", 2)]
     assert ranks[1]["calls"] == []
+
+
+def test_two_ranks_follow_the_single_process_trajectory_of_the_same_global_batch(tmp_path):
+    # Two ranks at batch 4 take, step for step, the same global batches as one process at batch 8:
+    # rank r's shard is order[r::2], so step k of both ranks together is order[8k : 8k + 8]. DDP's
+    # averaged gradient of two equal halves is the gradient of the whole batch's mean loss.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(HERE))
+        from ddp_loop_worker import mlp_problem, mlp_step, train_mlp_rank
+
+        mp.spawn(train_mlp_rank, args=(2, str(tmp_path / "rendezvous"), str(tmp_path / "out"), 4, 5), nprocs=2, join=True)
+    ranks = [torch.load(tmp_path / f"out.{rank}", weights_only=True) for rank in range(2)]
+    from archgen.training import train_epochs
+
+    model, x, y = mlp_problem()
+    single: list[float] = []
+    train_epochs(model, torch.optim.SGD(model.parameters(), lr=0.05), [x, y], mlp_step, stage="mlp", epochs=5,
+                 batch_size=8, seed=11, callbacks=[lambda stage, epoch, logs: single.append(logs["loss"])])
+    assert single[-1] < single[0]  # it learns, so matching trajectories are not trivially equal
+    # Callbacks run on rank 0 only; its per-epoch losses are the mean over both ranks' steps.
+    assert ranks[0]["losses"] == pytest.approx(single, rel=1e-5, abs=1e-7) and ranks[1]["losses"] == []
+    for rank in ranks:
+        for key, value in model.state_dict().items():
+            torch.testing.assert_close(rank["state"][key], value, rtol=1e-5, atol=1e-6)
