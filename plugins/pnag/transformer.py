@@ -25,17 +25,35 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from archgen.plugins.pnag.msq import interpolate, map_of, region_average, upper_positions
+from archgen.plugins.pnag.msq import interpolate, region_average, upper_positions
 from archgen.plugins.priors.transformer import KVCache, TransformerBlock, filter_logits, init_weights
 
-# Rows per sampling tile. 128 rows of NB201's 116 tokens keep a tile's largest activation (the MLP's
-# 4 * d_model hidden layer) near 2 MB and its key/value caches under 4 MB (benchmarks/pnag_sampling.py).
-SAMPLE_TILE = 128
+# Rows per sampling tile. At 64 rows NB201's largest temporaries (last scale's attention weights, the
+# MLP's hidden layer) stay near 1-2 MB: at 128 glibc kept handing their pages back and faulting them in
+# again (170,000 minor faults per 10,000 draws, a tenth of the time), at 2,048 they streamed through memory.
+SAMPLE_TILE = 64
+
+
+class SamplingWeights(NamedTuple):
+    """One block's tensors as :meth:`NextScaleTransformer._block_step` reads them."""
+
+    norm1: tuple[tuple[int, ...], torch.Tensor, torch.Tensor, float]
+    qkv_weight: torch.Tensor
+    qkv_bias: torch.Tensor
+    proj_weight: torch.Tensor
+    proj_bias: torch.Tensor
+    norm2: tuple[tuple[int, ...], torch.Tensor, torch.Tensor, float]
+    fc1_weight: torch.Tensor
+    fc1_bias: torch.Tensor
+    approximate: str
+    fc2_weight: torch.Tensor
+    fc2_bias: torch.Tensor
 
 
 class NextScaleTransformer(nn.Module):
@@ -63,6 +81,19 @@ class NextScaleTransformer(nn.Module):
         self.register_buffer("levels", levels, persistent=False)
         # True = may attend: every key of the same or a coarser scale.
         self.register_buffer("mask", levels[:, None] >= levels[None, :], persistent=False)
+        # Per scale, as gathers built once rather than index pairs built per call: the upper-triangle
+        # cells of its n x n map (row by row, as msq.tokens_of reads them) and, for every cell, the
+        # token it holds in the symmetric code map (as msq.map_of writes it).
+        upper_cells, cell_tokens = [], []
+        for n, length in zip(self.scales, lengths):
+            rows, cols = upper_positions(n)
+            token = torch.empty(n, n, dtype=torch.long)
+            token[rows, cols] = token[cols, rows] = torch.arange(length)
+            upper_cells.append(rows * n + cols)
+            cell_tokens.append(token.flatten())
+        self.cell_offsets = [sum(n * n for n in self.scales[:i]) for i in range(len(self.scales))]
+        self.register_buffer("upper_cells", torch.cat(upper_cells), persistent=False)
+        self.register_buffer("cell_tokens", torch.cat(cell_tokens), persistent=False)
         self.start = nn.Parameter(torch.zeros(1, 1, d_model))
         self.feature_in = nn.Linear(channels, d_model)
         self.position = nn.Embedding(self.sequence_length, d_model)
@@ -73,25 +104,27 @@ class NextScaleTransformer(nn.Module):
         self.apply(init_weights)
 
 
-    def _upsampled(self, tokens: torch.Tensor, n: int) -> torch.Tensor:
-        """A scale's tokens as their ``[B, C, N, N]`` contribution to ``ê``."""
-        return interpolate(F.embedding(map_of(tokens, n), self.codebook).permute(0, 3, 1, 2), self.size)
+    def _upsampled(self, tokens: torch.Tensor, step: int) -> torch.Tensor:
+        """Scale ``step``'s tokens ``[B, n(n+1)/2]`` as their ``[B, C, N, N]`` contribution to ``ê``."""
+        n, start = self.scales[step], self.cell_offsets[step]
+        code_map = tokens[:, self.cell_tokens[start : start + n * n]]  # msq.map_of(tokens, n), flattened
+        return interpolate(F.embedding(code_map, self.codebook).view(-1, n, n, self.codebook.shape[1]).permute(0, 3, 1, 2), self.size)
 
     def _scale_inputs(self, step: int, e_hat: torch.Tensor | None, batch: int) -> torch.Tensor:
         n, length, start = self.scales[step], self.lengths[step], self.offsets[step]
         if step == 0:
             x = self.start.expand(batch, length, -1)
         else:
-            rows, cols = upper_positions(n, e_hat.device)
-            x = self.feature_in(region_average(e_hat, n)[:, :, rows, cols].transpose(1, 2))
+            cells = self.upper_cells[start : start + length]  # the upper triangle's cells, row by row
+            x = self.feature_in(region_average(e_hat, n).flatten(2)[:, :, cells].transpose(1, 2))
         return x + self.position.weight[start : start + length] + self.level.weight[step]
 
     def inputs(self, codes: torch.Tensor) -> torch.Tensor:
         """Teacher-forced inputs ``[B, L, d]`` of code sequences ``[B, L]``."""
         pieces, e_hat = [], None
-        for step, (n, length, start) in enumerate(zip(self.scales, self.lengths, self.offsets)):
+        for step, (length, start) in enumerate(zip(self.lengths, self.offsets)):
             pieces.append(self._scale_inputs(step, e_hat, codes.shape[0]))
-            upsampled = self._upsampled(codes[:, start : start + length], n)
+            upsampled = self._upsampled(codes[:, start : start + length], step)
             e_hat = upsampled if e_hat is None else e_hat + upsampled
         return torch.cat(pieces, 1)
 
@@ -141,11 +174,21 @@ class NextScaleTransformer(nn.Module):
         e_hat = self.codebook.new_empty(n, self.codebook.shape[1], self.size, self.size)
         if n == 0:
             return codes, e_hat
-        qkv = [self._sampling_qkv(block) for block in self.blocks]
-        first = self._first_scale(min(n, SAMPLE_TILE), qkv, temperature, top_k, top_p)
+        weights = [self._sampling_weights(block) for block in self.blocks]
+        tile = min(n, SAMPLE_TILE)
+        first = self._first_scale(tile, weights, temperature, top_k, top_p)
+        # One set of caches for every full tile: allocating and freeing ~4 MB per tile made glibc hand
+        # the pages back and fault them in again each time.
+        d_model = self.head.in_features
+        caches = [KVCache(tile, self.heads, self.sequence_length, d_model // self.heads, self.head.weight) for _ in self.blocks]
         for start in range(0, n, SAMPLE_TILE):
             rows = slice(start, min(start + SAMPLE_TILE, n))
-            codes[rows], e_hat[rows] = self._draw_tile(rows, uniforms, first, qkv, temperature, top_k, top_p)
+            if rows.stop - rows.start < tile:  # the last, partial tile
+                caches = [KVCache(rows.stop - rows.start, self.heads, self.sequence_length, d_model // self.heads, self.head.weight)
+                          for _ in self.blocks]
+            for cache in caches:
+                cache.filled = 0
+            codes[rows], e_hat[rows] = self._draw_tile(rows, uniforms, first, weights, caches, temperature, top_k, top_p)
         return codes, e_hat
 
     def folded_query_scale(self) -> bool:
@@ -157,55 +200,74 @@ class NextScaleTransformer(nn.Module):
         head_dim = self.head.in_features // self.heads
         return math.log2(head_dim) % 2 == 0
 
-    def _sampling_qkv(self, block: TransformerBlock) -> tuple[torch.Tensor, torch.Tensor] | None:
-        """The block's query/key/value weights and bias with the attention scale folded into the queries, or None."""
-        if not self.folded_query_scale():
+    def _sampling_weights(self, block: TransformerBlock) -> SamplingWeights | None:
+        """The block's tensors for :meth:`_block_step`, queries pre-scaled; None where only ``block.forward`` is exact.
+
+        None unless the scale folds exactly (:meth:`folded_query_scale`) and the block is the
+        pre-norm LayerNorm / qkv / proj / Linear-GELU-Linear block this step re-implements.
+        """
+        mlp = list(block.mlp)
+        kinds = [type(module) for module in (block.norm1, block.qkv, block.proj, block.norm2, *mlp)]
+        if not self.folded_query_scale() or kinds != [nn.LayerNorm, nn.Linear, nn.Linear, nn.LayerNorm, nn.Linear, nn.GELU, nn.Linear]:
             return None
         d_model = self.head.in_features
         scale = torch.ones(3 * d_model, dtype=block.qkv.weight.dtype, device=block.qkv.weight.device)
         scale[:d_model] = (d_model // self.heads) ** -0.5
-        return block.qkv.weight * scale[:, None], block.qkv.bias * scale
+        norm1, norm2 = ((norm.normalized_shape, norm.weight, norm.bias, norm.eps) for norm in (block.norm1, block.norm2))
+        return SamplingWeights(
+            norm1, block.qkv.weight * scale[:, None], block.qkv.bias * scale, block.proj.weight, block.proj.bias,
+            norm2, mlp[0].weight, mlp[0].bias, mlp[1].approximate, mlp[2].weight, mlp[2].bias,
+        )
 
-    def _block_step(
-        self, block: TransformerBlock, x: torch.Tensor, cache: KVCache, qkv: tuple[torch.Tensor, torch.Tensor] | None
-    ) -> torch.Tensor:
-        """``block(x, cache)`` in eval mode, with the query scale pre-folded where :meth:`folded_query_scale`."""
-        if qkv is None or block.training:  # dropout only exists in block.forward
+    def _block_step(self, block: TransformerBlock, x: torch.Tensor, cache: KVCache, weights: SamplingWeights | None) -> torch.Tensor:
+        """``block(x, cache)`` in eval mode: the same operations on the same shapes, the query scale pre-folded.
+
+        Functional calls and explicit ``bmm`` (what ``@`` runs on these shapes) instead of module calls:
+        at 64-row tiles the per-call overhead was a tenth of the sampling time.
+        """
+        if weights is None or block.training:  # dropout only exists in block.forward
             return block(x, cache)
+        w = weights
         batch, length, d_model = x.shape
-        q, k, v = F.linear(block.norm1(x), *qkv).view(batch, length, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
+        hidden = F.layer_norm(x, *w.norm1)
+        q, k, v = F.linear(hidden, w.qkv_weight, w.qkv_bias).view(batch, length, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
         k, v = cache.append(k, v)
-        attended = torch.softmax(q @ k.transpose(-1, -2), dim=-1) @ v
-        x = x + block.proj(attended.transpose(1, 2).reshape(batch, length, d_model))
-        return x + block.mlp(block.norm2(x))
+        head_dim = d_model // self.heads
+        scores = torch.bmm(q.reshape(-1, length, head_dim), k.reshape(-1, cache.filled, head_dim).transpose(1, 2))
+        attended = torch.bmm(torch.softmax(scores, dim=-1), v.reshape(-1, cache.filled, head_dim))
+        attended = attended.view(batch, self.heads, length, head_dim).transpose(1, 2).reshape(batch, length, d_model)
+        x = x + F.linear(attended, w.proj_weight, w.proj_bias)
+        hidden = F.layer_norm(x, *w.norm2)
+        hidden = F.gelu(F.linear(hidden, w.fc1_weight, w.fc1_bias), approximate=w.approximate)
+        return x + F.linear(hidden, w.fc2_weight, w.fc2_bias)
 
     def _cumulative(self, x: torch.Tensor, temperature: float, top_k: int | None, top_p: float | None) -> torch.Tensor:
         """The cumulative code probabilities ``[B, T, V]`` of a scale's final hidden states."""
-        logits = self.head(self.norm(x)).float()
+        hidden = F.layer_norm(x, self.norm.normalized_shape, self.norm.weight, self.norm.bias, self.norm.eps)
+        logits = F.linear(hidden, self.head.weight, self.head.bias).float()
         if temperature != 1.0:  # x / 1.0 is x: skip a pass over B x T x V
             logits = logits / temperature
         return torch.softmax(filter_logits(logits, top_k, top_p), -1).cumsum(-1)
 
     def _first_scale(
-        self, batch: int, qkv: list, temperature: float, top_k: int | None, top_p: float | None
+        self, batch: int, weights: list[SamplingWeights | None], temperature: float, top_k: int | None, top_p: float | None
     ) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]]]:
         """The first scale's cumulative probabilities and per-block keys and values, for ``batch`` (identical) rows."""
         d_model = self.head.in_features
         caches = [KVCache(batch, self.heads, self.lengths[0], d_model // self.heads, self.head.weight) for _ in self.blocks]
         x = self._scale_inputs(0, None, batch)
-        for block, cache, weights in zip(self.blocks, caches, qkv):
-            x = self._block_step(block, x, cache, weights)
+        for block, cache, block_weights in zip(self.blocks, caches, weights):
+            x = self._block_step(block, x, cache, block_weights)
         return self._cumulative(x, temperature, top_k, top_p), [(cache.keys, cache.values) for cache in caches]
 
     def _draw_tile(
-        self, rows: slice, uniforms: list[torch.Tensor], first: tuple, qkv: list,
+        self, rows: slice, uniforms: list[torch.Tensor], first: tuple, weights: list[SamplingWeights | None], caches: list[KVCache],
         temperature: float, top_k: int | None, top_p: float | None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Codes ``[rows, L]`` and ``ê`` of one tile of rows, every scale in turn."""
-        batch, d_model = rows.stop - rows.start, self.head.in_features
-        caches = [KVCache(batch, self.heads, self.sequence_length, d_model // self.heads, self.head.weight) for _ in self.blocks]
+        """Codes ``[rows, L]`` and ``ê`` of one tile of rows, every scale in turn, into empty ``caches``."""
+        batch = rows.stop - rows.start
         e_hat, drawn = None, []
-        for step, side in enumerate(self.scales):
+        for step in range(len(self.scales)):
             if step == 0:
                 cumulative, keys_values = first
                 cumulative = cumulative[:batch]
@@ -213,13 +275,13 @@ class NextScaleTransformer(nn.Module):
                     cache.append(k[:batch], v[:batch])
             else:
                 x = self._scale_inputs(step, e_hat, batch)
-                for block, cache, weights in zip(self.blocks, caches, qkv):
-                    x = self._block_step(block, x, cache, weights)  # attends to every cached (coarser) token and to itself
+                for block, cache, block_weights in zip(self.blocks, caches, weights):
+                    x = self._block_step(block, x, cache, block_weights)  # attends to every cached (coarser) token and to itself
                 cumulative = self._cumulative(x, temperature, top_k, top_p)
             u = uniforms[step][rows] * cumulative[..., -1:]
             # Inverse CDF: the first code whose cumulative mass exceeds u (zero-probability codes never).
             codes = torch.searchsorted(cumulative, u, right=True).clamp_(max=self.vocab_size - 1).squeeze(-1)
             drawn.append(codes)
-            upsampled = self._upsampled(codes, side)
+            upsampled = self._upsampled(codes, step)
             e_hat = upsampled if e_hat is None else e_hat + upsampled
         return torch.cat(drawn, 1), e_hat
