@@ -11,10 +11,10 @@ its own and coarser scales, never a finer one. Sampling therefore needs one forw
 its symmetric map, see :mod:`~archgen.plugins.pnag.msq`) at once.
 
 The sampler is built for throughput without changing a drawn token (``tests/plugins/pnag/
-test_sampling_speed_paths.py`` compares it with the plain loop bit for bit): rows go through the
-scales in tiles of :data:`SAMPLE_TILE`, so that a tile's activations and key/value cache stay in
-the core's cache (a 2,048-row batch streams ~40 MB per scale through memory and ran at half the
-speed); the generator's numbers are still drawn scale by scale for the whole batch, in the order
+test_sampling_speed_paths.py`` compares it with the plain loop bit for bit): on the CPU, rows go
+through the scales in tiles of :data:`SAMPLE_TILE`, so that a tile's activations and key/value
+cache stay in the core's cache (a 2,048-row batch streams ~40 MB per scale through memory and ran
+at half the speed); the generator's numbers are still drawn scale by scale for the whole batch, in the order
 and shapes the plain loop draws them; the first scale, whose inputs are the same learned vectors
 for every row, is computed once and shared by every tile; and where ``head_dim ** -0.5`` is a
 power of two the attention scale is folded into the query weights, which scales every product
@@ -34,7 +34,7 @@ from torch import nn
 from archgen.plugins.pnag.msq import interpolate, region_average, upper_positions
 from archgen.plugins.priors.transformer import KVCache, TransformerBlock, filter_logits, init_weights
 
-# Rows per sampling tile. At 64 rows NB201's largest temporaries (last scale's attention weights, the
+# Rows per sampling tile on the CPU (other devices take a whole batch at once). At 64 rows NB201's largest temporaries (last scale's attention weights, the
 # MLP's hidden layer) stay near 1-2 MB: at 128 glibc kept handing their pages back and faulting them in
 # again (170,000 minor faults per 10,000 draws, a tenth of the time), at 2,048 they streamed through memory.
 SAMPLE_TILE = 64
@@ -175,14 +175,15 @@ class NextScaleTransformer(nn.Module):
         if n == 0:
             return codes, e_hat
         weights = [self._sampling_weights(block) for block in self.blocks]
-        tile = min(n, SAMPLE_TILE)
+        # Tiles are for a CPU core's caches; an accelerator wants the whole batch in each launch.
+        tile = min(n, SAMPLE_TILE) if device.type == "cpu" else n
         first = self._first_scale(tile, weights, temperature, top_k, top_p)
         # One set of caches for every full tile: allocating and freeing ~4 MB per tile made glibc hand
         # the pages back and fault them in again each time.
         d_model = self.head.in_features
         caches = [KVCache(tile, self.heads, self.sequence_length, d_model // self.heads, self.head.weight) for _ in self.blocks]
-        for start in range(0, n, SAMPLE_TILE):
-            rows = slice(start, min(start + SAMPLE_TILE, n))
+        for start in range(0, n, tile):
+            rows = slice(start, min(start + tile, n))
             if rows.stop - rows.start < tile:  # the last, partial tile
                 caches = [KVCache(rows.stop - rows.start, self.heads, self.sequence_length, d_model // self.heads, self.head.weight)
                           for _ in self.blocks]

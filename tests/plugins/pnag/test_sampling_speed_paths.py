@@ -1,6 +1,6 @@
 """PNAG's fast sampling paths draw exactly what the straightforward sampler drew.
 
-The sampler is tiled (rows processed in cache-sized tiles, the generator's numbers still drawn
+The sampler is tiled on the CPU (rows processed in cache-sized tiles, the generator's numbers still drawn
 scale by scale for the whole ``sample_batch_size`` chunk), folds the attention scale into the
 query weights where that is exact, shares the first scale (whose inputs are the same for every
 row) across tiles, and decodes the final feature map the transformer has already accumulated
