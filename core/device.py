@@ -50,7 +50,7 @@ def auto_precision(device: torch.device) -> str:
     """The ``precision = "auto"`` policy: bf16 autocast where the device computes bf16 natively, else fp32.
 
     CUDA: compute capability 8.0 or newer (Ampere on). CPU: :func:`cpu_has_native_bf16`. On NB101
-    bf16 trains the VQ-VAE 1.6-2.2x and the prior 1.3-1.7x faster than fp32 on an AVX512-BF16 CPU
+    bf16 trains the VQ-VAE 1.3-2.0x and the prior 1.3-1.6x faster than fp32 on an AVX512-BF16 CPU
     (``benchmarks/training.py``); the EMA codebook and every evaluation stay fp32.
     """
     if device.type == "cuda":
