@@ -31,7 +31,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from archgen.architecture import Architecture
-from archgen.errors import InvalidArchitectureError
+from archgen.plugins.search.ledger import QueryLedger
 from archgen.plugins.search.proposals import ProposalSource
 from archgen.registry import PluginChoice, Slot, load
 
@@ -128,22 +128,10 @@ class GuidedSearch:
         rng = random.Random(seed)
         noise = np.random.default_rng(seed)
         draw_seeds = np.random.default_rng([seed, 1])
-        sign = 1.0 if oracle.higher_is_better else -1.0
+        ledger = QueryLedger(space, oracle)
+        seen, ask = ledger.seen, ledger.ask
         mutate = getattr(space, "mutate", None)
-        seen: dict[Any, tuple[Architecture, float]] = {}
         stats = {"rounds": 0, "invalid_draws": 0}
-
-        def ask(arch: Architecture) -> bool:
-            key = space.canonical_key(arch)
-            if key in seen or oracle.remaining <= 0:
-                return False
-            try:
-                value = oracle.query(arch)
-            except InvalidArchitectureError:
-                seen[key] = (arch, float("nan"))  # no entry: never asked again, never a label
-                return False
-            seen[key] = (arch, sign * value)
-            return True
 
         stale = 0
         while sum(1 for _, y in seen.values() if y == y) < o.initial and oracle.remaining > 0:

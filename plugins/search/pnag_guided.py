@@ -30,7 +30,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from archgen.architecture import Architecture
-from archgen.errors import InvalidArchitectureError
+from archgen.plugins.search.ledger import QueryLedger
 from archgen.plugins.search.proposals import ProposalSource
 from archgen.registry import PluginChoice, Slot, load
 
@@ -162,24 +162,11 @@ class PNAGGuidedSearch:
         o = self.options
         model, described = self.generator(space, seed=seed, runtime=runtime)
         draw_seeds = np.random.default_rng([seed, 3])
-        sign = 1.0 if oracle.higher_is_better else -1.0
-        seen: dict[Any, tuple[Architecture, float]] = {}
+        ledger = QueryLedger(space, oracle)
+        seen, ask = ledger.seen, ledger.ask
         stats: dict[str, Any] = {"rounds": 0, "invalid_draws": 0, "proposer": described}
 
-        def ask(arch: Architecture) -> bool:
-            key = space.canonical_key(arch)
-            if key in seen or oracle.remaining <= 0:
-                return False
-            try:
-                value = oracle.query(arch)
-            except InvalidArchitectureError:
-                seen[key] = (arch, float("nan"))  # no entry: never asked again, never a label
-                return False
-            seen[key] = (arch, sign * value)
-            return True
-
-        def labelled() -> list[tuple[Architecture, float]]:
-            return [(arch, y) for arch, y in seen.values() if y == y]
+        labelled = ledger.labelled
 
         def finish(stopped: str) -> dict[str, Any]:
             return {**stats, "evaluated": oracle.num_queries, "stopped": stopped}
