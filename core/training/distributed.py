@@ -97,13 +97,20 @@ def batches(order: torch.Tensor, batch_size: int, rank: int = 0, world_size: int
     Raises:
         ValueError: If there are fewer examples than ranks.
     """
-    n = len(order)
-    if n == 0:
+    if len(order) == 0:
         return []
+    return list(torch.tensor_split(shard(order, rank, world_size), batch_count(len(order), batch_size, world_size)))
+
+
+def batch_count(n: int, batch_size: int, world_size: int = 1) -> int:
+    """Mini-batches per rank in an epoch of ``n`` examples (what :func:`batches` splits into).
+
+    Raises:
+        ValueError: If there are fewer examples than ranks.
+    """
     if n < world_size:
         raise ValueError(f"{n} examples cannot be shared among {world_size} ranks")
-    count = min(math.ceil(math.ceil(n / world_size) / batch_size), n // world_size)
-    return list(torch.tensor_split(shard(order, rank, world_size), count))
+    return min(math.ceil(math.ceil(n / world_size) / batch_size), n // world_size)
 
 
 def all_reduce_sum_(*tensors: torch.Tensor) -> None:

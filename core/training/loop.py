@@ -19,7 +19,7 @@ from torch import nn
 
 from archgen.progress import progress
 from archgen.runtime import Runtime
-from archgen.training.distributed import all_reduce_sum_, batches, broadcast_buffers, wrap
+from archgen.training.distributed import all_reduce_sum_, batch_count, batches, broadcast_buffers, wrap
 from archgen.training.early_stopping import EarlyStopping
 from archgen.training.schedule import ScheduleName, build_scheduler
 
@@ -107,7 +107,7 @@ def train_epochs(
     # Loss scaling guards fp16 gradients against underflow; bf16 and fp32 need none.
     scaler = torch.amp.GradScaler(runtime.device.type, enabled=runtime.precision == "fp16")
     generator = torch.Generator().manual_seed(seed)
-    steps_per_epoch = len(batches(torch.arange(n), batch_size, runtime.rank, runtime.world_size))
+    steps_per_epoch = batch_count(n, batch_size, runtime.world_size)
     # A constant rate needs no scheduler (and fp16's skipped first steps would make one warn).
     scheduler = None if schedule == "constant" else build_scheduler(optimizer, max(epochs * steps_per_epoch, 1), schedule, warmup)
     epoch_range = range(1, epochs + 1)
