@@ -26,12 +26,12 @@ from archgen.architecture import Architecture
 from archgen.errors import ConfigError
 from archgen.generation import SampleBatch, TokenSamplingOptions, validate_sampling
 from archgen.io.module_checkpoint import load_module, save_module
+from archgen.plugins.encoders.sizing import load_encoder
 from archgen.plugins.pnag.autoencoder import PairFeatureMap, PNAGAutoencoder, PositionDecoder
 from archgen.plugins.pnag.guidance import PNAGSamplingOptions, guided_sample
 from archgen.plugins.pnag.msq import MultiScaleQuantizer
 from archgen.plugins.pnag.transformer import NextScaleTransformer
 from archgen.protocols import EpochCallback, SearchSpace
-from archgen.plugins.encoders.sizing import load_encoder
 from archgen.registry import PluginChoice, Slot
 from archgen.runtime import Runtime
 from archgen.training import train_epochs
