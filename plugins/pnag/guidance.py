@@ -21,7 +21,7 @@ Two ways in:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import torch
@@ -29,14 +29,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from archgen.errors import ConfigError, InvalidArchitectureError
 from archgen.generation import SampleBatch, TokenSamplingOptions
+from archgen.guided_sampling import Target, best_of_candidates, preference
 from archgen.registry import PluginChoice, Slot, load
 
 if TYPE_CHECKING:
     from archgen.protocols import Predictor, SearchSpace
     from archgen.runtime import Runtime
-
-Target = Literal["maximize", "minimize"] | float
-
 
 class GuidanceOptions(BaseModel):
     """Predictor guidance of ``pnag`` sampling (``[evaluate.sampling.guidance]``).
@@ -86,23 +84,6 @@ class GuidedDraw:
     chosen: np.ndarray
 
 
-def preference(scores: np.ndarray, target: Target) -> np.ndarray:
-    """How good each score is for ``target`` (higher is better; NaN scores are worst).
-
-    Args:
-        scores: Predictions.
-        target: ``"maximize"``, ``"minimize"`` or a value to approach.
-    """
-    scores = np.asarray(scores, dtype=np.float64)
-    if target == "maximize":
-        value = scores.copy()
-    elif target == "minimize":
-        value = -scores
-    else:
-        value = -np.abs(scores - float(target))
-    return np.where(np.isnan(value), -np.inf, value)
-
-
 def guided_draw(
     generator: Any,
     space: SearchSpace,
@@ -137,21 +118,14 @@ def guided_draw(
     if candidates < 1:
         raise ConfigError(f"guidance candidates must be >= 1, got {candidates}")
     knobs = sampling if isinstance(sampling, TokenSamplingOptions) else TokenSamplingOptions(**dict(sampling or {}))
-    drawn = generator.sample(space, n * candidates, seed=seed, **knobs.model_dump())
-    archs = drawn.architectures(space)
-    members = [i for i, arch in enumerate(archs) if arch is not None and space.is_valid(arch)]
-    scores = np.full(len(archs), np.nan)
-    if members:
-        scores[members] = np.asarray(predictor.predict(space, [archs[i] for i in members]), dtype=np.float64)
-    value = preference(scores, target).reshape(n, candidates)
-    # argmax keeps the first of equal values; a group with no member falls back to its first draw.
-    chosen = np.arange(n) * candidates + value.argmax(1)
+    found = best_of_candidates(generator, space, predictor, n, candidates, seed=seed, target=target, sampling=knobs.model_dump())
+    drawn, chosen = found.drawn, found.chosen
     batch = SampleBatch(
         drawn.adjacency[chosen], drawn.op_indices[chosen], drawn.well_formed[chosen],
         [drawn.tokens[i] for i in chosen] if drawn.tokens is not None else None,
         {}, int(seed),
     )
-    return GuidedDraw(batch, scores[chosen], chosen)
+    return GuidedDraw(batch, found.scores[chosen], chosen)
 
 
 def fit_guidance_predictor(space: SearchSpace, options: GuidanceOptions, runtime: Runtime | None = None) -> Predictor:

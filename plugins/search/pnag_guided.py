@@ -14,10 +14,9 @@ Training PNAG is by far the dearest step, and it does not depend on the trial: t
 trained with ``train_seed`` (not the trial's seed) and kept in the process, so the trials of an
 ``archgen search`` train it once.
 
-The selection in step 3 is the one of ``pnag``'s ``guidance`` sampling option
-(:func:`archgen.plugins.pnag.guidance.guided_draw` with ``target = "maximize"``), written out
-here because a searcher may not import a method package (tests/test_layout.py); PNAG itself is
-loaded through its entry point. tests/plugins/search/test_pnag_guided.py checks the two agree.
+The selection in step 3 is the one of ``pnag``'s ``guidance`` sampling option: both call
+:func:`archgen.guided_sampling.best_of_candidates` (a searcher may not import a method package,
+tests/test_layout.py, so PNAG itself is loaded through its entry point).
 """
 
 from __future__ import annotations
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from archgen import guided_sampling
 from archgen.architecture import Architecture
 from archgen.plugins.search.ledger import QueryLedger
 from archgen.plugins.search.proposals import ProposalSource
@@ -80,21 +80,14 @@ class PNAGGuidedOptions(BaseModel):
 
 def best_of_candidates(model: Any, space: SearchSpace, predictor: Any, n: int, candidates: int, *, seed: int,
                        sampling: dict[str, Any]) -> list[tuple[Architecture | None, float]]:
-    """``n`` guided samples: of each group of ``candidates`` consecutive draws, the highest-predicted member.
-
-    One ``model.sample`` call of ``n * candidates`` draws (seed ``seed``); a draw that is not a
-    member of the space is never chosen over one that is, and ties keep the first draw.
+    """``n`` guided samples (:func:`archgen.guided_sampling.best_of_candidates`, maximizing the prediction).
 
     Returns:
         Per sample, ``(architecture, prediction)``; ``(None, nan)`` where no draw of its group was a member.
     """
-    drawn = model.sample(space, n * candidates, seed=seed, **sampling).architectures(space)
-    members = [i for i, arch in enumerate(drawn) if arch is not None and space.is_valid(arch)]
-    scores = np.full(len(drawn), np.nan)
-    if members:
-        scores[members] = np.asarray(predictor.predict(space, [drawn[i] for i in members]), dtype=np.float64)
-    chosen = np.arange(n) * candidates + np.where(np.isnan(scores), -np.inf, scores).reshape(n, candidates).argmax(1)
-    return [(drawn[i], float(scores[i])) if scores[i] == scores[i] else (None, float("nan")) for i in chosen.tolist()]
+    found = guided_sampling.best_of_candidates(model, space, predictor, n, candidates, seed=seed, sampling=sampling)
+    return [(found.architectures[i], float(found.scores[i])) if found.scores[i] == found.scores[i] else (None, float("nan"))
+            for i in found.chosen.tolist()]
 
 
 # One trained model per process (key: space, options, training set): the trials of a search share it.
