@@ -7,7 +7,7 @@ from archgen import ConfigError, PluginLoadError, PluginNotFoundError
 from archgen.registry import GROUPS, installed, names, plugin_class
 
 FIRST_PARTY = {
-    "space": {"nb201", "nb101", "darts", "mbv3", "autoformer"},
+    "space": {"nb201", "nb101", "darts", "darts_cell", "mbv3", "autoformer"},
     "encoder": {"gin"},
     "quantizer": {"ema"},
     "prior": {"transformer"},

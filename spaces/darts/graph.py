@@ -116,29 +116,10 @@ def graph_to_genotype(
         )
     cells = []
     for block, name in enumerate(("normal", "reduce")):
-        offset = block * CELL_NODES
-        labels = tuple(ops[offset : offset + CELL_NODES])
-        if labels[:2] != INPUT_LABELS or labels[-1] != OUTPUT_LABEL:
-            return None, (
-                f"{name} cell nodes are labelled {labels[0]!r}, {labels[1]!r} ... {labels[-1]!r}; "
-                f"expected {INPUT_LABELS[0]!r}, {INPUT_LABELS[1]!r} ... {OUTPUT_LABEL!r}"
-            )
-        pairs = []
-        for position in range(2 * STEPS):
-            node = op_node(position)
-            column = offset + node
-            sources = tuple(i - offset for i in range(offset, column) if adjacency[i][column])
-            index = _input_of_sources(sources, position)
-            if index is None:
-                return None, (
-                    f"{name} op node {node} has incoming edges from nodes {list(sources)}; expected exactly "
-                    f"c_k-2 [0], c_k-1 [1] or both op nodes of one earlier intermediate node"
-                )
-            pairs.append((labels[node], index))
-        reason = cell_why_invalid(tuple(pairs))
-        if reason is not None:
-            return None, f"{name} cell: {reason}"
-        cells.append(tuple(pairs))
+        cell, reason = _read_cell(adjacency, ops, block * CELL_NODES, name)
+        if cell is None:
+            return None, reason
+        cells.append(cell)
     genotype = Genotype(cells[0], CONCAT, cells[1], CONCAT)
     expected = genotype_to_graph(genotype)[0]
     if tuple(map(tuple, adjacency)) != expected:
@@ -153,6 +134,72 @@ def graph_to_genotype(
             "(every op node must feed its cell's output; no other edges, none between cells)"
         )
     return genotype, None
+
+
+def _read_cell(
+    adjacency: Sequence[Sequence[int]], ops: Sequence[str], offset: int, name: str
+) -> tuple[Cell | None, str | None]:
+    """The cell whose 11-node block starts at node ``offset``, or ``(None, reason)``.
+
+    Reads each op node's input from its incoming edges within the block; the caller
+    compares the whole matrix with the encoding afterwards (stray edges).
+    """
+    labels = tuple(ops[offset : offset + CELL_NODES])
+    if labels[:2] != INPUT_LABELS or labels[-1] != OUTPUT_LABEL:
+        return None, (
+            f"{name} cell nodes are labelled {labels[0]!r}, {labels[1]!r} ... {labels[-1]!r}; "
+            f"expected {INPUT_LABELS[0]!r}, {INPUT_LABELS[1]!r} ... {OUTPUT_LABEL!r}"
+        )
+    pairs = []
+    for position in range(2 * STEPS):
+        node = op_node(position)
+        column = offset + node
+        sources = tuple(i - offset for i in range(offset, column) if adjacency[i][column])
+        index = _input_of_sources(sources, position)
+        if index is None:
+            return None, (
+                f"{name} op node {node} has incoming edges from nodes {list(sources)}; expected exactly "
+                f"c_k-2 [0], c_k-1 [1] or both op nodes of one earlier intermediate node"
+            )
+        pairs.append((labels[node], index))
+    reason = cell_why_invalid(tuple(pairs))
+    if reason is not None:
+        return None, f"{name} cell: {reason}"
+    return tuple(pairs), None
+
+
+def cell_to_graph(cell: Cell) -> Graph:
+    """``(adjacency, ops)`` of one cell's own 11-node graph (arch2vec's form; ``cell`` must be valid)."""
+    return _single_cell_adjacency(tuple(index for _, index in cell)), cell_labels(cell)
+
+
+@lru_cache(maxsize=None)
+def _single_cell_adjacency(inputs: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
+    return tuple(row[:CELL_NODES] for row in _cell_rows(0, inputs))
+
+
+def graph_to_cell(adjacency: Sequence[Sequence[int]], ops: Sequence[str]) -> tuple[Cell | None, str | None]:
+    """Reads one cell back from its 11-node graph, strictly (see :func:`graph_to_genotype`).
+
+    Returns:
+        ``(cell, None)`` when the graph is exactly the encoding of a valid cell,
+        else ``(None, reason)`` with a one-line reason.
+    """
+    if len(adjacency) != CELL_NODES or len(ops) != CELL_NODES:
+        return None, f"has {len(ops)} nodes; a DARTS cell graph has {CELL_NODES}"
+    cell, reason = _read_cell(adjacency, ops, 0, "the")
+    if cell is None:
+        return None, reason
+    expected = cell_to_graph(cell)[0]
+    if tuple(map(tuple, adjacency)) != expected:
+        wrong = [
+            (i, j) for i in range(CELL_NODES) for j in range(CELL_NODES) if bool(adjacency[i][j]) != bool(expected[i][j])
+        ]
+        return None, (
+            f"edges {wrong[:6]}{' ...' if len(wrong) > 6 else ''} differ from the encoding of its cell "
+            "(every op node must feed the output; no other edges)"
+        )
+    return cell, None
 
 
 def _input_of_sources(sources: tuple[int, ...], position: int) -> int | None:

@@ -42,7 +42,7 @@ def _starts(space, seed):
     return space.sample(3, seed=seed)
 
 
-@pytest.mark.parametrize("name", ["nb201", "nb101", "darts", "mbv3", "autoformer"])
+@pytest.mark.parametrize("name", ["nb201", "nb101", "darts", "darts_cell", "mbv3", "autoformer"])
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 2**31 - 1))
 def test_mutate_gives_a_valid_different_member(name, seed):
@@ -57,7 +57,7 @@ def test_mutate_gives_a_valid_different_member(name, seed):
             parent = child
 
 
-@pytest.mark.parametrize("name", ["nb201", "nb101", "darts", "mbv3", "autoformer"])
+@pytest.mark.parametrize("name", ["nb201", "nb101", "darts", "darts_cell", "mbv3", "autoformer"])
 def test_mutate_is_reproducible_by_rng(name):
     space = archgen.load("space", name)
     parent = _starts(space, 0)[0]

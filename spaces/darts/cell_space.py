@@ -1,0 +1,210 @@
+"""arch2vec's DARTS space: one cell, used as both the normal and the reduction cell.
+
+arch2vec (github MSU-MLSys-Lab/arch2vec, ``preprocessing/gen_isomorphism_graphs.py``)
+builds its 600,000 DARTS training architectures from one sampled cell each:
+``build_mat_encoding`` encodes it as one 11-node graph and the genotype it
+keeps sets ``reduce_cell = normal_cell.copy()``. Arch-VQ's Table 4 follows
+that preprocessing ("Following [yan2020does], we randomly sample 600k unique
+architectures", arch-vq.md section 5), so its DARTS figures are over this
+space, not over pairs of independent cells (the ``darts`` space).
+
+The graph form is the 11-node cell graph of :mod:`archgen.spaces.darts.graph`;
+the native form is the DARTS genotype string with ``reduce`` equal to
+``normal``. Two differences from arch2vec's data, both deliberate:
+
+* ops are the seven of the discrete space; arch2vec also samples ``none``,
+  which no derived DARTS genotype contains;
+* arch2vec keeps only cells whose ImageNet network has under 600 M MACs
+  (the DARTS mobile setting); no cell is dropped here.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Hashable
+from typing import ClassVar
+
+import numpy as np
+from pydantic import BaseModel
+
+from archgen.architecture import Architecture
+from archgen.errors import InvalidArchitectureError
+from archgen.space_base import NoOptions
+from archgen.spaces.darts import integer_codes
+from archgen.spaces.darts.genotype import CONCAT, OPERATIONS, STEPS, Cell, Genotype
+from archgen.spaces.darts.graph import (
+    CELL_NODES,
+    arch2vec_cell_is_valid,
+    cell_to_graph,
+    graph_to_cell,
+)
+from archgen.spaces.darts.space import DartsSpace
+
+
+def sample_unique_cells(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` cells with distinct canonical codes, reproducibly for ``seed``.
+
+    Args:
+        n: How many; at most :func:`~archgen.spaces.darts.integer_codes.cell_count`.
+        seed: Seed of ``numpy.random.default_rng``.
+
+    Returns:
+        ``(inputs, ops)`` arrays of shape ``[n, 8]``.
+
+    Raises:
+        ValueError: If ``n`` is negative or exceeds the number of cells.
+    """
+    if n < 0 or n > integer_codes.cell_count():
+        raise ValueError(f"cannot draw {n} unique DARTS cells; there are {integer_codes.cell_count()}")
+    rng = np.random.default_rng(seed)
+
+    def draw(count: int) -> tuple[np.ndarray, np.ndarray]:
+        inputs, ops = integer_codes.draw(count, rng)
+        return inputs[:, 0], ops[:, 0]
+
+    def codes(inputs: np.ndarray, ops: np.ndarray) -> np.ndarray:
+        # A genotype whose two cells are equal has a distinct code for each distinct cell.
+        return integer_codes.canonical_codes(np.stack([inputs, inputs], 1), np.stack([ops, ops], 1))
+
+    inputs, ops = draw(n)
+    while True:
+        _, first_seen = np.unique(codes(inputs, ops), return_index=True)
+        keep = np.sort(first_seen)
+        if len(keep) >= n:
+            keep = keep[:n]
+            return inputs[keep], ops[keep]
+        more_inputs, more_ops = draw(2 * (n - len(keep)) + 16)
+        inputs = np.concatenate([inputs[keep], more_inputs])
+        ops = np.concatenate([ops[keep], more_ops])
+
+
+class DartsCellSpace(DartsSpace):
+    """DARTS genotypes whose reduction cell is the normal cell, as one 11-node graph (arch2vec's form)."""
+
+    name: ClassVar[str] = "darts_cell"
+    max_nodes: ClassVar[int] = CELL_NODES
+    member_noun: ClassVar[str] = "DARTS cell"
+    Options: ClassVar[type[BaseModel]] = NoOptions
+    benchmark_formats: ClassVar[str] = ""
+
+    def size(self) -> int:
+        """Distinct cells up to input order: ``prod_k C(k+2, 2) * 7**2 = 1,037,664,180``."""
+        return integer_codes.cell_count()
+
+    def sample(self, n: int, seed: int = 0) -> list[Architecture]:
+        """``n`` cells, uniform and pairwise distinct by :meth:`canonical_key`.
+
+        Raises:
+            ValueError: If ``n`` is negative or exceeds :meth:`size`.
+        """
+        inputs, ops = sample_unique_cells(n, seed)
+        archs = []
+        for cell_inputs, cell_ops in zip(inputs.tolist(), ops.tolist()):
+            adjacency, labels = cell_to_graph(tuple(zip((OPERATIONS[o] for o in cell_ops), cell_inputs)))
+            archs.append(Architecture(self.name, adjacency, labels))
+        return archs
+
+    def why_invalid(self, arch: Architecture) -> str | None:
+        """Strict: exactly the 11-node encoding of a cell with distinct, earlier inputs and the 7 ops."""
+        if arch.space != self.name:
+            return f"architecture belongs to space {arch.space!r}, not {self.name!r}"
+        return graph_to_cell(arch.adjacency, arch.ops)[1]
+
+    def paper_valid(self, arch: Architecture) -> bool:
+        """arch2vec's ``is_valid_darts`` on the 11-node graph."""
+        return arch.num_nodes == CELL_NODES and arch2vec_cell_is_valid(arch.adjacency_array(), arch.ops)
+
+    def canonical_key(self, arch: Architecture) -> Hashable:
+        """The canonical integer code of the cell: the two ``(op, input)`` pairs of each node unordered."""
+        return integer_codes.canonical_code(self.to_genotype(arch))
+
+    def equivalent_forms(self, arch: Architecture, rng: random.Random) -> list[Architecture]:
+        """The same cell with the two pairs of random nodes swapped (a node sums them)."""
+        cell = self.to_cell(arch)
+        forms = []
+        for _ in range(3):
+            pairs = list(cell)
+            for step in range(STEPS):
+                if rng.random() < 0.5:
+                    pairs[2 * step], pairs[2 * step + 1] = pairs[2 * step + 1], pairs[2 * step]
+            forms.append(self.from_cell(tuple(pairs)))
+        return forms
+
+    def mutate(self, arch: Architecture, rng: random.Random) -> Architecture:
+        """A neighbour: one input or one op of one ``(op, input)`` pair changed.
+
+        The ``darts`` rule (BANANAS / NASLib) on the one cell: the pair's op
+        becomes another of the 7, or its input another earlier node that the
+        node's other pair does not read, with equal odds. Draws that change
+        only the order of a node's two pairs are redrawn, so the child never
+        has the parent's :meth:`canonical_key`.
+
+        Raises:
+            InvalidArchitectureError: If ``arch`` is not a valid member.
+        """
+        cell = self.to_cell(arch)
+        parent = self.canonical_key(arch)
+        while True:
+            pairs = list(cell)
+            position = rng.randrange(2 * STEPS)
+            op, source = pairs[position]
+            if rng.randrange(2) == 0:
+                op = rng.choice([o for o in OPERATIONS if o != op])
+            else:
+                sibling = pairs[position ^ 1][1]
+                choices = [i for i in range(2 + position // 2) if i not in (source, sibling)]
+                if not choices:
+                    continue
+                source = rng.choice(choices)
+            pairs[position] = (op, source)
+            child = self.from_cell(tuple(pairs))
+            if self.canonical_key(child) != parent:
+                return child
+
+    # -- cell, genotype and native string ---------------------------------------
+    def to_cell(self, arch: Architecture) -> Cell:
+        """The cell ``arch`` encodes.
+
+        Raises:
+            InvalidArchitectureError: If ``arch`` is not a valid member.
+        """
+        if arch.space != self.name:
+            raise InvalidArchitectureError(f"architecture belongs to space {arch.space!r}, not {self.name!r}")
+        cell, reason = graph_to_cell(arch.adjacency, arch.ops)
+        if cell is None:
+            raise InvalidArchitectureError(f"not a valid DARTS cell: {reason}")
+        return cell
+
+    def from_cell(self, cell: Cell) -> Architecture:
+        """The architecture of a cell.
+
+        Raises:
+            InvalidArchitectureError: If the cell is not a discrete DARTS cell (with the reason).
+        """
+        return self.from_genotype(Genotype(cell, CONCAT, cell, CONCAT))
+
+    def to_genotype(self, arch: Architecture) -> Genotype:
+        """The genotype ``arch`` encodes: its cell as both the normal and the reduction cell.
+
+        Raises:
+            InvalidArchitectureError: If ``arch`` is not a valid member.
+        """
+        cell = self.to_cell(arch)
+        return Genotype(cell, CONCAT, cell, CONCAT)
+
+    def from_genotype(self, genotype: Genotype) -> Architecture:
+        """The architecture of a genotype whose reduction cell equals its normal cell.
+
+        Raises:
+            InvalidArchitectureError: If the genotype is not a member, or its two cells differ.
+        """
+        reason = genotype.why_invalid()
+        if reason is not None:
+            raise InvalidArchitectureError(f"not a valid DARTS genotype: {reason}")
+        if genotype.reduce != genotype.normal:
+            raise InvalidArchitectureError(
+                "not a member of darts_cell: the reduction cell differs from the normal cell "
+                "(darts_cell is arch2vec's space of one shared cell; use the 'darts' space for two cells)"
+            )
+        adjacency, labels = cell_to_graph(genotype.normal)
+        return Architecture(self.name, adjacency, labels)
