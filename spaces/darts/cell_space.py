@@ -24,7 +24,6 @@ import random
 from collections.abc import Hashable
 from typing import ClassVar
 
-import numpy as np
 from pydantic import BaseModel
 
 from archgen.architecture import Architecture
@@ -38,44 +37,8 @@ from archgen.spaces.darts.graph import (
     cell_to_graph,
     graph_to_cell,
 )
+from archgen.spaces.darts.mutation import redraw_one_pair
 from archgen.spaces.darts.space import DartsSpace
-
-
-def sample_unique_cells(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` cells with distinct canonical codes, reproducibly for ``seed``.
-
-    Args:
-        n: How many; at most :func:`~archgen.spaces.darts.integer_codes.cell_count`.
-        seed: Seed of ``numpy.random.default_rng``.
-
-    Returns:
-        ``(inputs, ops)`` arrays of shape ``[n, 8]``.
-
-    Raises:
-        ValueError: If ``n`` is negative or exceeds the number of cells.
-    """
-    if n < 0 or n > integer_codes.cell_count():
-        raise ValueError(f"cannot draw {n} unique DARTS cells; there are {integer_codes.cell_count()}")
-    rng = np.random.default_rng(seed)
-
-    def draw(count: int) -> tuple[np.ndarray, np.ndarray]:
-        inputs, ops = integer_codes.draw(count, rng)
-        return inputs[:, 0], ops[:, 0]
-
-    def codes(inputs: np.ndarray, ops: np.ndarray) -> np.ndarray:
-        # A genotype whose two cells are equal has a distinct code for each distinct cell.
-        return integer_codes.canonical_codes(np.stack([inputs, inputs], 1), np.stack([ops, ops], 1))
-
-    inputs, ops = draw(n)
-    while True:
-        _, first_seen = np.unique(codes(inputs, ops), return_index=True)
-        keep = np.sort(first_seen)
-        if len(keep) >= n:
-            keep = keep[:n]
-            return inputs[keep], ops[keep]
-        more_inputs, more_ops = draw(2 * (n - len(keep)) + 16)
-        inputs = np.concatenate([inputs[keep], more_inputs])
-        ops = np.concatenate([ops[keep], more_ops])
 
 
 class DartsCellSpace(DartsSpace):
@@ -97,7 +60,7 @@ class DartsCellSpace(DartsSpace):
         Raises:
             ValueError: If ``n`` is negative or exceeds :meth:`size`.
         """
-        inputs, ops = sample_unique_cells(n, seed)
+        inputs, ops = integer_codes.sample_unique_cells(n, seed)
         archs = []
         for cell_inputs, cell_ops in zip(inputs.tolist(), ops.tolist()):
             adjacency, labels = cell_to_graph(tuple(zip((OPERATIONS[o] for o in cell_ops), cell_inputs)))
@@ -133,11 +96,9 @@ class DartsCellSpace(DartsSpace):
     def mutate(self, arch: Architecture, rng: random.Random) -> Architecture:
         """A neighbour: one input or one op of one ``(op, input)`` pair changed.
 
-        The ``darts`` rule (BANANAS / NASLib) on the one cell: the pair's op
-        becomes another of the 7, or its input another earlier node that the
-        node's other pair does not read, with equal odds. Draws that change
-        only the order of a node's two pairs are redrawn, so the child never
-        has the parent's :meth:`canonical_key`.
+        The ``darts`` rule (:mod:`archgen.spaces.darts.mutation`) on the one cell.
+        Draws that change only the order of a node's two pairs are redrawn, so
+        the child never has the parent's :meth:`canonical_key`.
 
         Raises:
             InvalidArchitectureError: If ``arch`` is not a valid member.
@@ -145,19 +106,10 @@ class DartsCellSpace(DartsSpace):
         cell = self.to_cell(arch)
         parent = self.canonical_key(arch)
         while True:
-            pairs = list(cell)
-            position = rng.randrange(2 * STEPS)
-            op, source = pairs[position]
-            if rng.randrange(2) == 0:
-                op = rng.choice([o for o in OPERATIONS if o != op])
-            else:
-                sibling = pairs[position ^ 1][1]
-                choices = [i for i in range(2 + position // 2) if i not in (source, sibling)]
-                if not choices:
-                    continue
-                source = rng.choice(choices)
-            pairs[position] = (op, source)
-            child = self.from_cell(tuple(pairs))
+            pairs = redraw_one_pair(cell, rng)
+            if pairs is None:
+                continue
+            child = self.from_cell(pairs)
             if self.canonical_key(child) != parent:
                 return child
 

@@ -130,15 +130,51 @@ def sample_unique(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """
     if n < 0 or n > genotype_count():
         raise ValueError(f"cannot draw {n} unique DARTS genotypes; the space has {genotype_count()}")
-    rng = np.random.default_rng(seed)
-    inputs, ops = draw(n, rng)
+    return _first_unique(n, np.random.default_rng(seed), whole_genotypes=True)
+
+
+def sample_unique_cells(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` cells with distinct canonical codes, reproducibly for ``seed`` (the ``darts_cell`` space).
+
+    Args:
+        n: How many; at most :func:`cell_count`.
+        seed: Seed of ``numpy.random.default_rng``.
+
+    Returns:
+        ``(inputs, ops)`` arrays of shape ``[n, 8]``.
+
+    Raises:
+        ValueError: If ``n`` is negative or exceeds the number of cells.
+    """
+    if n < 0 or n > cell_count():
+        raise ValueError(f"cannot draw {n} unique DARTS cells; there are {cell_count()}")
+    return _first_unique(n, np.random.default_rng(seed), whole_genotypes=False)
+
+
+def _first_unique(n: int, rng: np.random.Generator, whole_genotypes: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Draws, keeps the first occurrence of each code (in draw order), tops up until ``n`` remain.
+
+    With ``whole_genotypes`` false only each draw's normal cell is kept; a cell's code is
+    that of the genotype using it twice, distinct for distinct cells.
+    """
+
+    def draws(count: int) -> tuple[np.ndarray, np.ndarray]:
+        inputs, ops = draw(count, rng)
+        return (inputs, ops) if whole_genotypes else (inputs[:, 0], ops[:, 0])
+
+    def codes(inputs: np.ndarray, ops: np.ndarray) -> np.ndarray:
+        if whole_genotypes:
+            return canonical_codes(inputs, ops)
+        return canonical_codes(np.stack([inputs, inputs], 1), np.stack([ops, ops], 1))
+
+    inputs, ops = draws(n)
     while True:
-        _, first_seen = np.unique(canonical_codes(inputs, ops), return_index=True)
+        _, first_seen = np.unique(codes(inputs, ops), return_index=True)
         keep = np.sort(first_seen)
         if len(keep) >= n:
             keep = keep[:n]
             return inputs[keep], ops[keep]
-        more_inputs, more_ops = draw(2 * (n - len(keep)) + 16, rng)
+        more_inputs, more_ops = draws(2 * (n - len(keep)) + 16)
         inputs = np.concatenate([inputs[keep], more_inputs])
         ops = np.concatenate([ops[keep], more_ops])
 

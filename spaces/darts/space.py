@@ -35,6 +35,7 @@ from archgen.spaces.darts.graph import (
     graph_to_genotype,
     graphs_from_arrays,
 )
+from archgen.spaces.darts.mutation import redraw_one_pair
 
 
 _METRIC_SPECS = {
@@ -142,20 +143,11 @@ class DartsSpace(GraphSpaceBase):
         parent = integer_codes.canonical_code(genotype)
         while True:
             which = rng.randrange(2)
-            cell = list(genotype.cells()[which])
-            position = rng.randrange(2 * STEPS)
-            op, source = cell[position]
-            if rng.randrange(2) == 0:
-                op = rng.choice([o for o in OPERATIONS if o != op])
-            else:
-                sibling = cell[position ^ 1][1]
-                choices = [i for i in range(2 + position // 2) if i not in (source, sibling)]
-                if not choices:
-                    continue
-                source = rng.choice(choices)
-            cell[position] = (op, source)
+            cell = redraw_one_pair(genotype.cells()[which], rng)
+            if cell is None:
+                continue
             field = "normal" if which == 0 else "reduce"
-            child = dataclasses.replace(genotype, **{field: tuple(cell)})
+            child = dataclasses.replace(genotype, **{field: cell})
             if integer_codes.canonical_code(child) != parent:
                 return self.from_genotype(child)
 

@@ -16,7 +16,7 @@ import pytest
 import archgen
 from archgen.architecture import Architecture
 from archgen.errors import InvalidArchitectureError
-from archgen.spaces.darts.cell_space import DartsCellSpace, sample_unique_cells
+from archgen.spaces.darts.cell_space import DartsCellSpace
 from archgen.spaces.darts.genotype import DARTS_V2, Genotype
 from archgen.spaces.darts.space import DartsSpace
 from archgen.testing import check_search_space
@@ -114,7 +114,7 @@ def test_duplicate_cells_are_topped_up(monkeypatch: pytest.MonkeyPatch) -> None:
         return inputs, ops
 
     monkeypatch.setattr(integer_codes, "draw", draw_with_repeats)
-    inputs, ops = sample_unique_cells(200, seed=0)
+    inputs, ops = integer_codes.sample_unique_cells(200, seed=0)
     codes = integer_codes.canonical_codes(np.stack([inputs, inputs], 1), np.stack([ops, ops], 1))
     assert len(np.unique(codes)) == 200
 
