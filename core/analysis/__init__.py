@@ -21,6 +21,7 @@ ANALYSES: dict[str, str] = {
     "permutation": "archgen.analysis.permutation",
     "codes": "archgen.analysis.code_distributions",
     "codebook": "archgen.analysis.codebook_health",
+    "reconstruction": "archgen.analysis.reconstruction",
     "distinct": "archgen.analysis.distinct",
     "neighbours": "archgen.analysis.neighbours",
     "ablation": "archgen.analysis.ablation",
