@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from archgen.analysis import ANALYSES
 from archgen.cli.launch import launched_argv, relaunch, under_launcher
 from archgen.config import DEFAULT_REGISTRY, RegistryConfig, load_config
 from archgen.errors import ArchgenError, ConfigError
@@ -107,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("run", help="the run: a directory, or a run name under [run] runs_dir")
     analyze.add_argument(
-        "analysis", help="permutation, codes, codebook, distinct, neighbours, ablation or sensitivity (docs/analyses.md)"
+        "analysis", help=f"{', '.join(list(ANALYSES)[:-1])} or {list(ANALYSES)[-1]} (docs/analyses.md)"
     )
     analyze.add_argument("--config", default=DEFAULT_REGISTRY, help="registry file for runs_dir (default: %(default)s)")
     analyze.add_argument("--device", choices=["auto", "cpu", "cuda"], help="override [run] device")
