@@ -123,15 +123,8 @@ def graph_to_genotype(
     genotype = Genotype(cells[0], CONCAT, cells[1], CONCAT)
     expected = genotype_to_graph(genotype)[0]
     if tuple(map(tuple, adjacency)) != expected:
-        wrong = [
-            (i, j)
-            for i in range(GRAPH_NODES)
-            for j in range(GRAPH_NODES)
-            if bool(adjacency[i][j]) != bool(expected[i][j])
-        ]
-        return None, (
-            f"edges {wrong[:6]}{' ...' if len(wrong) > 6 else ''} differ from the encoding of its cells "
-            "(every op node must feed its cell's output; no other edges, none between cells)"
+        return None, _stray_edges(
+            adjacency, expected, "of its cells (every op node must feed its cell's output; no other edges, none between cells)"
         )
     return genotype, None
 
@@ -192,14 +185,15 @@ def graph_to_cell(adjacency: Sequence[Sequence[int]], ops: Sequence[str]) -> tup
         return None, reason
     expected = cell_to_graph(cell)[0]
     if tuple(map(tuple, adjacency)) != expected:
-        wrong = [
-            (i, j) for i in range(CELL_NODES) for j in range(CELL_NODES) if bool(adjacency[i][j]) != bool(expected[i][j])
-        ]
-        return None, (
-            f"edges {wrong[:6]}{' ...' if len(wrong) > 6 else ''} differ from the encoding of its cell "
-            "(every op node must feed the output; no other edges)"
-        )
+        return None, _stray_edges(adjacency, expected, "of its cell (every op node must feed the output; no other edges)")
     return cell, None
+
+
+def _stray_edges(adjacency: Sequence[Sequence[int]], expected: Sequence[Sequence[int]], encoding: str) -> str:
+    """The one-line reason naming the first pairs where ``adjacency`` differs from ``expected``."""
+    nodes = range(len(expected))
+    wrong = [(i, j) for i in nodes for j in nodes if bool(adjacency[i][j]) != bool(expected[i][j])]
+    return f"edges {wrong[:6]}{' ...' if len(wrong) > 6 else ''} differ from the encoding {encoding}"
 
 
 def _input_of_sources(sources: tuple[int, ...], position: int) -> int | None:

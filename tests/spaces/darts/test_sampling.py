@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -18,13 +17,11 @@ def space() -> DartsSpace:
     return DartsSpace()
 
 
-def test_twenty_thousand_unique_samples_quickly(space: DartsSpace) -> None:
-    start = time.perf_counter()
+def test_twenty_thousand_unique_samples(space: DartsSpace) -> None:
+    # Speed is benchmarks/darts_sampling.py's job (a ratio to a Python loop), not a timed test's.
     archs = space.sample(20_000, seed=0)
-    elapsed = time.perf_counter() - start
     assert len(archs) == 20_000
     assert len({space.canonical_key(a) for a in archs}) == 20_000
-    assert elapsed < 5.0, f"sample(20_000) took {elapsed:.2f}s"
 
 
 def test_sampling_is_reproducible_and_seed_dependent(space: DartsSpace) -> None:
