@@ -64,7 +64,7 @@ def test_figures_by_hand():
     assert figures["op_accuracy"] == pytest.approx(100 * 5 / 6)
     assert figures["adjacency_pair_accuracy"] == pytest.approx(100 * 5 / 6)  # 6 upper-triangle pairs, 1 wrong
     assert figures["edge_recall"] == 100.0 and figures["false_edge_rate"] == 50.0  # 1 of the 2 non-edges
-    assert figures["cells_with_twin_nodes"] == 0.0 and figures["ceiling"] == 100.0
+    assert figures["cells_with_twin_nodes"] == 0.0 and figures["ceiling_position_blind"] == 100.0
 
 
 def test_the_command_matches_the_generators_own_figure(run_copy):
@@ -73,7 +73,7 @@ def test_the_command_matches_the_generators_own_figure(run_copy):
     row = result["per_seed"][0]
     training = json.loads((run_copy / "checkpoints" / "seed-0" / "training.json").read_text())
     assert result["split"] == "heldout" and row["cells"] > 0
-    assert row["cells_with_twin_nodes"] == 0.0 and row["ceiling"] == 100.0  # NB201's 8-node form has no twins
+    assert row["cells_with_twin_nodes"] == 0.0 and row["ceiling_position_blind"] == 100.0  # NB201's 8-node form has no twins
     assert row["exact_among_twin_free"] == row["exact"]
     # Training's last held-out figure is the same measurement of the same model.
     assert row["exact"] == pytest.approx(training["vqvae_final"]["validation_reconstruction"])
