@@ -65,7 +65,7 @@ def worker(space_name: str, stage: str, batch: int, precision: str, threads: int
     from archgen.runtime import Runtime
     from archgen.training import train_epochs
 
-    hidden = [256] * 4 + [16] if space_name == "darts" else [128] * 4 + [16]
+    hidden = [256] * 4 + [16] if space_name.startswith("darts") else [128] * 4 + [16]  # arch-vq.md 4.3
     space = archgen.load("space", space_name)
     rows = (steps + WARMUP_STEPS) * batch
     archs = space.sample(rows, seed=0)
@@ -126,7 +126,7 @@ def measure(args: argparse.Namespace, stage: str, label: str, precision: str) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--space", default="nb101", help="search space (nb101, nb201, darts...)")
+    parser.add_argument("--space", default="nb101", help="search space (nb101, nb201, darts_cell...)")
     parser.add_argument("--steps", type=int, default=60, help="timed optimizer steps per measurement")
     parser.add_argument("--device", default="cpu", help="cpu or cuda[:i]")
     parser.add_argument("--precision", default=None, help="the fast column's precision (default: bf16 where native, else fp32)")
