@@ -27,7 +27,8 @@ from typing import ClassVar
 from pydantic import BaseModel
 
 from archgen.architecture import Architecture
-from archgen.errors import InvalidArchitectureError
+from archgen.benchmark import BenchmarkTable
+from archgen.errors import DataFileError, InvalidArchitectureError
 from archgen.space_base import NoOptions
 from archgen.spaces.darts import integer_codes
 from archgen.spaces.darts.genotype import CONCAT, OPERATIONS, STEPS, Cell, Genotype
@@ -49,6 +50,18 @@ class DartsCellSpace(DartsSpace):
     member_noun: ClassVar[str] = "DARTS cell"
     Options: ClassVar[type[BaseModel]] = NoOptions
     benchmark_formats: ClassVar[str] = ""
+
+    def benchmark(self) -> BenchmarkTable:
+        """There is none: NAS-Bench-301's genotypes have two different cells.
+
+        Raises:
+            DataFileError: Always, naming the ``darts`` space and its option instead.
+        """
+        raise DataFileError(
+            "space 'darts_cell' has no benchmark table (NAS-Bench-301's genotypes have two different cells); "
+            "for oracle queries use [space] name = 'darts' and set [space.options] benchmark = '<path>' "
+            f"({DartsSpace.benchmark_formats})"
+        )
 
     def size(self) -> int:
         """Distinct cells up to input order: ``prod_k C(k+2, 2) * 7**2 = 1,037,664,180``."""
