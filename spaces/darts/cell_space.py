@@ -133,8 +133,7 @@ class DartsCellSpace(DartsSpace):
         Raises:
             InvalidArchitectureError: If ``arch`` is not a valid member.
         """
-        if arch.space != self.name:
-            raise InvalidArchitectureError(f"architecture belongs to space {arch.space!r}, not {self.name!r}")
+        self.require_space(arch)
         cell, reason = graph_to_cell(arch.adjacency, arch.ops)
         if cell is None:
             raise InvalidArchitectureError(f"not a valid DARTS cell: {reason}")
