@@ -7,12 +7,14 @@ every scale's forward pass (PNAG) or every token's (Arch-VQ), the decode to grap
 cost does not depend on the weights (the same tensors flow whatever their values), so the models are
 not trained; the timing of a trained checkpoint is the same.
 
-Rows: PNAG with its defaults (the paper's scales ``3..N``), PNAG as ``examples/pnag-nb201.toml``
-configures it, PNAG with three scales, and Arch-VQ as ``registry.toml`` configures it. Each is timed
+Rows: PNAG with its defaults (the paper's scales ``3..N``) on one thread and with ``sample_workers =
+"auto"`` (the default: the draw's tiles shared among one thread per usable core; the draws are the
+same), PNAG as ``examples/pnag-nb201.toml`` configures it, PNAG with three scales (one thread and
+auto), and Arch-VQ as ``registry.toml`` configures it. Each is timed
 ``--repeats`` times after one warm-up draw; the median is reported. One torch thread (``threads =
 "auto"``). The 1-minute load average is recorded: on a shared machine other processes slow every row.
 Beside the wall-clock median, the median of the process's CPU time per draw (``time.process_time``,
-user + system, one thread): on a loaded machine wall time also counts the time other processes held
+user + system, summed over the process's threads): on a loaded machine wall time also counts the time other processes held
 the core, which CPU time does not (it still rises when a neighbour shares the core's caches).
 
 Usage::
@@ -36,6 +38,7 @@ import torch
 
 import archgen
 from archgen.atomic import write_json
+from archgen.runtime import usable_cores
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "pnag_sampling.json"
@@ -48,10 +51,12 @@ def _generator_options(path: Path) -> dict:
 def configurations(space_name: str) -> list[tuple[str, str, dict]]:
     """``(label, generator, options)`` of every row."""
     example = _generator_options(ROOT / "examples" / f"pnag-{space_name}.toml") if (ROOT / "examples" / f"pnag-{space_name}.toml").is_file() else None
-    rows = [("pnag defaults (scales 3..N)", "pnag", {})]
+    rows = [("pnag defaults (scales 3..N), 1 thread", "pnag", {"sample_workers": 1}),
+            ("pnag defaults (scales 3..N), workers auto", "pnag", {})]
     if example is not None:
         rows.append((f"pnag examples/pnag-{space_name}.toml", "pnag", example))
-    rows.append(("pnag defaults, scales [3, N/2+1, N]", "pnag", {"scales": "three"}))
+    rows.append(("pnag scales [3, N/2+1, N], 1 thread", "pnag", {"scales": "three", "sample_workers": 1}))
+    rows.append(("pnag scales [3, N/2+1, N], workers auto", "pnag", {"scales": "three"}))
     rows.append(("arch_vq registry.toml", "arch_vq", _generator_options(ROOT / "registry.toml")))
     return rows
 
@@ -85,7 +90,7 @@ def main() -> None:
     for label, name, options in configurations(args.space):
         if options.get("scales") == "three":
             size = space.max_nodes
-            options = {"scales": sorted({min(3, size), size // 2 + 1, size})}
+            options = {**options, "scales": sorted({min(3, size), size // 2 + 1, size})}
         generator = archgen.load("generator", name, **options).build(space)
         seconds, cpu_seconds = time_sampling(generator, space, args.n, args.repeats)
         median = statistics.median(seconds)
@@ -97,6 +102,7 @@ def main() -> None:
     reference = next(r for r in rows if r["generator"] == "arch_vq")["ms_per_arch"]
     print(f"{args.space}: {args.n:,} architectures per draw, median of {args.repeats}, {args.threads} torch thread(s), "
           f"load average {load_before:.2f} before")
+    print(f"usable cores: {usable_cores()}")
     print(f"{'sampler':<44} {'tokens':>7} {'ms / arch':>10} {'cpu ms':>8} {'vs arch_vq':>11} {'<= 0.2 ms':>10}")
     for row in rows:
         print(f"{row['label']:<44} {row['tokens_per_arch']:>7} {row['ms_per_arch']:>10.4f} {row['cpu_ms_per_arch']:>8.4f} "
@@ -115,7 +121,7 @@ def main() -> None:
             "paper_gpu_ms_per_arch": 6.0,
             "target_ms_per_arch": 0.2,
             "machine": {"python": platform.python_version(), "torch": torch.__version__, "cpus": os.cpu_count(),
-                        "processor": platform.machine()},
+                        "usable_cores": usable_cores(), "processor": platform.machine()},
         },
     )
     print(f"wrote {RESULTS}")

@@ -101,3 +101,8 @@ def default_threads() -> int:
     on the same cores, its spin-waiting makes training many times slower.
     """
     return 1
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

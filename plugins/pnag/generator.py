@@ -33,7 +33,7 @@ from archgen.plugins.pnag.msq import MultiScaleQuantizer
 from archgen.plugins.pnag.transformer import NextScaleTransformer
 from archgen.protocols import EpochCallback, SearchSpace
 from archgen.registry import PluginChoice, Slot
-from archgen.runtime import Runtime
+from archgen.runtime import Runtime, usable_cores
 from archgen.training import train_epochs
 
 CHECKPOINT_FORMAT = "archgen.pnag/1"
@@ -65,6 +65,8 @@ class PNAGOptions(BaseModel):
         heads: Attention heads.
         dropout: Transformer dropout while training.
         sample_batch_size: Architectures drawn per batched forward pass when sampling.
+        sample_workers: Threads that share a CPU draw's tiles, or ``"auto"``: one per core this
+            process may use. The draws do not depend on it.
     """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -90,6 +92,7 @@ class PNAGOptions(BaseModel):
     heads: int = Field(2, ge=1, le=1024)
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
     sample_batch_size: int = Field(2048, ge=1, le=10_000_000)
+    sample_workers: int | Literal["auto"] = "auto"
 
     @field_validator("scales")
     @classmethod
@@ -97,6 +100,13 @@ class PNAGOptions(BaseModel):
         if scales is not None and scales != sorted(set(scales)):
             raise ValueError(f"scales must be strictly increasing, got {scales}")
         return scales
+
+    @field_validator("sample_workers")
+    @classmethod
+    def _positive_workers(cls, workers: int | str) -> int | str:
+        if isinstance(workers, int) and workers < 1:
+            raise ValueError(f"sample_workers must be 1 or more, or 'auto'; got {workers}")
+        return workers
 
     @field_validator("scc_steps")
     @classmethod
@@ -361,10 +371,12 @@ class PNAG:
         self.transformer.eval()
         generator = torch.Generator(device=self.device).manual_seed(seed)
         autoencoder, pieces = self._require_built(), []
+        workers = usable_cores() if self.options.sample_workers == "auto" else self.options.sample_workers
         for start in range(0, n, self.options.sample_batch_size):
             codes, e_hat = self.transformer.draw(
                 min(self.options.sample_batch_size, n - start),
                 temperature=knobs.temperature, top_k=knobs.top_k, top_p=knobs.top_p, generator=generator,
+                workers=workers,
             )
             # The sampler has already accumulated ê: decode it rather than rebuild it from the codes.
             pieces.append((codes, *autoencoder.decode_drawn(codes, e_hat, self.transformer.codebook)))

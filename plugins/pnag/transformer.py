@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import torch
@@ -149,7 +150,8 @@ class NextScaleTransformer(nn.Module):
 
     @torch.no_grad()
     def draw(
-        self, n: int, *, temperature: float, top_k: int | None, top_p: float | None, generator: torch.Generator
+        self, n: int, *, temperature: float, top_k: int | None, top_p: float | None, generator: torch.Generator,
+        workers: int = 1,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Draws ``n`` code sequences and the feature maps they accumulate to.
 
@@ -160,6 +162,7 @@ class NextScaleTransformer(nn.Module):
             top_p: Nucleus filter of each token (``None``: off).
             generator: Source of the draws; ``n * L`` uniform numbers are taken from it, scale by
                 scale.
+            workers: Threads the CPU tiles are split among (the draws do not depend on it).
 
         Returns:
             The codes ``[n, L]`` and ``ê`` ``[n, C, N, N]``, the sum of every scale's code map
@@ -178,18 +181,32 @@ class NextScaleTransformer(nn.Module):
         # Tiles are for a CPU core's caches; an accelerator wants the whole batch in each launch.
         tile = min(n, SAMPLE_TILE) if device.type == "cpu" else n
         first = self._first_scale(tile, weights, temperature, top_k, top_p)
-        # One set of caches for every full tile: allocating and freeing ~4 MB per tile made glibc hand
-        # the pages back and fault them in again each time.
         d_model = self.head.in_features
-        caches = [KVCache(tile, self.heads, self.sequence_length, d_model // self.heads, self.head.weight) for _ in self.blocks]
-        for start in range(0, n, tile):
-            rows = slice(start, min(start + tile, n))
-            if rows.stop - rows.start < tile:  # the last, partial tile
-                caches = [KVCache(rows.stop - rows.start, self.heads, self.sequence_length, d_model // self.heads, self.head.weight)
-                          for _ in self.blocks]
-            for cache in caches:
-                cache.filled = 0
-            codes[rows], e_hat[rows] = self._draw_tile(rows, uniforms, first, weights, caches, temperature, top_k, top_p)
+
+        def draw_tiles(starts: range) -> None:
+            # One set of caches for every full tile: allocating and freeing ~4 MB per tile made glibc
+            # hand the pages back and fault them in again each time.
+            caches = [KVCache(tile, self.heads, self.sequence_length, d_model // self.heads, self.head.weight) for _ in self.blocks]
+            for start in starts:
+                rows = slice(start, min(start + tile, n))
+                if rows.stop - rows.start < tile:  # the last, partial tile
+                    caches = [KVCache(rows.stop - rows.start, self.heads, self.sequence_length, d_model // self.heads, self.head.weight)
+                              for _ in self.blocks]
+                for cache in caches:
+                    cache.filled = 0
+                codes[rows], e_hat[rows] = self._draw_tile(rows, uniforms, first, weights, caches, temperature, top_k, top_p)
+
+        # Tiles share nothing but read-only inputs (the uniforms are drawn above, the first scale is
+        # computed once) and write disjoint rows, so any split of them among threads draws the same
+        # tokens; torch releases the GIL inside each op, so the threads run on separate cores.
+        tiles = range(0, n, tile)
+        workers = max(1, min(workers, len(tiles)))
+        if workers == 1:
+            draw_tiles(tiles)
+        else:
+            with ThreadPoolExecutor(workers, thread_name_prefix="pnag-sampler") as pool:
+                for finished in [pool.submit(draw_tiles, tiles[i::workers]) for i in range(workers)]:
+                    finished.result()  # re-raises a worker's exception here
         return codes, e_hat
 
     def folded_query_scale(self) -> bool:

@@ -79,6 +79,7 @@ def model(request) -> NextScaleTransformer:
     return _perturbed(model, 1)
 
 
+@pytest.mark.parametrize("workers", [1, 3], ids=["one_thread", "three_threads"])
 @pytest.mark.parametrize("n", [1, 7, 64, 300])
 @pytest.mark.parametrize("knobs", [
     {"temperature": 1.0, "top_k": None, "top_p": None},
@@ -86,11 +87,12 @@ def model(request) -> NextScaleTransformer:
     {"temperature": 0.6, "top_k": 5, "top_p": None},
     {"temperature": 1.0, "top_k": None, "top_p": 0.8},
 ])
-def test_tiled_sampler_draws_the_reference_tokens(model, monkeypatch, n, knobs):
+def test_tiled_sampler_draws_the_reference_tokens(model, monkeypatch, n, knobs, workers):
     # A tile of 32 makes 300 rows ten tiles, the last one partial; the first scale is shared among them.
+    # Three threads take 4, 3 and 3 of those tiles, the partial one among them.
     monkeypatch.setattr(transformer_module, "SAMPLE_TILE", 32)
     expected = reference_sample(model, n, generator=torch.Generator().manual_seed(11), **knobs)
-    codes, e_hat = model.draw(n, generator=torch.Generator().manual_seed(11), **knobs)
+    codes, e_hat = model.draw(n, generator=torch.Generator().manual_seed(11), workers=workers, **knobs)
     assert torch.equal(codes, expected)
     assert torch.equal(model.sample(n, generator=torch.Generator().manual_seed(11), **knobs), expected)
     # The accumulated map is the one the codes describe, bit for bit.
@@ -152,13 +154,14 @@ def _old_pnag_sample(generator, space, n: int, seed: int, **knobs) -> tuple[np.n
     return adjacency.numpy(), ops.numpy(), codes.tolist()
 
 
+@pytest.mark.parametrize("workers", [1, 2], ids=["one_thread", "two_threads"])
 @pytest.mark.parametrize("knobs", [{}, {"temperature": 2.0, "top_k": 20}])
-def test_pnag_samples_match_the_reference_sampler_on_nb201(knobs):
+def test_pnag_samples_match_the_reference_sampler_on_nb201(knobs, workers):
     # NB201-sized (116 tokens at scales 3..8, the default 2-layer d_model-32 transformer); chunks of
     # 500 rows so 1,200 samples take three chunks, the last partial, each several tiles.
     space = archgen.load("space", "nb201")
     torch.manual_seed(0)
-    pnag = archgen.load("generator", "pnag", sample_batch_size=500).build(space)
+    pnag = archgen.load("generator", "pnag", sample_batch_size=500, sample_workers=workers).build(space)
     _perturbed(pnag.transformer, 2)
     _perturbed(pnag.autoencoder, 3)
     pnag.transformer.codebook.copy_(pnag.autoencoder.quantizer.codebook.weight)  # as fit() leaves them
