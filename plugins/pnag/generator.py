@@ -63,7 +63,11 @@ class PNAGOptions(BaseModel):
         d_model: Transformer width.
         layers: Transformer blocks.
         heads: Attention heads.
-        dropout: Transformer dropout while training.
+        dropout: Transformer dropout while training (residual branches; attention weights too
+            unless ``attention_dropout`` is set).
+        attention_dropout: Dropout on the attention weights while training (``None``: ``dropout``).
+            ``0.0`` lets training use the fused attention kernel: 3.6x faster steps at MBV3's 346
+            tokens on the CPU (docs/pnag.md).
         sample_batch_size: Architectures drawn per batched forward pass when sampling.
         sample_workers: Threads that share a CPU draw's tiles, or ``"auto"``: one per core this
             process may use. The draws do not depend on it.
@@ -91,6 +95,7 @@ class PNAGOptions(BaseModel):
     layers: int = Field(2, ge=1, le=256)
     heads: int = Field(2, ge=1, le=1024)
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
+    attention_dropout: float | None = Field(None, ge=0.0, lt=1.0)
     sample_batch_size: int = Field(2048, ge=1, le=10_000_000)
     sample_workers: int | Literal["auto"] = "auto"
 
@@ -180,7 +185,9 @@ class PNAG:
             scc_steps,
             o.scc_weight,
         )
-        self.transformer = NextScaleTransformer(quantizer.codebook.weight, scales, o.d_model, o.layers, o.heads, o.dropout)
+        self.transformer = NextScaleTransformer(
+            quantizer.codebook.weight, scales, o.d_model, o.layers, o.heads, o.dropout, attention_dropout=o.attention_dropout
+        )
         self._space_signature = {
             "space": space.name,
             "op_vocabulary": list(space.op_vocabulary),

@@ -67,9 +67,13 @@ class NextScaleTransformer(nn.Module):
         layers: Transformer blocks.
         heads: Attention heads.
         dropout: Dropout while training.
+        attention_dropout: Dropout on the attention weights while training (``None``: ``dropout``).
     """
 
-    def __init__(self, codebook: torch.Tensor, scales: Sequence[int], d_model: int, layers: int, heads: int, dropout: float):
+    def __init__(
+        self, codebook: torch.Tensor, scales: Sequence[int], d_model: int, layers: int, heads: int, dropout: float,
+        attention_dropout: float | None = None,
+    ):
         super().__init__()
         self.scales, self.size = list(scales), scales[-1]
         self.vocab_size, channels = codebook.shape
@@ -100,6 +104,9 @@ class NextScaleTransformer(nn.Module):
         self.position = nn.Embedding(self.sequence_length, d_model)
         self.level = nn.Embedding(len(self.scales), d_model)
         self.blocks = nn.ModuleList(TransformerBlock(d_model, heads, dropout) for _ in range(layers))
+        if attention_dropout is not None:
+            for block in self.blocks:
+                block.attention_dropout = attention_dropout
         self.norm = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, self.vocab_size)
         self.apply(init_weights)

@@ -128,3 +128,9 @@ def test_partial_reconstructions_approach_e_scale_by_scale(nb201, trained):
     deviations = stats["scale_deviations"]
     assert len(deviations) == 3 and deviations == generator.scale_deviations(nb201, archs)
     assert deviations[0] > deviations[1] > deviations[2]
+
+
+def test_attention_dropout_option_reaches_every_block():
+    space = archgen.load("space", "nb201")
+    pnag = archgen.load("generator", "pnag", dropout=0.2, attention_dropout=0.0, layers=3).build(space)
+    assert [(block.attention_dropout, block.dropout.p) for block in pnag.transformer.blocks] == [(0.0, 0.2)] * 3

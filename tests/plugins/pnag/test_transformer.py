@@ -58,3 +58,21 @@ def test_teacher_forced_loss_decreases_on_a_fixed_batch(model):
         model.loss(codes).backward()
         optimizer.step()
     assert model.loss(codes).item() < 0.5 * first
+
+
+@pytest.mark.parametrize("attention_dropout, expect_same", [(0.0, True), (0.5, False)])
+def test_attention_dropout_is_its_own_option(attention_dropout, expect_same):
+    # Residual dropout off, so only the attention weights can make two training passes differ.
+    torch.manual_seed(0)
+    model = NextScaleTransformer(torch.randn(12, 4), [2, 3], d_model=16, layers=2, heads=2, dropout=0.0,
+                                 attention_dropout=attention_dropout).train()
+    codes = torch.randint(0, 12, (5, model.sequence_length))
+    assert torch.equal(model(codes), model(codes)) is expect_same
+    assert all(block.attention_dropout == attention_dropout for block in model.blocks)
+
+
+def test_attention_dropout_defaults_to_the_dropout():
+    model = NextScaleTransformer(torch.randn(12, 4), [2, 3], d_model=16, layers=1, heads=2, dropout=0.3)
+    assert [(block.attention_dropout, block.dropout.p) for block in model.blocks] == [(0.3, 0.3)]
+    model = NextScaleTransformer(torch.randn(12, 4), [2, 3], d_model=16, layers=1, heads=2, dropout=0.3, attention_dropout=0.0)
+    assert [(block.attention_dropout, block.dropout.p) for block in model.blocks] == [(0.0, 0.3)]
