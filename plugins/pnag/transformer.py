@@ -103,10 +103,7 @@ class NextScaleTransformer(nn.Module):
         self.feature_in = nn.Linear(channels, d_model)
         self.position = nn.Embedding(self.sequence_length, d_model)
         self.level = nn.Embedding(len(self.scales), d_model)
-        self.blocks = nn.ModuleList(TransformerBlock(d_model, heads, dropout) for _ in range(layers))
-        if attention_dropout is not None:
-            for block in self.blocks:
-                block.attention_dropout = attention_dropout
+        self.blocks = nn.ModuleList(TransformerBlock(d_model, heads, dropout, attention_dropout) for _ in range(layers))
         self.norm = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, self.vocab_size)
         self.apply(init_weights)

@@ -73,10 +73,12 @@ class TransformerBlock(nn.Module):
     Args:
         d_model: Width of the residual stream.
         heads: Attention heads (``d_model`` divisible by them).
-        dropout: Dropout on the residual branches and the attention weights.
+        dropout: Dropout on the residual branches, and on the attention weights unless
+            ``attention_dropout`` is given.
+        attention_dropout: Dropout on the attention weights (``None``: ``dropout``).
     """
 
-    def __init__(self, d_model: int, heads: int, dropout: float):
+    def __init__(self, d_model: int, heads: int, dropout: float, attention_dropout: float | None = None):
         super().__init__()
         self.heads = heads
         self.norm1 = nn.LayerNorm(d_model)
@@ -85,7 +87,7 @@ class TransformerBlock(nn.Module):
         self.norm2 = nn.LayerNorm(d_model)
         self.mlp = nn.Sequential(nn.Linear(d_model, 4 * d_model), nn.GELU(), nn.Linear(4 * d_model, d_model))
         self.dropout = nn.Dropout(dropout)
-        self.attention_dropout = dropout
+        self.attention_dropout = dropout if attention_dropout is None else attention_dropout
 
     def forward(self, x: torch.Tensor, cache: KVCache | None = None, mask: torch.Tensor | None = None) -> torch.Tensor:
         """One block over ``x`` ``[B, T, d_model]``.
