@@ -97,7 +97,7 @@ class PNAGOptions(BaseModel):
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
     attention_dropout: float | None = Field(None, ge=0.0, lt=1.0)
     sample_batch_size: int = Field(2048, ge=1, le=10_000_000)
-    sample_workers: int | Literal["auto"] = "auto"
+    sample_workers: Annotated[int, Field(ge=1, le=1024)] | Literal["auto"] = "auto"
 
     @field_validator("scales")
     @classmethod
@@ -105,13 +105,6 @@ class PNAGOptions(BaseModel):
         if scales is not None and scales != sorted(set(scales)):
             raise ValueError(f"scales must be strictly increasing, got {scales}")
         return scales
-
-    @field_validator("sample_workers")
-    @classmethod
-    def _positive_workers(cls, workers: int | str) -> int | str:
-        if isinstance(workers, int) and workers < 1:
-            raise ValueError(f"sample_workers must be 1 or more, or 'auto'; got {workers}")
-        return workers
 
     @field_validator("scc_steps")
     @classmethod

@@ -134,3 +134,9 @@ def test_attention_dropout_option_reaches_every_block():
     space = archgen.load("space", "nb201")
     pnag = archgen.load("generator", "pnag", dropout=0.2, attention_dropout=0.0, layers=3).build(space)
     assert [(block.attention_dropout, block.dropout.p) for block in pnag.transformer.blocks] == [(0.0, 0.2)] * 3
+
+
+@pytest.mark.parametrize("workers", [0, -1, "many"])
+def test_sample_workers_must_be_positive_or_auto(workers):
+    with pytest.raises(ConfigError, match="sample_workers"):
+        archgen.load("generator", "pnag", sample_workers=workers)
