@@ -68,6 +68,11 @@ class PNAGOptions(BaseModel):
         attention_dropout: Dropout on the attention weights while training (``None``: ``dropout``).
             ``0.0`` lets training use the fused attention kernel: 3.6x faster steps at MBV3's 346
             tokens on the CPU (docs/pnag.md).
+        sequential_scales: How many of the finest scales the transformer draws token by token
+            (causal inside the scale) instead of all at once; ``0`` is the paper's and VAR's
+            parallel draw. A parallel draw samples a scale's tokens independently given the coarser
+            ones, which cannot keep a rule that ties them together (DARTS: one input per node);
+            each sequential scale costs one forward pass per token (docs/pnag.md, decision 16a).
         sample_batch_size: Architectures drawn per batched forward pass when sampling.
         sample_workers: Threads that share a CPU draw's tiles, or ``"auto"``: one per core this
             process may use. The draws do not depend on it.
@@ -96,6 +101,7 @@ class PNAGOptions(BaseModel):
     heads: int = Field(2, ge=1, le=1024)
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
     attention_dropout: float | None = Field(None, ge=0.0, lt=1.0)
+    sequential_scales: int = Field(0, ge=0, le=4096)
     sample_batch_size: int = Field(2048, ge=1, le=10_000_000)
     sample_workers: Annotated[int, Field(ge=1, le=1024)] | Literal["auto"] = "auto"
 
@@ -167,6 +173,8 @@ class PNAG:
         """Creates fresh models sized for ``space`` on ``device``."""
         o = self.options
         scales = self.scales_for(space)
+        if o.sequential_scales > len(scales):
+            raise ConfigError(f"pnag sequential_scales = {o.sequential_scales} must be 0..{len(scales)}: the scales are {scales}")
         num_ops = len(space.op_vocabulary)
         node_encoder = load_encoder(o.encoder, space, o.node_dim)
         quantizer = MultiScaleQuantizer(o.codebook_size, o.channels, scales, o.beta)
@@ -179,7 +187,8 @@ class PNAG:
             o.scc_weight,
         )
         self.transformer = NextScaleTransformer(
-            quantizer.codebook.weight, scales, o.d_model, o.layers, o.heads, o.dropout, attention_dropout=o.attention_dropout
+            quantizer.codebook.weight, scales, o.d_model, o.layers, o.heads, o.dropout,
+            attention_dropout=o.attention_dropout, sequential_scales=o.sequential_scales,
         )
         self._space_signature = {
             "space": space.name,

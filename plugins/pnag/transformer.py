@@ -10,6 +10,13 @@ its own and coarser scales, never a finer one. Sampling therefore needs one forw
 (with a key/value cache), each drawing all ``n(n+1)/2`` tokens of the scale (the upper triangle of
 its symmetric map, see :mod:`~archgen.plugins.pnag.msq`) at once.
 
+Optionally the finest ``sequential_scales`` scales are drawn one token at a time instead, in the
+order :func:`~archgen.plugins.pnag.msq.upper_positions` lists them (docs/pnag.md, decision 16a):
+inside such a scale attention is causal and each position's input also carries the embedding of the
+previous token of the scale, so the scale's tokens are drawn from their joint distribution rather
+than independently. A parallel draw cannot keep a rule that ties a scale's tokens together (DARTS's
+one input per node); the price is one forward pass per token of those scales.
+
 The sampler is built for throughput without changing a drawn token (``tests/plugins/pnag/
 test_sampling_speed_paths.py`` compares it with the plain loop bit for bit): on the CPU, rows go
 through the scales in tiles of :data:`SAMPLE_TILE`, so that a tile's activations and key/value
@@ -68,13 +75,20 @@ class NextScaleTransformer(nn.Module):
         heads: Attention heads.
         dropout: Dropout while training.
         attention_dropout: Dropout on the attention weights while training (``None``: ``dropout``).
+        sequential_scales: How many of the finest scales are drawn token by token (0: every scale
+            in one pass, VAR's parallel draw).
+
+    Raises:
+        ValueError: If ``sequential_scales`` is negative or more than there are scales.
     """
 
     def __init__(
         self, codebook: torch.Tensor, scales: Sequence[int], d_model: int, layers: int, heads: int, dropout: float,
-        attention_dropout: float | None = None,
+        attention_dropout: float | None = None, sequential_scales: int = 0,
     ):
         super().__init__()
+        if not 0 <= sequential_scales <= len(scales):
+            raise ValueError(f"sequential_scales must be 0..{len(scales)} (the number of scales {list(scales)}), got {sequential_scales}")
         self.scales, self.size = list(scales), scales[-1]
         self.vocab_size, channels = codebook.shape
         self.register_buffer("codebook", codebook.detach().clone())
@@ -84,8 +98,13 @@ class NextScaleTransformer(nn.Module):
         self.sequence_length = sum(lengths)
         levels = torch.repeat_interleave(torch.arange(len(lengths)), torch.tensor(lengths))
         self.register_buffer("levels", levels, persistent=False)
-        # True = may attend: every key of the same or a coarser scale.
-        self.register_buffer("mask", levels[:, None] >= levels[None, :], persistent=False)
+        self.sequential = [step >= len(self.scales) - sequential_scales for step in range(len(self.scales))]
+        # True = may attend: every key of a coarser scale, and of the same scale -- only the earlier
+        # ones and itself where that scale is drawn token by token.
+        position = torch.arange(self.sequence_length)
+        causal = torch.tensor(self.sequential)[levels][:, None] & (position[:, None] < position[None, :])
+        mask = (levels[:, None] > levels[None, :]) | ((levels[:, None] == levels[None, :]) & ~causal)
+        self.register_buffer("mask", mask, persistent=False)
         # Per scale, as gathers built once rather than index pairs built per call: the upper-triangle
         # cells of its n x n map (row by row, as msq.tokens_of reads them) and, for every cell, the
         # token it holds in the symmetric code map (as msq.map_of writes it).
@@ -103,6 +122,8 @@ class NextScaleTransformer(nn.Module):
         self.feature_in = nn.Linear(channels, d_model)
         self.position = nn.Embedding(self.sequence_length, d_model)
         self.level = nn.Embedding(len(self.scales), d_model)
+        # Only a model with sequential scales has it, so older checkpoints load unchanged.
+        self.previous_token = nn.Embedding(self.vocab_size, d_model) if sequential_scales else None
         self.blocks = nn.ModuleList(TransformerBlock(d_model, heads, dropout, attention_dropout) for _ in range(layers))
         self.norm = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, self.vocab_size)
@@ -128,7 +149,10 @@ class NextScaleTransformer(nn.Module):
         """Teacher-forced inputs ``[B, L, d]`` of code sequences ``[B, L]``."""
         pieces, e_hat = [], None
         for step, (length, start) in enumerate(zip(self.lengths, self.offsets)):
-            pieces.append(self._scale_inputs(step, e_hat, codes.shape[0]))
+            x = self._scale_inputs(step, e_hat, codes.shape[0])
+            if self.sequential[step]:  # position i also reads token i - 1 of its scale
+                x = torch.cat([x[:, :1], x[:, 1:] + self.previous_token(codes[:, start : start + length - 1])], 1)
+            pieces.append(x)
             upsampled = self._upsampled(codes[:, start : start + length], step)
             e_hat = upsampled if e_hat is None else e_hat + upsampled
         return torch.cat(pieces, 1)
@@ -184,7 +208,7 @@ class NextScaleTransformer(nn.Module):
         weights = [self._sampling_weights(block) for block in self.blocks]
         # Tiles are for a CPU core's caches; an accelerator wants the whole batch in each launch.
         tile = min(n, SAMPLE_TILE) if device.type == "cpu" else n
-        first = self._first_scale(tile, weights, temperature, top_k, top_p)
+        first = None if self.sequential[0] else self._first_scale(tile, weights, temperature, top_k, top_p)
         d_model = self.head.in_features
 
         def draw_tiles(starts: range) -> None:
@@ -290,20 +314,47 @@ class NextScaleTransformer(nn.Module):
         batch = rows.stop - rows.start
         e_hat, drawn = None, []
         for step in range(len(self.scales)):
-            if step == 0:
-                cumulative, keys_values = first
-                cumulative = cumulative[:batch]
-                for cache, (k, v) in zip(caches, keys_values):
-                    cache.append(k[:batch], v[:batch])
+            if self.sequential[step]:
+                codes = self._draw_sequential_scale(step, e_hat, uniforms[step][rows], weights, caches, temperature, top_k, top_p)
             else:
-                x = self._scale_inputs(step, e_hat, batch)
-                for block, cache, block_weights in zip(self.blocks, caches, weights):
-                    x = self._block_step(block, x, cache, block_weights)  # attends to every cached (coarser) token and to itself
-                cumulative = self._cumulative(x, temperature, top_k, top_p)
-            u = uniforms[step][rows] * cumulative[..., -1:]
-            # Inverse CDF: the first code whose cumulative mass exceeds u (zero-probability codes never).
-            codes = torch.searchsorted(cumulative, u, right=True).clamp_(max=self.vocab_size - 1).squeeze(-1)
+                if step == 0:
+                    cumulative, keys_values = first
+                    cumulative = cumulative[:batch]
+                    for cache, (k, v) in zip(caches, keys_values):
+                        cache.append(k[:batch], v[:batch])
+                else:
+                    x = self._scale_inputs(step, e_hat, batch)
+                    for block, cache, block_weights in zip(self.blocks, caches, weights):
+                        x = self._block_step(block, x, cache, block_weights)  # attends to every cached (coarser) token and to itself
+                    cumulative = self._cumulative(x, temperature, top_k, top_p)
+                codes = self._inverse_cdf(cumulative, uniforms[step][rows])
             drawn.append(codes)
             upsampled = self._upsampled(codes, step)
             e_hat = upsampled if e_hat is None else e_hat + upsampled
         return torch.cat(drawn, 1), e_hat
+
+    def _inverse_cdf(self, cumulative: torch.Tensor, uniforms: torch.Tensor) -> torch.Tensor:
+        """The first code whose cumulative mass exceeds ``u`` (zero-probability codes never)."""
+        u = uniforms * cumulative[..., -1:]
+        return torch.searchsorted(cumulative, u, right=True).clamp_(max=self.vocab_size - 1).squeeze(-1)
+
+    def _draw_sequential_scale(
+        self, step: int, e_hat: torch.Tensor | None, uniforms: torch.Tensor, weights: list[SamplingWeights | None],
+        caches: list[KVCache], temperature: float, top_k: int | None, top_p: float | None,
+    ) -> torch.Tensor:
+        """Scale ``step``'s tokens ``[B, n(n+1)/2]``, one forward pass per token.
+
+        Each pass appends one position to the caches and attends to all of them -- every coarser
+        token and the earlier ones of this scale -- which is the causal mask :meth:`forward` uses.
+        """
+        batch = uniforms.shape[0]
+        scale_inputs = self._scale_inputs(step, e_hat, batch)
+        codes = torch.empty(batch, self.lengths[step], dtype=torch.long, device=uniforms.device)
+        for index in range(self.lengths[step]):
+            x = scale_inputs[:, index : index + 1]
+            if index:
+                x = x + self.previous_token(codes[:, index - 1 : index])
+            for block, cache, block_weights in zip(self.blocks, caches, weights):
+                x = self._block_step(block, x, cache, block_weights)
+            codes[:, index : index + 1] = self._inverse_cdf(self._cumulative(x, temperature, top_k, top_p), uniforms[:, index : index + 1])
+        return codes

@@ -140,3 +140,23 @@ def test_attention_dropout_option_reaches_every_block():
 def test_sample_workers_must_be_positive_or_auto(workers):
     with pytest.raises(ConfigError, match="sample_workers"):
         archgen.load("generator", "pnag", sample_workers=workers)
+
+
+def test_sequential_scales_pass_the_kit_and_round_trip(nb201, tmp_path):
+    options = {**PNAG.TEST_OPTIONS, "scales": [3, 5, 8], "sequential_scales": 1}
+    stats = check_generator(lambda: archgen.load("generator", "pnag", **options), nb201, nb201.sample(120, seed=1))
+    assert stats["sequence_length"] == 6 + 15 + 36
+    generator = archgen.load("generator", "pnag", **options)
+    generator.fit(nb201, nb201.sample(60, seed=2), seed=0)
+    generator.save(tmp_path)
+    restored = archgen.load("generator", "pnag", **options).load(tmp_path, nb201)
+    assert restored.sample(nb201, 20, seed=3).tokens == generator.sample(nb201, 20, seed=3).tokens
+    # A parallel model has no previous-token table: the sequential checkpoint is not its shape.
+    with pytest.raises(CheckpointError):
+        archgen.load("generator", "pnag", **{**options, "sequential_scales": 0}).load(tmp_path, nb201)
+
+
+def test_sequential_scales_beyond_the_scales_are_a_config_error(nb201):
+    generator = archgen.load("generator", "pnag", **{**PNAG.TEST_OPTIONS, "scales": [3, 5, 8], "sequential_scales": 4})
+    with pytest.raises(ConfigError, match=r"pnag sequential_scales = 4 must be 0\.\.3: the scales are \[3, 5, 8\]"):
+        generator.build(nb201)
