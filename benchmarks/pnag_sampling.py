@@ -10,7 +10,8 @@ not trained; the timing of a trained checkpoint is the same.
 Rows: PNAG with its defaults (the paper's scales ``3..N``) on one thread and with ``sample_workers =
 "auto"`` (the default: the draw's tiles shared among one thread per usable core; the draws are the
 same), PNAG as ``examples/pnag-nb201.toml`` configures it, PNAG with three scales (one thread and
-auto), and Arch-VQ as ``registry.toml`` configures it. Each is timed
+auto; and with the two finest scales drawn token by token, ``sequential_scales = 2``, as
+``examples/pnag-darts-cpu.toml`` draws DARTS cells), and Arch-VQ as ``registry.toml`` configures it. Each is timed
 ``--repeats`` times after one warm-up draw; the median is reported. One torch thread (``threads =
 "auto"``). The 1-minute load average is recorded: on a shared machine other processes slow every row.
 Beside the wall-clock median, the median of the process's CPU time per draw (``time.process_time``,
@@ -57,6 +58,7 @@ def configurations(space_name: str) -> list[tuple[str, str, dict]]:
         rows.append((f"pnag examples/pnag-{space_name}.toml", "pnag", example))
     rows.append(("pnag scales [3, N/2+1, N], 1 thread", "pnag", {"scales": "three", "sample_workers": 1}))
     rows.append(("pnag scales [3, N/2+1, N], workers auto", "pnag", {"scales": "three"}))
+    rows.append(("pnag three scales, two token by token, auto", "pnag", {"scales": "three", "sequential_scales": 2}))
     rows.append(("arch_vq registry.toml", "arch_vq", _generator_options(ROOT / "registry.toml")))
     return rows
 

@@ -46,6 +46,10 @@ from archgen.plugins.priors.transformer import KVCache, TransformerBlock, filter
 # MLP's hidden layer) stay near 1-2 MB: at 128 glibc kept handing their pages back and faulting them in
 # again (170,000 minor faults per 10,000 draws, a tenth of the time), at 2,048 they streamed through memory.
 SAMPLE_TILE = 64
+# Rows per tile where some scale is drawn token by token: each of those forward passes is a single
+# position, so per-op overhead dominates at 64 rows; 256 drew DARTS's [3, 6, 11] (two sequential
+# scales) 1.6x faster on one core, and 1,024 was slower again (docs/pnag.md, decision 16a).
+SEQUENTIAL_SAMPLE_TILE = 256
 
 
 class SamplingWeights(NamedTuple):
@@ -207,7 +211,7 @@ class NextScaleTransformer(nn.Module):
             return codes, e_hat
         weights = [self._sampling_weights(block) for block in self.blocks]
         # Tiles are for a CPU core's caches; an accelerator wants the whole batch in each launch.
-        tile = min(n, SAMPLE_TILE) if device.type == "cpu" else n
+        tile = min(n, SEQUENTIAL_SAMPLE_TILE if any(self.sequential) else SAMPLE_TILE) if device.type == "cpu" else n
         first = None if self.sequential[0] else self._first_scale(tile, weights, temperature, top_k, top_p)
         d_model = self.head.in_features
 

@@ -136,10 +136,11 @@ def test_token_by_token_sampling_matches_the_full_forward_pass(sequential_scales
 def test_sequential_draws_do_not_depend_on_the_tile_or_the_threads(sequential_model, monkeypatch):
     from archgen.plugins.pnag import transformer
 
+    assert transformer.SEQUENTIAL_SAMPLE_TILE >= 150  # the first draw is one tile
     draw = lambda workers: sequential_model.draw(  # noqa: E731
         150, temperature=1.0, top_k=None, top_p=None, generator=torch.Generator().manual_seed(4), workers=workers)
     codes, e_hat = draw(1)
-    monkeypatch.setattr(transformer, "SAMPLE_TILE", 16)
+    monkeypatch.setattr(transformer, "SEQUENTIAL_SAMPLE_TILE", 16)
     for workers in (1, 3):
         tiled_codes, tiled_e_hat = draw(workers)
         assert torch.equal(codes, tiled_codes) and torch.equal(e_hat, tiled_e_hat)
