@@ -215,6 +215,7 @@ class NextScaleTransformer(nn.Module):
         first = None if self.sequential[0] else self._first_scale(tile, weights, temperature, top_k, top_p)
         d_model = self.head.in_features
 
+        @torch.no_grad()  # grad mode is per thread: draw()'s own no_grad does not reach the workers
         def draw_tiles(starts: range) -> None:
             # One set of caches for every full tile: allocating and freeing ~4 MB per tile made glibc
             # hand the pages back and fault them in again each time.

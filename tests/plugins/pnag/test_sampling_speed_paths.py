@@ -79,6 +79,22 @@ def model(request) -> NextScaleTransformer:
     return _perturbed(model, 1)
 
 
+def test_sampler_threads_record_no_autograd_graph(model, monkeypatch):
+    # torch's grad mode is thread-local: a worker thread starts with it on, whatever draw() set.
+    # With it on, every tile built an autograd graph through the key/value caches.
+    grad_modes = []
+    draw_tile = NextScaleTransformer._draw_tile
+
+    def spy(self, *args, **kwargs):
+        grad_modes.append(torch.is_grad_enabled())
+        return draw_tile(self, *args, **kwargs)
+
+    monkeypatch.setattr(NextScaleTransformer, "_draw_tile", spy)
+    monkeypatch.setattr(transformer_module, "SAMPLE_TILE", 16)
+    model.draw(100, temperature=1.0, top_k=None, top_p=None, generator=torch.Generator().manual_seed(0), workers=3)
+    assert len(grad_modes) == 7 and not any(grad_modes)
+
+
 @pytest.mark.parametrize("workers", [1, 3], ids=["one_thread", "three_threads"])
 @pytest.mark.parametrize("n", [1, 7, 64, 300])
 @pytest.mark.parametrize("knobs", [
