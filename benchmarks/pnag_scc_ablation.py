@@ -29,6 +29,7 @@ import torch
 import archgen
 from archgen.atomic import write_json
 from archgen.metrics import GenerationReference, evaluate_samples
+from archgen.pipeline.report import mean_std
 
 RESULTS = Path(__file__).resolve().parent / "results" / "pnag_scc_ablation.json"
 
@@ -100,7 +101,9 @@ def main() -> None:
 
 
 def _mean_std(values: list[float]) -> str:
-    return f"{np.mean(values):.2f} ± {np.std(values):.2f}"
+    # archgen's reports' convention: the sample standard deviation (ddof = 1).
+    summary = mean_std(values)
+    return f"{summary['mean']:.2f} ± {summary['std']:.2f}"
 
 
 if __name__ == "__main__":
