@@ -106,8 +106,8 @@ class NextScaleTransformer(nn.Module):
         # True = may attend: every key of a coarser scale, and of the same scale -- only the earlier
         # ones and itself where that scale is drawn token by token.
         position = torch.arange(self.sequence_length)
-        causal = torch.tensor(self.sequential)[levels][:, None] & (position[:, None] < position[None, :])
-        mask = (levels[:, None] > levels[None, :]) | ((levels[:, None] == levels[None, :]) & ~causal)
+        later_key_in_sequential_scale = torch.tensor(self.sequential)[levels][:, None] & (position[:, None] < position[None, :])
+        mask = (levels[:, None] > levels[None, :]) | ((levels[:, None] == levels[None, :]) & ~later_key_in_sequential_scale)
         self.register_buffer("mask", mask, persistent=False)
         # Per scale, as gathers built once rather than index pairs built per call: the upper-triangle
         # cells of its n x n map (row by row, as msq.tokens_of reads them) and, for every cell, the
