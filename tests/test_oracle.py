@@ -160,6 +160,44 @@ def test_nb201_hw_latency_and_energy_are_read_from_the_hw360_rows(nb201):
     assert nb201.oracle("hw360/pi5-onnx/darcy/latency").higher_is_better is False
 
 
+@pytest.mark.data
+def test_nb201_ninapro_accuracy_is_read_from_the_hw360_accuracy_column(nb201):
+    # nb201_hw360_latency_energy.csv.gz, rows of arch_idx 0 and 6111 with task ninapro: 90.7436 and
+    # 91.047 on all four device rows (NAS-Bench-360's NinaPro test accuracy, ori-test@199, seed 777).
+    oracle = nb201.oracle("ninapro/test@200")
+    assert (oracle.unit, oracle.higher_is_better) == ("%", True)
+    keys = nb201.benchmark().keys
+    table = next(table for table in nb201.oracle_tables() if "ninapro/test@200" in table.metrics)
+    column = table.column("ninapro/test@200")
+    assert (column[table.keys.index(keys[0])], column[table.keys.index(keys[6111])]) == (90.7436, 91.047)
+    # The oracle answers the mean over a cell's isomorphism class, as for every NB201 table.
+    index_0 = nb201.from_string(keys[0])
+    members = [i for i, key in enumerate(table.keys) if nb201.table_row_key(key) == nb201.canonical_key(index_0)]
+    assert len(members) > 1
+    assert oracle.query(index_0) == pytest.approx(np.mean(column[members]))
+    assert not any(metric.startswith("darcy") or metric.endswith("darcy/accuracy") for metric in nb201.oracle_metrics())
+
+
+def test_nb201_hw_table_refuses_a_task_accuracy_that_differs_by_device(tmp_path):
+    from archgen.spaces.nb201.hw_benchmark import load_hw_benchmark
+
+    path = tmp_path / "hw.csv"
+    path.write_text(
+        "arch_idx,device,framework,task,lat_ms_median,energy_mj,accuracy,status\n"
+        "0,pi5,litert,ninapro,1.0,2.0,90.5,ok\n"
+        "0,pixel,litert,ninapro,1.0,,90.7,ok\n"
+    )
+    with pytest.raises(DataFileError, match=r"line 3 gives ninapro accuracy 90.7 for arch_idx 0, another row 90.5"):
+        load_hw_benchmark(path, {0: "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"})
+    path.write_text(
+        "arch_idx,device,framework,task,lat_ms_median,energy_mj,accuracy,status\n"
+        "0,pi5,litert,ninapro,1.0,2.0,90.5,ok\n"
+        "0,pixel,litert,ninapro,1.0,,90.5,ok\n"
+    )
+    table = load_hw_benchmark(path, {0: "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"})
+    assert table.column("ninapro/test@200")[0] == 90.5
+
+
 def test_nb201_hw_table_needs_the_accuracy_table(tmp_path):
     space = archgen.load("space", "nb201", hw_benchmark=str(tmp_path / "hw.csv"))
     with pytest.raises(DataFileError, match=r"set \[space.options\] benchmark"):

@@ -10,8 +10,16 @@ Only the measured representative of each isomorphism class was timed
 (``rep_arch_idx``); its figures are copied to the other members.
 
 The metrics are ``hw360/<device>-<framework>/<task>/latency`` (ms) and
-``.../energy`` (mJ). The file holds NAS-Bench-201 indexes, not cells, so the
-table is built with the index -> arch-string map of the space's accuracy table.
+``.../energy`` (mJ). The optional ``accuracy`` column adds ``ninapro/test@200``:
+NAS-Bench-360's NinaPro test accuracy (%) after 200 epochs, seed 777 (the
+repo's ``scripts/utils/task_specs.py`` reads ``eval_acc1es['ori-test@199']`` of
+``NATS-tss-v1_0-daa55.pickle``), the same on every device row of a cell. Its
+DarcyFlow values are not exposed: NAS-Bench-360 scores DarcyFlow by relative
+L2 error (lower is better), yet the column runs from -0.80 to 0.985 under the
+name ``accuracy``, and nothing in the source says what transform it holds.
+
+The file holds NAS-Bench-201 indexes, not cells, so the table is built with
+the index -> arch-string map of the space's accuracy table.
 """
 
 from __future__ import annotations
@@ -27,6 +35,9 @@ from archgen.io import read_csv_records
 
 #: CSV column -> metric suffix.
 MEASUREMENTS: Mapping[str, str] = {"lat_ms_median": "latency", "energy_mj": "energy"}
+
+#: NAS-Bench-360 task -> metric of its ``accuracy`` column (see the module docstring).
+TASK_ACCURACIES: Mapping[str, str] = {"ninapro": "ninapro/test@200"}
 
 _REQUIRED = ("arch_idx", "device", "framework", "task", "status", *MEASUREMENTS)
 
@@ -74,4 +85,18 @@ def load_hw_benchmark(path: str | os.PathLike[str], arch_of_index: Mapping[int, 
                 columns[name][row] = float(text)
             except ValueError:
                 raise DataFileError(f"{path}: line {line} column {column!r} has {text!r}; expected a number") from None
+        accuracy_metric = TASK_ACCURACIES.get(record["task"])
+        text = (record.get("accuracy") or "").strip()
+        if accuracy_metric is not None and text and record["status"] == "ok":
+            try:
+                value = float(text)
+            except ValueError:
+                raise DataFileError(f"{path}: line {line} column 'accuracy' has {text!r}; expected a number") from None
+            column_values = columns.setdefault(accuracy_metric, np.full(len(indexes), np.nan))
+            if not np.isnan(column_values[row]) and column_values[row] != value:
+                raise DataFileError(
+                    f"{path}: line {line} gives {record['task']} accuracy {value} for arch_idx {record['arch_idx']}, "
+                    f"another row {column_values[row]}; the task's accuracy must not depend on the device"
+                )
+            column_values[row] = value
     return BenchmarkTable(space, tuple(arch_of_index[index] for index in indexes), columns, source=str(path))

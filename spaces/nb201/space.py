@@ -65,7 +65,8 @@ class NB201Options(BaseModel):
             NATS-Bench topology pickle); ``None`` for no table.
         hw_benchmark: Path to HW-NAS-Bench-360's latency/energy table
             (``nb201_hw360_latency_energy.csv.gz``); it adds
-            ``hw360/...`` metrics to :meth:`NB201Space.oracle` and needs
+            ``hw360/...`` metrics (and ``ninapro/test@200``, NAS-Bench-360's
+            NinaPro accuracy) to :meth:`NB201Space.oracle` and needs
             ``benchmark`` too (for the index -> cell map).
         extra_benchmarks: More accuracy tables of the same cells whose metrics
             join :meth:`NB201Space.oracle` (e.g. ``nb201_cifar10valid_val200.csv.gz``,
