@@ -5,9 +5,11 @@ pnag.md's stage 3 attaches a surrogate to the trained generator and steers gener
 any fitted ``archgen.predictors`` plugin scores the decoded architectures and, for every sample
 asked for, the best of ``candidates`` independent draws of the unguided sampler is kept --
 the highest prediction (``maximize``), the lowest (``minimize``) or the one nearest a numeric
-``target``. Selection acts on the final scale's decode only; per-scale selection of partial
-samples and the meta-learned transferable surrogate are not built (docs/pnag.md, "Conditional
-generation").
+``target``. With ``select_at = "every_scale"`` the choice is made after every scale instead: each
+sample's ``candidates`` continuations of its coarser scales are scored on the full-size decode of
+their partial feature map (what SCC trains to lie near the final one), and the best continues
+(:func:`every_scale_draw`). The meta-learned transferable surrogate is the ``transferable``
+predictor plugin; any predictor guides either way (docs/pnag.md, "Conditional generation").
 
 Two ways in:
 
@@ -21,7 +23,7 @@ Two ways in:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 import torch
@@ -48,6 +50,8 @@ class GuidanceOptions(BaseModel):
         label_seed: Seed of those draws and of the predictor's fit.
         candidates: Independent draws per sample kept; the best-scored one is returned (1 = off).
         target: ``"maximize"``, ``"minimize"``, or a number the prediction should be nearest.
+        select_at: ``"final"``: the best of ``candidates`` finished draws; ``"every_scale"``: the
+            best of ``candidates`` continuations after every scale (:func:`every_scale_draw`).
     """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -57,6 +61,7 @@ class GuidanceOptions(BaseModel):
     label_seed: int = Field(0, ge=0)
     candidates: int = Field(8, ge=1, le=10_000)
     target: Target = "maximize"
+    select_at: Literal["final", "every_scale"] = "final"
 
 
 class PNAGSamplingOptions(TokenSamplingOptions):
@@ -128,6 +133,83 @@ def guided_draw(
     return GuidedDraw(batch, found.scores[chosen], chosen)
 
 
+#: Rows (samples x candidates) drawn together by :func:`every_scale_draw`: each row holds key/value
+#: caches for the whole sequence, so the batch is bounded rather than n x candidates at once.
+EVERY_SCALE_ROWS = 2048
+
+
+def every_scale_draw(
+    generator: Any,
+    space: SearchSpace,
+    n: int,
+    *,
+    seed: int,
+    predictor: Predictor,
+    candidates: int,
+    target: Target = "maximize",
+    sampling: TokenSamplingOptions | dict[str, Any] | None = None,
+) -> GuidedDraw:
+    """``n`` samples, each grown scale by scale from the best of ``candidates`` continuations.
+
+    After every scale, each row's partial ``ê_t`` (the code maps drawn so far, summed at full
+    size) is decoded to a whole architecture, the predictor scores it, and the best row of each
+    sample's group is copied to the group (:meth:`NextScaleTransformer.draw_selected`). Partial
+    decodes that are not members of the space score worst; ties keep the first row. The last
+    selection is the final decode's, as in :func:`guided_draw`; the coarser ones steer the draw
+    toward regions the predictor prefers before the fine scales are fixed. Samples are drawn in
+    chunks of ``EVERY_SCALE_ROWS // candidates``, each from the one generator seeded by ``seed``.
+
+    Args:
+        generator: A fitted ``pnag`` generator.
+        space: The space it was trained on.
+        n: Samples wanted.
+        seed: Seed of the draws.
+        predictor: A fitted predictor of the space.
+        candidates: Continuations per sample and scale (``>= 1``; 1 is the unguided draw).
+        target: ``"maximize"``, ``"minimize"`` or a number.
+        sampling: Token knobs (temperature, top_k, top_p).
+
+    Returns:
+        The batch, the predictor's value of each sample (NaN for non-members), and ``chosen``:
+        ``i * candidates``, the first row of the group sample ``i`` grew in (the kept row is
+        copied over its group after every scale).
+    """
+    if candidates < 1:
+        raise ConfigError(f"guidance candidates must be >= 1, got {candidates}")
+    knobs = sampling if isinstance(sampling, TokenSamplingOptions) else TokenSamplingOptions(**dict(sampling or {}))
+    autoencoder, transformer = generator._require_built(), generator.transformer
+    transformer.eval()
+    torch_generator = torch.Generator(device=generator.device).manual_seed(seed)
+
+    def scores_of(adjacency: torch.Tensor, ops: torch.Tensor) -> np.ndarray:
+        archs = SampleBatch(adjacency.cpu().numpy(), ops.cpu().numpy(), np.ones(len(ops), dtype=bool)).architectures(space)
+        members = [i for i, arch in enumerate(archs) if arch is not None and space.is_valid(arch)]
+        scores = np.full(len(archs), np.nan)
+        if members:
+            scores[members] = np.asarray(predictor.predict(space, [archs[i] for i in members]), dtype=np.float64)
+        return scores
+
+    def select(step: int, codes: torch.Tensor, e_hat: torch.Tensor) -> torch.Tensor:
+        preferred = preference(scores_of(*autoencoder.decoder.graphs(e_hat)), target)
+        return torch.from_numpy(preferred.reshape(-1, candidates).argmax(1))
+
+    chunk = max(1, EVERY_SCALE_ROWS // candidates)
+    pieces = []
+    with torch.no_grad():
+        for start in range(0, n, chunk):
+            codes, e_hat = transformer.draw_selected(
+                min(chunk, n - start), candidates, select, temperature=knobs.temperature, top_k=knobs.top_k,
+                top_p=knobs.top_p, generator=torch_generator,
+            )
+            pieces.append((codes, *autoencoder.decode_drawn(codes, e_hat, transformer.codebook)))
+        if not pieces:
+            codes = torch.zeros(0, transformer.sequence_length, dtype=torch.long, device=generator.device)
+            pieces.append((codes, *autoencoder.decode_codes(codes)))
+    codes, adjacency, ops = (torch.cat(part) for part in zip(*pieces))
+    batch = SampleBatch(adjacency.cpu().numpy(), ops.cpu().numpy(), np.ones(n, dtype=bool), codes.cpu().tolist(), {}, int(seed))
+    return GuidedDraw(batch, scores_of(adjacency, ops), np.arange(n) * candidates)
+
+
 def fit_guidance_predictor(space: SearchSpace, options: GuidanceOptions, runtime: Runtime | None = None) -> Predictor:
     """The predictor of :class:`GuidanceOptions`, fitted on ``labels`` uniform draws labelled by the space's oracle.
 
@@ -164,11 +246,15 @@ def guided_sample(generator: Any, space: SearchSpace, n: int, *, seed: int, knob
     assert guidance is not None
     predictor = fit_guidance_predictor(space, guidance)
     token_knobs = TokenSamplingOptions(**knobs.model_dump(exclude={"guidance"}))
-    draw = guided_draw(generator, space, n, seed=seed, predictor=predictor, candidates=guidance.candidates,
-                       target=guidance.target, sampling=token_knobs)
+    draw_with = every_scale_draw if guidance.select_at == "every_scale" else guided_draw
+    draw = draw_with(generator, space, n, seed=seed, predictor=predictor, candidates=guidance.candidates,
+                     target=guidance.target, sampling=token_knobs)
     batch = draw.batch
     return SampleBatch(batch.adjacency, batch.op_indices, batch.well_formed, batch.tokens,
                        knobs.model_dump(mode="json"), int(seed))
 
 
-__all__ = ["GuidanceOptions", "GuidedDraw", "PNAGSamplingOptions", "fit_guidance_predictor", "guided_draw", "guided_sample", "preference"]
+__all__ = [
+    "GuidanceOptions", "GuidedDraw", "PNAGSamplingOptions", "every_scale_draw", "fit_guidance_predictor", "guided_draw",
+    "guided_sample", "preference",
+]

@@ -31,7 +31,7 @@ and partial sum by the same power of two and so rounds exactly as scaling the sc
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
@@ -241,6 +241,66 @@ class NextScaleTransformer(nn.Module):
                 for finished in [pool.submit(draw_tiles, tiles[i::workers]) for i in range(workers)]:
                     finished.result()  # re-raises a worker's exception here
         return codes, e_hat
+
+    @torch.no_grad()
+    def draw_selected(
+        self, n: int, candidates: int, select: Callable[[int, torch.Tensor, torch.Tensor], torch.Tensor], *,
+        temperature: float, top_k: int | None, top_p: float | None, generator: torch.Generator,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Draws ``n`` sequences, keeping after every scale one of ``candidates`` continuations of each.
+
+        Each sample is a group of ``candidates`` rows sharing its coarser scales. After a scale is
+        drawn for every row, ``select`` picks one row per group, and that row's codes, ``ê`` and
+        key/value caches are copied to the whole group, which draws the next scale from there.
+        After the last scale the picked row is the sample.
+
+        Args:
+            n: Sequences to draw.
+            candidates: Rows per sample (1: the plain draw).
+            select: ``(step, codes [n * candidates, L_step], ê [n * candidates, C, N, N]) -> [n]``,
+                the row to keep within each group (``0 .. candidates - 1``); ``codes`` holds every
+                scale up to ``step``.
+            temperature: Divides the logits.
+            top_k: Keep the ``k`` most likely codes of each token (``None``: all).
+            top_p: Nucleus filter of each token (``None``: off).
+            generator: Source of the draws; per scale, one uniform number per token of every row.
+
+        Returns:
+            The codes ``[n, L]`` and ``ê`` ``[n, C, N, N]`` of the kept rows.
+        """
+        device = self.head.weight.device
+        rows = n * candidates
+        codes = torch.empty(rows, 0, dtype=torch.long, device=device)
+        e_hat = None
+        d_model = self.head.in_features
+        weights = [self._sampling_weights(block) for block in self.blocks]
+        caches = [KVCache(rows, self.heads, self.sequence_length, d_model // self.heads, self.head.weight) for _ in self.blocks]
+        groups = torch.arange(n, device=device) * candidates
+        for step, length in enumerate(self.lengths):
+            uniforms = torch.rand((rows, length, 1), generator=generator, device=device)
+            if self.sequential[step]:
+                drawn = self._draw_sequential_scale(step, e_hat, uniforms, weights, caches, temperature, top_k, top_p)
+            else:
+                x = self._scale_inputs(step, e_hat, rows)
+                for block, cache, block_weights in zip(self.blocks, caches, weights):
+                    x = self._block_step(block, x, cache, block_weights)
+                drawn = self._inverse_cdf(self._cumulative(x, temperature, top_k, top_p), uniforms)
+            codes = torch.cat([codes, drawn], 1)
+            upsampled = self._upsampled(drawn, step)
+            e_hat = upsampled if e_hat is None else e_hat + upsampled
+            if candidates == 1 or rows == 0:
+                continue
+            chosen = torch.as_tensor(select(step, codes, e_hat), dtype=torch.long, device=device)
+            if chosen.shape != (n,) or bool(((chosen < 0) | (chosen >= candidates)).any()):
+                raise ValueError(f"select must return {n} rows in 0..{candidates - 1}, got {chosen.tolist()[:8]}")
+            kept = (groups + chosen).repeat_interleave(candidates)
+            codes, e_hat = codes[kept], e_hat[kept]
+            for cache in caches:
+                cache.keys[:, :, : cache.filled] = cache.keys[kept, :, : cache.filled]
+                cache.values[:, :, : cache.filled] = cache.values[kept, :, : cache.filled]
+        if e_hat is None:
+            e_hat = self.codebook.new_zeros(rows, self.codebook.shape[1], self.size, self.size)
+        return codes[groups], e_hat[groups]
 
     def folded_query_scale(self) -> bool:
         """Whether the attention scale ``head_dim ** -0.5`` is a power of two (``head_dim`` a power of 4).

@@ -7,7 +7,7 @@ import torch
 import archgen
 from archgen.errors import ConfigError
 from archgen.plugins.pnag.generator import PNAG
-from archgen.plugins.pnag.guidance import GuidanceOptions, guided_draw, preference
+from archgen.plugins.pnag.guidance import GuidanceOptions, every_scale_draw, guided_draw, preference
 from archgen.testing import require_shared_data
 
 TINY = {**PNAG.TEST_OPTIONS, "scales": [3, 5, 8], "vae_epochs": 30, "transformer_epochs": 20}
@@ -85,6 +85,61 @@ def test_guidance_moves_samples_toward_the_target(nb201, trained):
     assert np.nanmean(np.abs(near - 3.0)) < np.nanmean(np.abs(plain - 3.0)) - 0.3
 
 
+def test_draw_selected_keeps_the_selected_row_at_every_scale(trained):
+    # Always keeping row 1 of each pair means row 1 never takes another row's prefix: it is exactly
+    # row 2i + 1 of a plain draw of 2n rows (the same uniform numbers, scale by scale).
+    transformer, n = trained.transformer.eval(), 24
+    calls = []
+
+    def second(step, codes, e_hat):
+        calls.append((step, codes.shape[1], e_hat.shape[0]))
+        return torch.ones(n, dtype=torch.long)
+
+    codes, e_hat = transformer.draw_selected(n, 2, second, temperature=1.0, top_k=None, top_p=None,
+                                             generator=torch.Generator().manual_seed(9))
+    plain, plain_e_hat = transformer.draw(2 * n, temperature=1.0, top_k=None, top_p=None, generator=torch.Generator().manual_seed(9))
+    assert torch.equal(codes, plain[1::2])
+    torch.testing.assert_close(e_hat, plain_e_hat[1::2])
+    assert calls == [(step, sum(transformer.lengths[: step + 1]), 2 * n) for step in range(len(transformer.scales))]
+
+
+def test_draw_selected_copies_the_kept_prefix_to_its_group(trained):
+    transformer, n, candidates = trained.transformer.eval(), 10, 3
+    prefixes = []
+
+    def last(step, codes, e_hat):
+        prefixes.append(codes.clone())
+        return torch.full((n,), candidates - 1, dtype=torch.long)
+
+    codes, _ = transformer.draw_selected(n, candidates, last, temperature=1.0, top_k=None, top_p=None,
+                                         generator=torch.Generator().manual_seed(2))
+    for step in range(1, len(prefixes)):
+        coarser = sum(transformer.lengths[:step])
+        # After step - 1, every row of a group continued from the group's last row.
+        kept = prefixes[step - 1][candidates - 1 :: candidates, :coarser]
+        assert torch.equal(prefixes[step][:, :coarser], kept.repeat_interleave(candidates, 0))
+    assert torch.equal(codes, prefixes[-1][candidates - 1 :: candidates])
+    with pytest.raises(ValueError, match="select must return 10 rows in 0..2"):
+        transformer.draw_selected(n, candidates, lambda *_: torch.full((n,), 3), temperature=1.0, top_k=None,
+                                  top_p=None, generator=torch.Generator().manual_seed(2))
+
+
+def test_every_scale_guidance_selects_on_partial_decodes_and_moves_toward_the_target(nb201, trained):
+    plain = _scores(nb201, trained.sample(nb201, 300, seed=5))
+    predictor = ConvCount()
+    up = every_scale_draw(trained, nb201, 300, seed=5, predictor=predictor, candidates=8, target="maximize")
+    # At most one call per scale (one chunk) and one for the final scores; none at a scale whose partial
+    # decodes are all off the space (this tiny model's coarse scales).
+    assert 2 <= predictor.calls <= len(trained.transformer.scales) + 1
+    assert np.array_equal(up.scores, _scores(nb201, up.batch), equal_nan=True)
+    down = every_scale_draw(trained, nb201, 300, seed=5, predictor=ConvCount(), candidates=8, target="minimize")
+    assert np.nanmean(up.scores) >= np.nanmean(plain) + 0.5 and np.nanmean(down.scores) <= np.nanmean(plain) - 0.5
+    again = every_scale_draw(trained, nb201, 300, seed=5, predictor=ConvCount(), candidates=8, target="maximize")
+    assert again.batch.tokens == up.batch.tokens  # deterministic by seed
+    one = every_scale_draw(trained, nb201, 30, seed=4, predictor=ConvCount(), candidates=1)
+    assert one.batch.tokens == trained.sample(nb201, 30, seed=4).tokens
+
+
 def test_preference():
     scores = np.array([1.0, 4.0, np.nan, 2.5])
     assert preference(scores, "maximize").tolist() == [1.0, 4.0, -np.inf, 2.5]
@@ -98,6 +153,8 @@ def test_guidance_options_are_validated(nb201, trained):
         trained.sample(nb201, 2, seed=0, guidance={"candidate": 4})
     with pytest.raises(ConfigError, match="target"):
         trained.sample(nb201, 2, seed=0, guidance={"target": "max"})
+    with pytest.raises(ConfigError, match="select_at"):
+        trained.sample(nb201, 2, seed=0, guidance={"select_at": "each"})
 
 
 def test_the_guidance_sampling_option_fits_on_the_space_oracle(trained, nb201):
