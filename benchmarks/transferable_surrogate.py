@@ -21,8 +21,9 @@ surrogate changes when the task does. Here the unseen tasks are:
    ``pnag_guided`` searcher's defaults, or ``--pnag-run`` to load a trained run) draws N samples
    unguided and guided (best of 16 candidates, maximize) by: a ``gin`` fitted on 200 cells'
    cifar10-valid accuracy (the single-task surrogate of the old task), a ``gin`` fitted on the k =
-   20 NinaPro labels, and ``transferable`` adapted on the same 20 labels. Reported: the NinaPro
-   accuracy of the top-10 distinct generated cells and the mean over all valid samples.
+   20 NinaPro labels, and ``transferable`` adapted on the same 20 labels -- choosing among
+   finished draws, and (``every scale``) among 16 continuations after every scale. Reported: the
+   NinaPro accuracy of the top-10 distinct generated cells and the mean over all valid samples.
 
 Prints both tables and writes ``benchmarks/results/transferable_surrogate.json``.
 
@@ -43,7 +44,7 @@ from scipy.stats import kendalltau
 import archgen
 from archgen.atomic import write_json
 from archgen.pipeline.report import mean_std
-from archgen.plugins.pnag.guidance import guided_draw
+from archgen.plugins.pnag.guidance import every_scale_draw, guided_draw
 from archgen.testing.search_space import shared_data_path
 
 NB201_ACCURACIES = [
@@ -131,23 +132,34 @@ def generation_table(space, args, result):
     print(f"{described}; NinaPro accuracy of {args.samples} generated cells (mean ± std over {args.generation_seeds} seeds)")
     print("| sampling | top-10 mean | top-1 | mean of all valid | distinct |")
     print("|---|---|---|---|---|")
-    for label in ("unguided", f"gin on 200 {OLD_TASK} labels (old task)", "gin on 20 NinaPro labels",
-                  "transferable on 20 NinaPro labels"):
+    rows = [
+        ("unguided", None, None),
+        (f"gin on 200 {OLD_TASK} labels (old task)", "old gin", guided_draw),
+        ("gin on 20 NinaPro labels", "gin", guided_draw),
+        ("transferable on 20 NinaPro labels", "transferable", guided_draw),
+        ("gin on 20 NinaPro labels, every scale", "gin", every_scale_draw),
+        ("transferable on 20 NinaPro labels, every scale", "transferable", every_scale_draw),
+    ]
+    fitted = {}  # (surrogate, seed) -> predictor: the final-scale and every-scale rows share each fit
+    for label, surrogate, draw in rows:
         per_seed = []
         for seed in range(args.generation_seeds):
-            if label == "unguided":
+            if surrogate is None:
                 batch = generator.sample(space, args.samples, seed=seed)
             else:
-                if label.startswith("gin on 200"):
-                    archs, y = labelled(space, OLD_TASK, 200, 100 + seed)
-                    predictor = archgen.load("predictor", "gin", epochs=50)
-                else:
-                    archs, y = labelled(space, target, 20, 100 + seed)
-                    predictor = (archgen.load("predictor", "transferable", sources=TARGETS[target])
-                                 if label.startswith("transferable") else archgen.load("predictor", "gin"))
-                predictor.fit(space, archs, y, seed=seed)
-                batch = guided_draw(generator, space, args.samples, seed=seed, predictor=predictor,
-                                    candidates=16, target="maximize").batch
+                if (surrogate, seed) not in fitted:
+                    if surrogate == "old gin":
+                        archs, y = labelled(space, OLD_TASK, 200, 100 + seed)
+                        predictor = archgen.load("predictor", "gin", epochs=50)
+                    else:
+                        archs, y = labelled(space, target, 20, 100 + seed)
+                        predictor = (archgen.load("predictor", "transferable", sources=TARGETS[target])
+                                     if surrogate == "transferable" else archgen.load("predictor", "gin"))
+                    predictor.fit(space, archs, y, seed=seed)
+                    fitted[surrogate, seed] = predictor
+                predictor = fitted[surrogate, seed]
+                batch = draw(generator, space, args.samples, seed=seed, predictor=predictor, candidates=16,
+                             target="maximize").batch
             valid = [a for a in batch.architectures(space) if a is not None and space.is_valid(a)]
             distinct = {space.canonical_key(a): report.query(a) for a in valid}
             top = np.sort(np.array(list(distinct.values())))[::-1][:10]
