@@ -144,6 +144,7 @@ def generation_table(space, args, result):
     for label, surrogate, draw in rows:
         per_seed = []
         for seed in range(args.generation_seeds):
+            members = None
             if surrogate is None:
                 batch = generator.sample(space, args.samples, seed=seed)
             else:
@@ -158,8 +159,8 @@ def generation_table(space, args, result):
                     predictor.fit(space, archs, y, seed=seed)
                     fitted[surrogate, seed] = predictor
                 predictor = fitted[surrogate, seed]
-                batch = draw(generator, space, args.samples, seed=seed, predictor=predictor, candidates=16,
-                             target="maximize").batch
+                drawn = draw(generator, space, args.samples, seed=seed, predictor=predictor, candidates=16, target="maximize")
+                batch, members = drawn.batch, drawn.scale_members
             valid = [a for a in batch.architectures(space) if a is not None and space.is_valid(a)]
             distinct = {space.canonical_key(a): report.query(a) for a in valid}
             top = np.sort(np.array(list(distinct.values())))[::-1][:10]
@@ -167,12 +168,17 @@ def generation_table(space, args, result):
                              "top1": float(top[0]) if len(top) else math.nan,
                              "mean_all": float(np.mean([report.query(a) for a in valid])) if valid else math.nan,
                              "distinct": len(distinct)})
+            if members is not None:  # every-scale rows: how many look-ahead decodes each scale could score
+                per_seed[-1]["scale_members"] = list(members)
         result["generation"][label] = per_seed
         write_json(args.output, result)
-        summary = {key: mean_std([s[key] for s in per_seed]) for key in per_seed[0]}
+        summary = {key: mean_std([s[key] for s in per_seed]) for key in per_seed[0] if key != "scale_members"}
         print(f"| {label} | " + " | ".join(f"{summary[key]['mean']:.2f} ± {summary[key]['std']:.2f}"
                                            for key in ("top10_mean", "top1", "mean_all"))
               + f" | {summary['distinct']['mean']:.0f} |", flush=True)
+        if "scale_members" in per_seed[0]:
+            fractions = np.mean([s["scale_members"] for s in per_seed], axis=0)
+            print("  look-ahead decodes that are members, by scale: " + ", ".join(f"{100 * f:.1f} %" for f in fractions))
 
 
 def main() -> None:

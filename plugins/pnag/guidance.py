@@ -82,11 +82,14 @@ class GuidedDraw:
         batch: The chosen samples (one per request), their sampling options and seed.
         scores: ``[n]`` the predictor's value of each chosen sample (NaN where it did not decode to a member).
         chosen: ``[n]`` the index of each chosen sample among the ``n * candidates`` draws.
+        scale_members: Per scale, the fraction of rows whose look-ahead decode was a member of the
+            space (:func:`every_scale_draw` only; where it is 0 that scale was not steered).
     """
 
     batch: SampleBatch
     scores: np.ndarray
     chosen: np.ndarray
+    scale_members: tuple[float, ...] | None = None
 
 
 def guided_draw(
@@ -189,9 +192,12 @@ def every_scale_draw(
             scores[members] = np.asarray(predictor.predict(space, [archs[i] for i in members]), dtype=np.float64)
         return scores
 
+    members = np.zeros(len(transformer.scales))
+
     def select(step: int, codes: torch.Tensor, e_hat: torch.Tensor) -> torch.Tensor:
-        preferred = preference(scores_of(*autoencoder.decoder.graphs(e_hat)), target)
-        return torch.from_numpy(preferred.reshape(-1, candidates).argmax(1))
+        scores = scores_of(*autoencoder.decoder.graphs(e_hat))
+        members[step] += np.isfinite(scores).sum()
+        return torch.from_numpy(preference(scores, target).reshape(-1, candidates).argmax(1))
 
     chunk = max(1, EVERY_SCALE_ROWS // candidates)
     pieces = []
@@ -207,7 +213,8 @@ def every_scale_draw(
             pieces.append((codes, *autoencoder.decode_codes(codes)))
     codes, adjacency, ops = (torch.cat(part) for part in zip(*pieces))
     batch = SampleBatch(adjacency.cpu().numpy(), ops.cpu().numpy(), np.ones(n, dtype=bool), codes.cpu().tolist(), {}, int(seed))
-    return GuidedDraw(batch, scores_of(adjacency, ops), np.arange(n) * candidates)
+    fractions = tuple(float(m) / (n * candidates) if n and candidates > 1 else 0.0 for m in members)
+    return GuidedDraw(batch, scores_of(adjacency, ops), np.arange(n) * candidates, fractions)
 
 
 def fit_guidance_predictor(space: SearchSpace, options: GuidanceOptions, runtime: Runtime | None = None) -> Predictor:
