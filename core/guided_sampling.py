@@ -38,6 +38,21 @@ def preference(scores: np.ndarray, target: Target) -> np.ndarray:
     return np.where(np.isnan(value), -np.inf, value)
 
 
+def member_scores(space: SearchSpace, predictor: Predictor, archs: list[Architecture | None]) -> np.ndarray:
+    """The predictor's value of each architecture that is a member of the space; NaN for the rest.
+
+    Args:
+        space: The space.
+        predictor: A fitted predictor of the space.
+        archs: Decoded draws (``None`` where malformed).
+    """
+    members = [i for i, arch in enumerate(archs) if arch is not None and space.is_valid(arch)]
+    scores = np.full(len(archs), np.nan)
+    if members:
+        scores[members] = np.asarray(predictor.predict(space, [archs[i] for i in members]), dtype=np.float64)
+    return scores
+
+
 @dataclass(frozen=True)
 class CandidateDraw:
     """``n * candidates`` draws and the one chosen per group.
@@ -76,10 +91,7 @@ def best_of_candidates(
     """
     drawn = generator.sample(space, n * candidates, seed=seed, **(sampling or {}))
     archs = drawn.architectures(space)
-    members = [i for i, arch in enumerate(archs) if arch is not None and space.is_valid(arch)]
-    scores = np.full(len(archs), np.nan)
-    if members:
-        scores[members] = np.asarray(predictor.predict(space, [archs[i] for i in members]), dtype=np.float64)
+    scores = member_scores(space, predictor, archs)
     # argmax keeps the first of equal values; a group with no member falls back to its first draw.
     chosen = np.arange(n) * candidates + preference(scores, target).reshape(n, candidates).argmax(1)
     return CandidateDraw(drawn, archs, scores, chosen)

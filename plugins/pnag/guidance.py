@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from archgen.errors import ConfigError, InvalidArchitectureError
 from archgen.generation import SampleBatch, TokenSamplingOptions
-from archgen.guided_sampling import Target, best_of_candidates, preference
+from archgen.guided_sampling import Target, best_of_candidates, member_scores, preference
 from archgen.registry import PluginChoice, Slot, load
 
 if TYPE_CHECKING:
@@ -186,11 +186,7 @@ def every_scale_draw(
 
     def scores_of(adjacency: torch.Tensor, ops: torch.Tensor) -> np.ndarray:
         archs = SampleBatch(adjacency.cpu().numpy(), ops.cpu().numpy(), np.ones(len(ops), dtype=bool)).architectures(space)
-        members = [i for i, arch in enumerate(archs) if arch is not None and space.is_valid(arch)]
-        scores = np.full(len(archs), np.nan)
-        if members:
-            scores[members] = np.asarray(predictor.predict(space, [archs[i] for i in members]), dtype=np.float64)
-        return scores
+        return member_scores(space, predictor, archs)
 
     members = np.zeros(len(transformer.scales))
 
