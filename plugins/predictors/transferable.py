@@ -42,7 +42,7 @@ from torch import nn
 
 import archgen
 from archgen.architecture import Architecture
-from archgen.errors import InvalidArchitectureError
+from archgen.errors import ConfigError, InvalidArchitectureError
 from archgen.plugins.predictors.regression import check_labels, mlp_head, pairwise_rank_loss
 from archgen.progress import progress
 from archgen.protocols import SearchSpace
@@ -191,8 +191,8 @@ class TransferablePredictor:
             "seconds"}`` (losses: mean of the last 10 % of each phase's steps; None when it ran none).
 
         Raises:
-            ConfigError: If the targets do not match the architectures, or a source is not a
-                metric of the space.
+            ConfigError: If the targets do not match the architectures, a source is not a
+                metric of the space, or labels too few of the drawn architectures.
             DataFileError: If the space has no oracle data for the sources.
         """
         o = self.options
@@ -281,6 +281,13 @@ class TransferablePredictor:
                     values[row, column] = oracle.query(arch)
                 except InvalidArchitectureError:
                     continue
+        counts = np.isfinite(values).sum(0)
+        for metric, count in zip(o.sources, counts):
+            if count < o.support_min + 1:
+                raise ConfigError(
+                    f"transferable source {metric!r} labels only {int(count)} of {len(archs)} drawn architectures; "
+                    f"an episode needs support_min + 1 = {o.support_min + 1} (raise source_archs or drop the source)"
+                )
         return _LabelledSet(*self._featurize(space, archs), values)
 
     def _source_episodes(self, sources: _LabelledSet, rng: np.random.Generator) -> tuple[list[_Episode], _LabelledSet]:

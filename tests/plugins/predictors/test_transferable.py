@@ -111,6 +111,20 @@ def test_an_unknown_source_names_the_accepted_metrics(space):
         predictor.fit(space, *labels(space, TASK_C, 10, seed=5))
 
 
+def test_a_source_with_too_few_labels_is_named(tmp_path):
+    # A table of two all-convolution cells (each alone in its isomorphism class): a uniform draw of
+    # 1,000 finds at most a few of them labelled.
+    plain = archgen.load("space", "nb201")
+    cells = [plain.from_string("|{0}~0|+|{0}~0|{0}~1|+|{0}~0|{0}~1|{0}~2|".format(op)) for op in ("nor_conv_3x3", "nor_conv_1x1")]
+    path = tmp_path / "two.csv"
+    path.write_text(f"index,arch_str,{TASK_A}\n" + "".join(f"{i},{plain.to_string(a)},{i}.0\n" for i, a in enumerate(cells)))
+    space = archgen.load("space", "nb201", benchmark=str(path))
+    predictor = archgen.load("predictor", "transferable", sources=[TASK_A], **SMALL)
+    with pytest.raises(ConfigError, match=r"transferable source 'cifar10/test@1' labels only \d of 1000 drawn architectures; "
+                                          r"an episode needs support_min \+ 1 = 9"):
+        predictor.fit(space, *labels(space, TASK_C, 10, seed=5))
+
+
 def test_sources_on_a_space_without_data_are_a_data_file_error():
     plain = archgen.load("space", "nb201")
     predictor = archgen.load("predictor", "transferable", sources=[TASK_A], **SMALL)
