@@ -175,3 +175,6 @@ def test_the_guidance_sampling_option_fits_on_the_space_oracle(trained, nb201):
     assert mean_accuracy(guided) > mean_accuracy(plain) + 1.0
     low = trained.sample(space, 300, seed=2, guidance={**guidance, "target": "minimize"})
     assert mean_accuracy(low) < mean_accuracy(plain) - 1.0
+    every = trained.sample(space, 300, seed=2, guidance={**guidance, "select_at": "every_scale"})
+    assert every.sampling["guidance"]["select_at"] == "every_scale" and every.tokens != guided.tokens
+    assert mean_accuracy(every) > mean_accuracy(plain) + 1.0
