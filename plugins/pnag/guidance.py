@@ -6,8 +6,8 @@ any fitted ``archgen.predictors`` plugin scores the decoded architectures and, f
 asked for, the best of ``candidates`` independent draws of the unguided sampler is kept --
 the highest prediction (``maximize``), the lowest (``minimize``) or the one nearest a numeric
 ``target``. With ``select_at = "every_scale"`` the choice is made after every scale instead: each
-sample's ``candidates`` continuations of its coarser scales are scored on the full-size decode of
-their partial feature map (what SCC trains to lie near the final one), and the best continues
+sample's ``candidates`` continuations of its coarser scales are scored on a look-ahead -- the
+decode of their greedy completion, or of their partial feature map -- and the best continues
 (:func:`every_scale_draw`). The meta-learned transferable surrogate is the ``transferable``
 predictor plugin; any predictor guides either way (docs/pnag.md, "Conditional generation").
 
@@ -52,6 +52,8 @@ class GuidanceOptions(BaseModel):
         target: ``"maximize"``, ``"minimize"``, or a number the prediction should be nearest.
         select_at: ``"final"``: the best of ``candidates`` finished draws; ``"every_scale"``: the
             best of ``candidates`` continuations after every scale (:func:`every_scale_draw`).
+        lookahead: With ``every_scale``, what a prefix is judged by: ``"completion"`` (its greedy
+            completion's decode) or ``"partial"`` (the decode of its partial map).
     """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -62,6 +64,7 @@ class GuidanceOptions(BaseModel):
     candidates: int = Field(8, ge=1, le=10_000)
     target: Target = "maximize"
     select_at: Literal["final", "every_scale"] = "final"
+    lookahead: Literal["completion", "partial"] = "completion"
 
 
 class PNAGSamplingOptions(TokenSamplingOptions):
@@ -136,6 +139,9 @@ def guided_draw(
     return GuidedDraw(batch, found.scores[chosen], chosen)
 
 
+#: How :func:`every_scale_draw` judges a prefix: its greedy completion, or its partial map as it stands.
+Lookahead = Literal["completion", "partial"]
+
 #: Rows (samples x candidates) drawn together by :func:`every_scale_draw`: each row holds key/value
 #: caches for the whole sequence, so the batch is bounded rather than n x candidates at once.
 EVERY_SCALE_ROWS = 2048
@@ -151,16 +157,19 @@ def every_scale_draw(
     candidates: int,
     target: Target = "maximize",
     sampling: TokenSamplingOptions | dict[str, Any] | None = None,
+    lookahead: Lookahead = "completion",
 ) -> GuidedDraw:
     """``n`` samples, each grown scale by scale from the best of ``candidates`` continuations.
 
-    After every scale, each row's partial ``ê_t`` (the code maps drawn so far, summed at full
-    size) is decoded to a whole architecture, the predictor scores it, and the best row of each
-    sample's group is copied to the group (:meth:`NextScaleTransformer.draw_selected`). Partial
-    decodes that are not members of the space score worst; ties keep the first row. The last
-    selection is the final decode's, as in :func:`guided_draw`; the coarser ones steer the draw
-    toward regions the predictor prefers before the fine scales are fixed. Samples are drawn in
-    chunks of ``EVERY_SCALE_ROWS // candidates``, each from the one generator seeded by ``seed``.
+    After every scale, each row is judged by a look-ahead architecture, the predictor scores it,
+    and the best row of each sample's group is copied to the group
+    (:meth:`NextScaleTransformer.draw_selected`). The look-ahead is the decode of the row's greedy
+    completion (``"completion"``: the most likely code of every remaining token) or of its partial
+    map ``ê_t`` as it stands (``"partial"``: what SCC trains to lie near the final map; on NB201 no
+    such decode of a coarse scale was an NB201 cell, docs/pnag.md). Look-aheads that are not
+    members of the space score worst; ties keep the first row. The last selection is the final
+    decode's, as in :func:`guided_draw`. Samples are drawn in chunks of ``EVERY_SCALE_ROWS //
+    candidates``, each from the one generator seeded by ``seed``.
 
     Args:
         generator: A fitted ``pnag`` generator.
@@ -171,6 +180,7 @@ def every_scale_draw(
         candidates: Continuations per sample and scale (``>= 1``; 1 is the unguided draw).
         target: ``"maximize"``, ``"minimize"`` or a number.
         sampling: Token knobs (temperature, top_k, top_p).
+        lookahead: ``"completion"`` or ``"partial"`` (above).
 
     Returns:
         The batch, the predictor's value of each sample (NaN for non-members), and ``chosen``:
@@ -201,7 +211,7 @@ def every_scale_draw(
         for start in range(0, n, chunk):
             codes, e_hat = transformer.draw_selected(
                 min(chunk, n - start), candidates, select, temperature=knobs.temperature, top_k=knobs.top_k,
-                top_p=knobs.top_p, generator=torch_generator,
+                top_p=knobs.top_p, generator=torch_generator, complete=lookahead == "completion",
             )
             pieces.append((codes, *autoencoder.decode_drawn(codes, e_hat, transformer.codebook)))
         if not pieces:
@@ -249,9 +259,12 @@ def guided_sample(generator: Any, space: SearchSpace, n: int, *, seed: int, knob
     assert guidance is not None
     predictor = fit_guidance_predictor(space, guidance)
     token_knobs = TokenSamplingOptions(**knobs.model_dump(exclude={"guidance"}))
-    draw_with = every_scale_draw if guidance.select_at == "every_scale" else guided_draw
-    draw = draw_with(generator, space, n, seed=seed, predictor=predictor, candidates=guidance.candidates,
-                     target=guidance.target, sampling=token_knobs)
+    if guidance.select_at == "every_scale":
+        draw = every_scale_draw(generator, space, n, seed=seed, predictor=predictor, candidates=guidance.candidates,
+                                target=guidance.target, sampling=token_knobs, lookahead=guidance.lookahead)
+    else:
+        draw = guided_draw(generator, space, n, seed=seed, predictor=predictor, candidates=guidance.candidates,
+                           target=guidance.target, sampling=token_knobs)
     batch = draw.batch
     return SampleBatch(batch.adjacency, batch.op_indices, batch.well_formed, batch.tokens,
                        knobs.model_dump(mode="json"), int(seed))

@@ -245,7 +245,7 @@ class NextScaleTransformer(nn.Module):
     @torch.no_grad()
     def draw_selected(
         self, n: int, candidates: int, select: Callable[[int, torch.Tensor, torch.Tensor], torch.Tensor], *,
-        temperature: float, top_k: int | None, top_p: float | None, generator: torch.Generator,
+        temperature: float, top_k: int | None, top_p: float | None, generator: torch.Generator, complete: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Draws ``n`` sequences, keeping after every scale one of ``candidates`` continuations of each.
 
@@ -259,7 +259,11 @@ class NextScaleTransformer(nn.Module):
             candidates: Rows per sample (1: the plain draw).
             select: ``(step, codes [n * candidates, L_step], ê [n * candidates, C, N, N]) -> [n]``,
                 the row to keep within each group (``0 .. candidates - 1``); ``codes`` holds every
-                scale up to ``step``.
+                scale up to ``step``, and ``ê`` is their partial map -- or, with ``complete``, the
+                map of their greedy completion.
+            complete: Before each selection but the last, complete every row greedily (the most
+                likely code of each remaining token, drawing nothing from ``generator``) and show
+                ``select`` the completed map, so that it judges where a prefix leads.
             temperature: Divides the logits.
             top_k: Keep the ``k`` most likely codes of each token (``None``: all).
             top_p: Nucleus filter of each token (``None``: off).
@@ -276,21 +280,19 @@ class NextScaleTransformer(nn.Module):
         weights = [self._sampling_weights(block) for block in self.blocks]
         caches = [KVCache(rows, self.heads, self.sequence_length, d_model // self.heads, self.head.weight) for _ in self.blocks]
         groups = torch.arange(n, device=device) * candidates
+        last = len(self.scales) - 1
         for step, length in enumerate(self.lengths):
             uniforms = torch.rand((rows, length, 1), generator=generator, device=device)
-            if self.sequential[step]:
-                drawn = self._draw_sequential_scale(step, e_hat, uniforms, weights, caches, temperature, top_k, top_p)
-            else:
-                x = self._scale_inputs(step, e_hat, rows)
-                for block, cache, block_weights in zip(self.blocks, caches, weights):
-                    x = self._block_step(block, x, cache, block_weights)
-                drawn = self._inverse_cdf(self._cumulative(x, temperature, top_k, top_p), uniforms)
+            drawn = self._scale_codes(step, e_hat, rows, uniforms, weights, caches, temperature, top_k, top_p)
             codes = torch.cat([codes, drawn], 1)
             upsampled = self._upsampled(drawn, step)
             e_hat = upsampled if e_hat is None else e_hat + upsampled
             if candidates == 1 or rows == 0:
                 continue
-            chosen = torch.as_tensor(select(step, codes, e_hat), dtype=torch.long, device=device)
+            seen = e_hat
+            if complete and step < last:
+                seen = self._greedy_completion(step, e_hat, weights, caches, temperature, top_k, top_p)
+            chosen = torch.as_tensor(select(step, codes, seen), dtype=torch.long, device=device)
             if chosen.shape != (n,) or bool(((chosen < 0) | (chosen >= candidates)).any()):
                 raise ValueError(f"select must return {n} rows in 0..{candidates - 1}, got {chosen.tolist()[:8]}")
             kept = (groups + chosen).repeat_interleave(candidates)
@@ -398,28 +400,66 @@ class NextScaleTransformer(nn.Module):
             e_hat = upsampled if e_hat is None else e_hat + upsampled
         return torch.cat(drawn, 1), e_hat
 
+    def _scale_codes(
+        self, step: int, e_hat: torch.Tensor | None, batch: int, uniforms: torch.Tensor | None,
+        weights: list[SamplingWeights | None], caches: list[KVCache], temperature: float, top_k: int | None, top_p: float | None,
+    ) -> torch.Tensor:
+        """Scale ``step``'s tokens ``[batch, n(n+1)/2]`` appended to ``caches``: drawn by ``uniforms``, or the most likely (None)."""
+        if self.sequential[step]:
+            return self._draw_sequential_scale(step, e_hat, uniforms, weights, caches, temperature, top_k, top_p, batch=batch)
+        x = self._scale_inputs(step, e_hat, batch)
+        for block, cache, block_weights in zip(self.blocks, caches, weights):
+            x = self._block_step(block, x, cache, block_weights)
+        return self._pick(self._cumulative(x, temperature, top_k, top_p), uniforms)
+
+    def _greedy_completion(
+        self, step: int, e_hat: torch.Tensor, weights: list[SamplingWeights | None], caches: list[KVCache],
+        temperature: float, top_k: int | None, top_p: float | None,
+    ) -> torch.Tensor:
+        """``ê`` of every row completed from scale ``step + 1`` on with the most likely codes; the caches are left as found.
+
+        The completion writes its keys and values past ``filled`` -- where the real continuation
+        will write its own -- and ``filled`` is put back, so nothing is copied.
+        """
+        filled = [cache.filled for cache in caches]
+        completed = e_hat
+        for later in range(step + 1, len(self.scales)):
+            codes = self._scale_codes(later, completed, e_hat.shape[0], None, weights, caches, temperature, top_k, top_p)
+            completed = completed + self._upsampled(codes, later)
+        for cache, count in zip(caches, filled):
+            cache.filled = count
+        return completed
+
+    def _pick(self, cumulative: torch.Tensor, uniforms: torch.Tensor | None) -> torch.Tensor:
+        """:meth:`_inverse_cdf` of ``uniforms``, or with None the most likely code (the first of equals)."""
+        if uniforms is not None:
+            return self._inverse_cdf(cumulative, uniforms)
+        probabilities = torch.diff(cumulative, dim=-1, prepend=torch.zeros_like(cumulative[..., :1]))
+        return probabilities.argmax(-1)
+
     def _inverse_cdf(self, cumulative: torch.Tensor, uniforms: torch.Tensor) -> torch.Tensor:
         """The first code whose cumulative mass exceeds ``u`` (zero-probability codes never)."""
         u = uniforms * cumulative[..., -1:]
         return torch.searchsorted(cumulative, u, right=True).clamp_(max=self.vocab_size - 1).squeeze(-1)
 
     def _draw_sequential_scale(
-        self, step: int, e_hat: torch.Tensor | None, uniforms: torch.Tensor, weights: list[SamplingWeights | None],
-        caches: list[KVCache], temperature: float, top_k: int | None, top_p: float | None,
+        self, step: int, e_hat: torch.Tensor | None, uniforms: torch.Tensor | None, weights: list[SamplingWeights | None],
+        caches: list[KVCache], temperature: float, top_k: int | None, top_p: float | None, batch: int | None = None,
     ) -> torch.Tensor:
         """Scale ``step``'s tokens ``[B, n(n+1)/2]``, one forward pass per token.
 
         Each pass appends one position to the caches and attends to all of them -- every coarser
         token and the earlier ones of this scale -- which is the causal mask :meth:`forward` uses.
         """
-        batch = uniforms.shape[0]
+        batch = uniforms.shape[0] if uniforms is not None else batch
         scale_inputs = self._scale_inputs(step, e_hat, batch)
-        codes = torch.empty(batch, self.lengths[step], dtype=torch.long, device=uniforms.device)
+        codes = torch.empty(batch, self.lengths[step], dtype=torch.long, device=self.head.weight.device)
         for index in range(self.lengths[step]):
             x = scale_inputs[:, index : index + 1]
             if index:
                 x = x + self.previous_token(codes[:, index - 1 : index])
             for block, cache, block_weights in zip(self.blocks, caches, weights):
                 x = self._block_step(block, x, cache, block_weights)
-            codes[:, index : index + 1] = self._inverse_cdf(self._cumulative(x, temperature, top_k, top_p), uniforms[:, index : index + 1])
+            drawn = None if uniforms is None else uniforms[:, index : index + 1]
+            codes[:, index : index + 1] = self._pick(self._cumulative(x, temperature, top_k, top_p), drawn)
         return codes

@@ -103,6 +103,33 @@ def test_draw_selected_keeps_the_selected_row_at_every_scale(trained):
     assert calls == [(step, sum(transformer.lengths[: step + 1]), 2 * n) for step in range(len(transformer.scales))]
 
 
+def test_greedy_completion_shows_the_mode_continuation_and_leaves_the_draw_alone(trained):
+    transformer, n = trained.transformer.eval(), 12
+    seen = []
+
+    def second(step, codes, e_hat):
+        seen.append((codes.clone(), e_hat.clone()))
+        return torch.ones(n, dtype=torch.long)
+
+    codes, _ = transformer.draw_selected(n, 2, second, temperature=1.0, top_k=None, top_p=None,
+                                         generator=torch.Generator().manual_seed(9), complete=True)
+    plain, _ = transformer.draw(2 * n, temperature=1.0, top_k=None, top_p=None, generator=torch.Generator().manual_seed(9))
+    assert torch.equal(codes, plain[1::2])  # completing consumed no random numbers and left the caches as found
+    # What select saw after scale t: the prefix completed scale by scale with the most likely codes,
+    # recomputed here by teacher forcing (these scales are drawn in parallel, so a scale's logits
+    # depend on the coarser scales only).
+    assert not any(transformer.sequential)
+    for step, (prefix, e_hat) in enumerate(seen[:-1]):
+        full = torch.zeros(2 * n, transformer.sequence_length, dtype=torch.long)
+        full[:, : prefix.shape[1]] = prefix
+        for later in range(step + 1, len(transformer.scales)):
+            start, length = transformer.offsets[later], transformer.lengths[later]
+            full[:, start : start + length] = transformer(full)[:, start : start + length].argmax(-1)
+        expected = sum(transformer._upsampled(full[:, o : o + l], t)
+                       for t, (o, l) in enumerate(zip(transformer.offsets, transformer.lengths)))
+        torch.testing.assert_close(e_hat, expected, atol=1e-5, rtol=1e-5)
+
+
 def test_draw_selected_copies_the_kept_prefix_to_its_group(trained):
     transformer, n, candidates = trained.transformer.eval(), 10, 3
     prefixes = []
@@ -137,6 +164,9 @@ def test_every_scale_guidance_selects_on_partial_decodes_and_moves_toward_the_ta
     assert np.nanmean(up.scores) >= np.nanmean(plain) + 0.5 and np.nanmean(down.scores) <= np.nanmean(plain) - 0.5
     again = every_scale_draw(trained, nb201, 250, seed=5, predictor=ConvCount(), candidates=8, target="maximize")
     assert again.batch.tokens == up.batch.tokens  # deterministic by seed
+    partial = every_scale_draw(trained, nb201, 250, seed=5, predictor=ConvCount(), candidates=8, lookahead="partial")
+    # Completions decode to whole cells where this tiny model's partial maps do not.
+    assert up.scale_members[0] > 0 and partial.scale_members[0] == 0
     one = every_scale_draw(trained, nb201, 30, seed=4, predictor=ConvCount(), candidates=1)
     assert one.batch.tokens == trained.sample(nb201, 30, seed=4).tokens
 
