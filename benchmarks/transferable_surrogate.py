@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from functools import partial
 import time
 from pathlib import Path
 
@@ -126,11 +127,6 @@ def prediction_table(space, args, result):
                   f"| {eval_y.max():.2f} |", flush=True)
 
 
-def partial_lookahead(*args, **kwargs):
-    """:func:`every_scale_draw` judging each prefix by the decode of its partial map."""
-    return every_scale_draw(*args, lookahead="partial", **kwargs)
-
-
 def generation_table(space, args, result):
     target = "ninapro/test@200"
     report = space.oracle(target)
@@ -145,7 +141,7 @@ def generation_table(space, args, result):
         ("gin on 20 NinaPro labels", "gin", guided_draw),
         ("transferable on 20 NinaPro labels", "transferable", guided_draw),
         ("gin on 20 NinaPro labels, every scale (completion)", "gin", every_scale_draw),
-        ("transferable on 20 NinaPro labels, every scale (partial map)", "transferable", partial_lookahead),
+        ("transferable on 20 NinaPro labels, every scale (partial map)", "transferable", partial(every_scale_draw, lookahead="partial")),
         ("transferable on 20 NinaPro labels, every scale (completion)", "transferable", every_scale_draw),
     ]
     fitted = {}  # (surrogate, seed) -> predictor: the final-scale and every-scale rows share each fit

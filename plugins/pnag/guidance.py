@@ -23,6 +23,7 @@ Two ways in:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
@@ -219,7 +220,7 @@ def every_scale_draw(
             pieces.append((codes, *autoencoder.decode_codes(codes)))
     codes, adjacency, ops = (torch.cat(part) for part in zip(*pieces))
     batch = SampleBatch(adjacency.cpu().numpy(), ops.cpu().numpy(), np.ones(n, dtype=bool), codes.cpu().tolist(), {}, int(seed))
-    fractions = tuple(float(m) / (n * candidates) if n and candidates > 1 else 0.0 for m in members)
+    fractions = tuple(float(m) / (n * candidates) if n else 0.0 for m in members)
     return GuidedDraw(batch, scores_of(adjacency, ops), np.arange(n) * candidates, fractions)
 
 
@@ -259,12 +260,9 @@ def guided_sample(generator: Any, space: SearchSpace, n: int, *, seed: int, knob
     assert guidance is not None
     predictor = fit_guidance_predictor(space, guidance)
     token_knobs = TokenSamplingOptions(**knobs.model_dump(exclude={"guidance"}))
-    if guidance.select_at == "every_scale":
-        draw = every_scale_draw(generator, space, n, seed=seed, predictor=predictor, candidates=guidance.candidates,
-                                target=guidance.target, sampling=token_knobs, lookahead=guidance.lookahead)
-    else:
-        draw = guided_draw(generator, space, n, seed=seed, predictor=predictor, candidates=guidance.candidates,
-                           target=guidance.target, sampling=token_knobs)
+    draw_with = partial(every_scale_draw, lookahead=guidance.lookahead) if guidance.select_at == "every_scale" else guided_draw
+    draw = draw_with(generator, space, n, seed=seed, predictor=predictor, candidates=guidance.candidates,
+                     target=guidance.target, sampling=token_knobs)
     batch = draw.batch
     return SampleBatch(batch.adjacency, batch.op_indices, batch.well_formed, batch.tokens,
                        knobs.model_dump(mode="json"), int(seed))

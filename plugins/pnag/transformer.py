@@ -381,20 +381,13 @@ class NextScaleTransformer(nn.Module):
         batch = rows.stop - rows.start
         e_hat, drawn = None, []
         for step in range(len(self.scales)):
-            if self.sequential[step]:
-                codes = self._draw_sequential_scale(step, e_hat, uniforms[step][rows], weights, caches, temperature, top_k, top_p)
+            if step == 0 and not self.sequential[0]:  # computed once for every tile: the same start token
+                cumulative, keys_values = first
+                for cache, (k, v) in zip(caches, keys_values):
+                    cache.append(k[:batch], v[:batch])
+                codes = self._inverse_cdf(cumulative[:batch], uniforms[0][rows])
             else:
-                if step == 0:
-                    cumulative, keys_values = first
-                    cumulative = cumulative[:batch]
-                    for cache, (k, v) in zip(caches, keys_values):
-                        cache.append(k[:batch], v[:batch])
-                else:
-                    x = self._scale_inputs(step, e_hat, batch)
-                    for block, cache, block_weights in zip(self.blocks, caches, weights):
-                        x = self._block_step(block, x, cache, block_weights)  # attends to every cached (coarser) token and to itself
-                    cumulative = self._cumulative(x, temperature, top_k, top_p)
-                codes = self._inverse_cdf(cumulative, uniforms[step][rows])
+                codes = self._scale_codes(step, e_hat, batch, uniforms[step][rows], weights, caches, temperature, top_k, top_p)
             drawn.append(codes)
             upsampled = self._upsampled(codes, step)
             e_hat = upsampled if e_hat is None else e_hat + upsampled
@@ -406,7 +399,7 @@ class NextScaleTransformer(nn.Module):
     ) -> torch.Tensor:
         """Scale ``step``'s tokens ``[batch, n(n+1)/2]`` appended to ``caches``: drawn by ``uniforms``, or the most likely (None)."""
         if self.sequential[step]:
-            return self._draw_sequential_scale(step, e_hat, uniforms, weights, caches, temperature, top_k, top_p, batch=batch)
+            return self._draw_sequential_scale(step, e_hat, batch, uniforms, weights, caches, temperature, top_k, top_p)
         x = self._scale_inputs(step, e_hat, batch)
         for block, cache, block_weights in zip(self.blocks, caches, weights):
             x = self._block_step(block, x, cache, block_weights)
@@ -443,15 +436,14 @@ class NextScaleTransformer(nn.Module):
         return torch.searchsorted(cumulative, u, right=True).clamp_(max=self.vocab_size - 1).squeeze(-1)
 
     def _draw_sequential_scale(
-        self, step: int, e_hat: torch.Tensor | None, uniforms: torch.Tensor | None, weights: list[SamplingWeights | None],
-        caches: list[KVCache], temperature: float, top_k: int | None, top_p: float | None, batch: int | None = None,
+        self, step: int, e_hat: torch.Tensor | None, batch: int, uniforms: torch.Tensor | None, weights: list[SamplingWeights | None],
+        caches: list[KVCache], temperature: float, top_k: int | None, top_p: float | None,
     ) -> torch.Tensor:
-        """Scale ``step``'s tokens ``[B, n(n+1)/2]``, one forward pass per token.
+        """Scale ``step``'s tokens ``[batch, n(n+1)/2]``, one forward pass per token (``uniforms`` None: the most likely).
 
         Each pass appends one position to the caches and attends to all of them -- every coarser
         token and the earlier ones of this scale -- which is the causal mask :meth:`forward` uses.
         """
-        batch = uniforms.shape[0] if uniforms is not None else batch
         scale_inputs = self._scale_inputs(step, e_hat, batch)
         codes = torch.empty(batch, self.lengths[step], dtype=torch.long, device=self.head.weight.device)
         for index in range(self.lengths[step]):
