@@ -234,6 +234,36 @@ class Infills(Protocol):
 
 
 @runtime_checkable
+class SteersDraw(Protocol):
+    """Capability of generators that steer a draw while it is made, not only choose among finished ones.
+
+    PNAG grows ``candidates`` continuations of each sample and keeps the best by ``predictor`` after
+    every scale; a searcher that holds a fitted predictor reaches it through this method without
+    importing the generator's package.
+    """
+
+    def steered_sample(
+        self, space: SearchSpace, n: int, *, seed: int, predictor: Predictor, candidates: int,
+        target: str | float = "maximize", sampling: dict[str, Any] | None = None, **steering: Any,
+    ) -> tuple[SampleBatch, np.ndarray]:
+        """``n`` samples steered toward ``target`` and the predictor's value of each (NaN for non-members).
+
+        Args:
+            space: The space the generator was trained on.
+            n: Samples wanted.
+            seed: Seed of the draws.
+            predictor: A fitted predictor of the space.
+            candidates: Continuations per sample kept at each step (1 is the unguided draw).
+            target: ``"maximize"``, ``"minimize"`` or a number the prediction should be nearest.
+            sampling: The generator's token knobs (temperature, top_k, top_p).
+            **steering: The generator's own steering options (PNAG: ``lookahead``).
+
+        Raises:
+            ConfigError: For a steering option the generator does not know.
+        """
+
+
+@runtime_checkable
 class Predictor(Protocol):
     """Predicts a scalar performance figure for architectures."""
 

@@ -25,13 +25,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from archgen.architecture import Architecture
 from archgen.errors import ConfigError
 from archgen.generation import SampleBatch, TokenSamplingOptions, validate_sampling
+from archgen.guided_sampling import Target
 from archgen.io.module_checkpoint import load_module, save_module
 from archgen.plugins.encoders.sizing import load_encoder
 from archgen.plugins.pnag.autoencoder import PairFeatureMap, PNAGAutoencoder, PositionDecoder
-from archgen.plugins.pnag.guidance import PNAGSamplingOptions, guided_sample
+from archgen.plugins.pnag.guidance import Lookahead, PNAGSamplingOptions, every_scale_draw, guided_sample
 from archgen.plugins.pnag.msq import MultiScaleQuantizer
 from archgen.plugins.pnag.transformer import NextScaleTransformer
-from archgen.protocols import EpochCallback, SearchSpace
+from archgen.protocols import EpochCallback, Predictor, SearchSpace
 from archgen.registry import PluginChoice, Slot
 from archgen.runtime import Runtime, usable_cores
 from archgen.training import train_epochs
@@ -396,6 +397,40 @@ class PNAG:
         return SampleBatch(
             adjacency.cpu().numpy(), ops.cpu().numpy(), np.ones(n, dtype=bool), codes.cpu().tolist(), knobs.model_dump(), int(seed)
         )
+
+    def steered_sample(
+        self, space: SearchSpace, n: int, *, seed: int, predictor: Predictor, candidates: int,
+        target: Target = "maximize", sampling: dict[str, Any] | None = None, lookahead: Lookahead = "completion",
+    ) -> tuple[SampleBatch, np.ndarray]:
+        """Guidance at every scale with an already fitted predictor (:class:`archgen.protocols.SteersDraw`).
+
+        The ``guidance`` sampling option fits its own predictor on uniform labels; a searcher that has
+        paid for its labels comes here instead. The draw is
+        :func:`~archgen.plugins.pnag.guidance.every_scale_draw`.
+
+        Args:
+            space: The space the model was trained on.
+            n: Samples wanted.
+            seed: Seed of the draws.
+            predictor: A fitted predictor of the space.
+            candidates: Continuations per sample and scale.
+            target: ``"maximize"``, ``"minimize"`` or a number.
+            sampling: Token knobs (temperature, top_k, top_p).
+            lookahead: ``"completion"`` or ``"partial"``: what a prefix is judged by.
+
+        Returns:
+            The batch and the predictor's value of each sample (NaN where it is not a member).
+
+        Raises:
+            ConfigError: For token knobs or a look-ahead that do not validate.
+        """
+        self._require_built()
+        if lookahead not in ("completion", "partial"):
+            raise ConfigError(f"pnag lookahead must be 'completion' or 'partial', got {lookahead!r}")
+        knobs = validate_sampling(TokenSamplingOptions, dict(sampling or {}))
+        draw = every_scale_draw(self, space, n, seed=seed, predictor=predictor, candidates=candidates,
+                                target=target, sampling=knobs, lookahead=lookahead)
+        return draw.batch, draw.scores
 
     # -- checkpoints ----------------------------------------------------------------
     def save(self, directory: str | Path) -> list[Path]:

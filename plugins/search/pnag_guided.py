@@ -7,7 +7,10 @@ spends the oracle budget in rounds:
 1. query ``initial`` unguided PNAG draws;
 2. fit the predictor (any ``archgen.predictors`` plugin) on every label so far;
 3. draw ``generated`` guided samples -- each the best of ``candidates`` PNAG draws by the
-   predictor, on the oracle's orientation -- and query the ``batch`` best-predicted that are new;
+   predictor, on the oracle's orientation (``select_at = "final"``), or grown from the best of
+   ``candidates`` continuations after every scale (``"every_scale"``, PNAG's
+   :meth:`~archgen.protocols.SteersDraw.steered_sample`) -- and query the ``batch``
+   best-predicted that are new;
 4. repeat until the budget is spent (or ``patience`` rounds in a row query nothing new).
 
 Training PNAG is by far the dearest step, and it does not depend on the trial: the model is
@@ -15,7 +18,8 @@ trained with ``train_seed`` (not the trial's seed) and kept in the process, so t
 ``archgen search`` train it once.
 
 The selection in step 3 is the one of ``pnag``'s ``guidance`` sampling option: both call
-:func:`archgen.guided_sampling.best_of_candidates` (a searcher may not import a method package,
+:func:`archgen.guided_sampling.best_of_candidates`, or PNAG's every-scale draw through the
+:class:`~archgen.protocols.SteersDraw` capability (a searcher may not import a method package,
 tests/test_layout.py, so PNAG itself is loaded through its entry point).
 """
 
@@ -23,15 +27,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from archgen import guided_sampling
 from archgen.architecture import Architecture
+from archgen.errors import ConfigError
 from archgen.plugins.search.ledger import QueryLedger
 from archgen.plugins.search.proposals import ProposalSource
+from archgen.protocols import SteersDraw
 from archgen.registry import PluginChoice, Slot, load
 
 if TYPE_CHECKING:
@@ -58,6 +64,10 @@ class PNAGGuidedOptions(BaseModel):
         batch: Architectures queried per round.
         generated: Guided samples drawn per round.
         candidates: PNAG draws per guided sample (the best by prediction is kept).
+        select_at: ``"final"``: the best of ``candidates`` finished draws; ``"every_scale"``: the
+            best of ``candidates`` continuations after every scale.
+        lookahead: With ``every_scale``, what a prefix is judged by: ``"completion"`` (the decode
+            of its greedy completion) or ``"partial"`` (of its partial feature map).
         patience: Rounds in a row that query nothing new before the search stops.
     """
 
@@ -75,6 +85,8 @@ class PNAGGuidedOptions(BaseModel):
     batch: int = Field(10, ge=1, le=1_000_000)
     generated: int = Field(100, ge=1, le=1_000_000)
     candidates: int = Field(8, ge=1, le=10_000)
+    select_at: Literal["final", "every_scale"] = "final"
+    lookahead: Literal["completion", "partial"] = "completion"
     patience: int = Field(20, ge=1)
 
 
@@ -133,6 +145,19 @@ class PNAGGuidedSearch:
             _TRAINED[key] = model
         return _TRAINED[key], f"pnag trained here on {len(train)} architectures (train_seed {o.train_seed})"
 
+    def _guided(self, model: Any, space: SearchSpace, predictor: Any, *, seed: int) -> list[tuple[Architecture | None, float]]:
+        """One round's ``generated`` guided samples as ``(architecture, prediction)``; ``(None, nan)`` for non-members."""
+        o = self.options
+        if o.select_at == "final":
+            return best_of_candidates(model, space, predictor, o.generated, o.candidates, seed=seed, sampling=o.sampling)
+        if not isinstance(model, SteersDraw):
+            raise ConfigError(f"pnag_guided select_at = 'every_scale' needs a generator that steers its draw "
+                              f"(archgen.protocols.SteersDraw); {type(model).__name__} does not (accepted: 'final')")
+        batch, scores = model.steered_sample(space, o.generated, seed=seed, predictor=predictor, candidates=o.candidates,
+                                             sampling=o.sampling, lookahead=o.lookahead)
+        return [(arch, float(score)) if score == score else (None, float("nan"))
+                for arch, score in zip(batch.architectures(space), scores.tolist())]
+
     def _training_set(self, space: SearchSpace) -> list[Architecture]:
         o = self.options
         size = space.size() if hasattr(space, "size") else None
@@ -183,8 +208,7 @@ class PNAGGuidedSearch:
             predictor.fit(space, [a for a, _ in pairs], np.array([y for _, y in pairs]), runtime=runtime,
                           seed=seed * 1000 + stats["rounds"])
             proposals: dict[Any, tuple[Architecture, float]] = {}
-            for arch, score in best_of_candidates(model, space, predictor, o.generated, o.candidates,
-                                                  seed=int(draw_seeds.integers(2**63)), sampling=o.sampling):
+            for arch, score in self._guided(model, space, predictor, seed=int(draw_seeds.integers(2**63))):
                 if arch is None:
                     stats["invalid_draws"] += 1
                     continue

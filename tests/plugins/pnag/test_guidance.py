@@ -8,6 +8,7 @@ import archgen
 from archgen.errors import ConfigError
 from archgen.plugins.pnag.generator import PNAG
 from archgen.plugins.pnag.guidance import GuidanceOptions, every_scale_draw, guided_draw, preference
+from archgen.protocols import SteersDraw
 from archgen.testing import require_shared_data
 
 TINY = {**PNAG.TEST_OPTIONS, "scales": [3, 5, 8], "vae_epochs": 30, "transformer_epochs": 20}
@@ -169,6 +170,20 @@ def test_every_scale_guidance_selects_on_partial_decodes_and_moves_toward_the_ta
     assert up.scale_members[0] > 0 and partial.scale_members[0] == 0
     one = every_scale_draw(trained, nb201, 30, seed=4, predictor=ConvCount(), candidates=1)
     assert one.batch.tokens == trained.sample(nb201, 30, seed=4).tokens
+
+
+def test_steered_sample_is_the_every_scale_draw_with_a_fitted_predictor(nb201, trained):
+    # The SteersDraw capability is how a searcher with its own labels reaches every_scale_draw.
+    assert isinstance(trained, SteersDraw)
+    batch, scores = trained.steered_sample(nb201, 60, seed=9, predictor=ConvCount(), candidates=4, target="minimize",
+                                           sampling={"temperature": 1.2}, lookahead="partial")
+    draw = every_scale_draw(trained, nb201, 60, seed=9, predictor=ConvCount(), candidates=4, target="minimize",
+                            sampling={"temperature": 1.2}, lookahead="partial")
+    assert batch.tokens == draw.batch.tokens and np.array_equal(scores, draw.scores, equal_nan=True)
+    with pytest.raises(ConfigError, match="lookahead must be 'completion' or 'partial', got 'greedy'"):
+        trained.steered_sample(nb201, 2, seed=0, predictor=ConvCount(), candidates=2, lookahead="greedy")
+    with pytest.raises(ConfigError, match="bad sampling options: temp"):
+        trained.steered_sample(nb201, 2, seed=0, predictor=ConvCount(), candidates=2, sampling={"temp": 1.0})
 
 
 def test_preference():

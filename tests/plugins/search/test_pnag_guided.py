@@ -60,10 +60,36 @@ def test_its_selection_is_the_guidance_sampling_selection(nb201):
             assert nb201.to_string(arch) == nb201.to_string(other) and score == other_score
 
 
-def test_guided_rounds_query_better_cells_than_the_unguided_start(nb201, toy):
+def test_every_scale_rounds_draw_through_the_generators_steered_sample(nb201):
+    searcher = archgen.load("searcher", "pnag_guided", **TINY, select_at="every_scale", lookahead="partial")
+    model, _ = searcher.generator(nb201, seed=0)
+    proposals = searcher._guided(model, nb201, ConvCount(), seed=11)
+    batch, scores = model.steered_sample(nb201, TINY["generated"], seed=11, predictor=ConvCount(),
+                                         candidates=TINY["candidates"], lookahead="partial")
+    assert [nb201.to_string(a) if a is not None else None for a, _ in proposals] == [
+        nb201.to_string(a) if s == s else None for a, s in zip(batch.architectures(nb201), scores.tolist())]
+    assert np.array_equal([s for _, s in proposals], scores, equal_nan=True)
+    finished = archgen.load("searcher", "pnag_guided", **TINY)._guided(model, nb201, ConvCount(), seed=11)
+    assert [nb201.to_string(a) for a, _ in proposals if a] != [nb201.to_string(a) for a, _ in finished if a]
+
+
+def test_every_scale_needs_a_generator_that_steers_its_draw(nb201):
+    class Plain:
+        def sample(self, space, n, *, seed=0, **sampling):
+            raise AssertionError("not reached")
+
+    searcher = archgen.load("searcher", "pnag_guided", **TINY, select_at="every_scale")
+    with pytest.raises(ConfigError, match="needs a generator that steers its draw .*Plain does not"):
+        searcher._guided(Plain(), nb201, ConvCount(), seed=0)
+    with pytest.raises(ConfigError, match="select_at"):
+        archgen.load("searcher", "pnag_guided", select_at="each")
+
+
+@pytest.mark.parametrize("select_at", ["final", "every_scale"])
+def test_guided_rounds_query_better_cells_than_the_unguided_start(nb201, toy, select_at):
     # The toy score counts conv3x3 edges; gbdt learns it from a few labels, and each round keeps the
     # best-predicted of 4 x 30 draws, so the rounds' queries score above PNAG's unguided first draws.
-    options = {**TINY, "initial": 8, "generated": 30, "candidates": 4, "batch": 4}
+    options = {**TINY, "initial": 8, "generated": 30, "candidates": 4, "batch": 4, "select_at": select_at}
     gains = []
     for seed in range(3):
         oracle = toy(40)
