@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from archgen.plugins.pnag.msq import MultiScaleQuantizer, upper_positions
+from archgen.plugins.pnag.support import ObservedSupport
 
 # Rows decoded at a time by PositionDecoder.graphs: NB201's 36 upper-triangle positions x 64 hidden
 # units x 512 rows is a 4.5 MB activation; a whole 2,048-row sampling chunk over all 64 positions was 33 MB.
@@ -78,13 +79,18 @@ class PositionDecoder(nn.Module):
         return out[..., 0], torch.diagonal(out[..., 1:], dim1=1, dim2=2).transpose(1, 2)
 
     @torch.no_grad()
-    def graphs(self, feature: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def graphs(self, feature: torch.Tensor, support: ObservedSupport | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Decoded graphs: (0/1 strict upper adjacency ``[B, n, n]`` uint8, op indices ``[B, n]``, -1 = absent).
 
         Only the upper triangle is read (edges above the diagonal, ops on it), so only its positions
         are decoded, a tile of rows at a time: the same per-position outputs as :meth:`forward`,
         without the lower triangle's work or a ``[B, n, n, hidden]`` activation far larger than the
         cache.
+
+        Args:
+            feature: ``[B, C, n, n]`` maps.
+            support: Restricts the decode to what training showed (:class:`ObservedSupport`; full-size
+                maps only); ``None`` decodes every position freely.
         """
         batch, _, n, _ = feature.shape
         rows, cols = upper_positions(n, feature.device)
@@ -95,7 +101,10 @@ class PositionDecoder(nn.Module):
             tile = slice(start, start + DECODE_TILE)
             out = self.mlp(feature[tile, :, rows, cols].transpose(1, 2))  # [tile, n(n+1)/2, 1 + K + 1]
             adjacency[tile, rows[above], cols[above]] = (out[:, above, 0] > 0).to(torch.uint8)
-            ops[tile] = out[:, diagonal, 1:].argmax(-1)  # the diagonal, row by row, is node 0..n-1
+            logits = out[:, diagonal, 1:]  # the diagonal, row by row, is node 0..n-1
+            ops[tile] = (logits if support is None else support.mask_op_logits(logits)).argmax(-1)
+        if support is not None:
+            adjacency = support.fix_edges(adjacency)
         return adjacency, torch.where(ops == self.num_ops, torch.full_like(ops, -1), ops)
 
 
@@ -155,7 +164,7 @@ class PNAGAutoencoder(nn.Module):
 
     @torch.no_grad()
     def decode_drawn(
-        self, codes: torch.Tensor, e_hat: torch.Tensor, codebook: torch.Tensor
+        self, codes: torch.Tensor, e_hat: torch.Tensor, codebook: torch.Tensor, support: ObservedSupport | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Graphs of sampled ``codes`` whose ``ê`` the sampler already accumulated with ``codebook``.
 
@@ -163,6 +172,7 @@ class PNAGAutoencoder(nn.Module):
             codes: ``[B, sum n(n+1)/2]`` drawn codes.
             e_hat: ``[B, C, N, N]``, their code maps interpolated and summed with ``codebook``.
             codebook: The codebook the sampler read (the next-scale transformer's frozen copy).
+            support: :meth:`PositionDecoder.graphs`'s restriction to the training support, or ``None``.
 
         Returns:
             What :meth:`decode_codes` returns for ``codes``: the sampler builds ``ê`` with the same
@@ -170,9 +180,9 @@ class PNAGAutoencoder(nn.Module):
             map :meth:`decode_codes` would rebuild, and is decoded directly; otherwise (a copy that
             has fallen out of step) the codes are decoded with this quantizer's codebook.
         """
-        if torch.equal(codebook, self.quantizer.codebook.weight):
-            return self.decoder.graphs(e_hat)
-        return self.decode_codes(codes)
+        if not torch.equal(codebook, self.quantizer.codebook.weight):
+            e_hat = self.quantizer.accumulate(self.quantizer.unflatten(codes))
+        return self.decoder.graphs(e_hat, support)
 
     @torch.no_grad()
     def sub_architectures(self, codes: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:

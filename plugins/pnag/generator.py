@@ -24,13 +24,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from archgen.architecture import Architecture
 from archgen.errors import ConfigError
-from archgen.generation import SampleBatch, TokenSamplingOptions, validate_sampling
+from archgen.generation import SampleBatch, validate_sampling
 from archgen.guided_sampling import Target
 from archgen.io.module_checkpoint import load_module, save_module
 from archgen.plugins.encoders.sizing import load_encoder
 from archgen.plugins.pnag.autoencoder import PairFeatureMap, PNAGAutoencoder, PositionDecoder
-from archgen.plugins.pnag.guidance import Lookahead, PNAGSamplingOptions, every_scale_draw, guided_sample
+from archgen.plugins.pnag.guidance import Lookahead, PNAGDrawOptions, PNAGSamplingOptions, every_scale_draw, guided_sample
 from archgen.plugins.pnag.msq import MultiScaleQuantizer
+from archgen.plugins.pnag.support import ObservedSupport
 from archgen.plugins.pnag.transformer import NextScaleTransformer
 from archgen.protocols import EpochCallback, Predictor, SearchSpace
 from archgen.registry import PluginChoice, Slot
@@ -152,6 +153,8 @@ class PNAG:
         self.transformer: NextScaleTransformer | None = None
         self.device = torch.device("cpu")
         self._space_signature: dict[str, Any] = {}
+        #: What training showed at every node and node pair (:meth:`observe_support`); ``None`` until fitted.
+        self.support: ObservedSupport | None = None
 
     # -- construction -------------------------------------------------------------
     def scales_for(self, space: SearchSpace) -> list[int]:
@@ -237,6 +240,7 @@ class PNAG:
         runtime = runtime or Runtime()
         torch.manual_seed(seed)
         self.build(space, runtime.device)
+        self.observe_support(space, train)
         vae_stats = self._fit_vae(space, train, validation, seed, runtime, callbacks)
         # The transformer's inputs are built from the codebook the VAE has just learnt.
         self.transformer.codebook.copy_(self.autoencoder.quantizer.codebook.weight.detach())
@@ -317,6 +321,29 @@ class PNAG:
             totals += len(adjacency) * np.array([d.item() for d in out.deviations])
         return (totals / max(len(archs), 1)).tolist()
 
+    def observe_support(self, space: SearchSpace, archs: Sequence[Architecture]) -> ObservedSupport:
+        """Records which operation each node and which value each edge took in ``archs`` (``fit`` does, on its training set).
+
+        Sampling with ``support = "observed"`` restricts the decode to it; a model loaded from a
+        checkpoint written before the support was recorded can be given it here.
+        """
+        self._require_built()
+        self.support = ObservedSupport.of(space, archs)
+        return self.support
+
+    def observed_support(self, choice: str) -> ObservedSupport | None:
+        """The decoder's restriction for the ``support`` sampling knob: ``None`` for ``"any"``.
+
+        Raises:
+            ConfigError: For ``"observed"`` on a model whose training support was never recorded.
+        """
+        if choice == "any":
+            return None
+        if self.support is None:
+            raise ConfigError("pnag support = 'observed' needs the training support, and this model has none "
+                              "(its checkpoint predates it): refit, call observe_support(space, train), or use support = 'any'")
+        return self.support.to(self.device)
+
     # -- codes ----------------------------------------------------------------------
     @torch.no_grad()
     def encode(self, space: SearchSpace, archs: Sequence[Architecture], batch_size: int = 4096) -> np.ndarray:
@@ -377,7 +404,9 @@ class PNAG:
         knobs = validate_sampling(self.SamplingOptions, sampling)
         if knobs.guidance is not None:
             return guided_sample(self, space, n, seed=seed, knobs=knobs)
-        knobs = TokenSamplingOptions(**knobs.model_dump(exclude={"guidance"}))  # unguided: recorded as before
+        support = self.observed_support(knobs.support)
+        # Unguided and unrestricted, the record is the token knobs, as it was before either existed.
+        recorded = knobs.model_dump(exclude={"guidance"} | ({"support"} if support is None else set()))
         self.transformer.eval()
         generator = torch.Generator(device=self.device).manual_seed(seed)
         autoencoder, pieces = self._require_built(), []
@@ -389,13 +418,13 @@ class PNAG:
                 workers=workers,
             )
             # The sampler has already accumulated ê: decode it rather than rebuild it from the codes.
-            pieces.append((codes, *autoencoder.decode_drawn(codes, e_hat, self.transformer.codebook)))
+            pieces.append((codes, *autoencoder.decode_drawn(codes, e_hat, self.transformer.codebook, support)))
         if not pieces:
             codes = torch.zeros(0, self.transformer.sequence_length, dtype=torch.long, device=self.device)
             pieces.append((codes, *autoencoder.decode_codes(codes)))
         codes, adjacency, ops = (torch.cat(part) for part in zip(*pieces))
         return SampleBatch(
-            adjacency.cpu().numpy(), ops.cpu().numpy(), np.ones(n, dtype=bool), codes.cpu().tolist(), knobs.model_dump(), int(seed)
+            adjacency.cpu().numpy(), ops.cpu().numpy(), np.ones(n, dtype=bool), codes.cpu().tolist(), recorded, int(seed)
         )
 
     def steered_sample(
@@ -415,7 +444,7 @@ class PNAG:
             predictor: A fitted predictor of the space.
             candidates: Continuations per sample and scale.
             target: ``"maximize"``, ``"minimize"`` or a number.
-            sampling: Token knobs (temperature, top_k, top_p).
+            sampling: Draw knobs (temperature, top_k, top_p, support).
             lookahead: ``"completion"`` or ``"partial"``: what a prefix is judged by.
 
         Returns:
@@ -427,7 +456,7 @@ class PNAG:
         self._require_built()
         if lookahead not in ("completion", "partial"):
             raise ConfigError(f"pnag lookahead must be 'completion' or 'partial', got {lookahead!r}")
-        knobs = validate_sampling(TokenSamplingOptions, dict(sampling or {}))
+        knobs = validate_sampling(PNAGDrawOptions, dict(sampling or {}))
         draw = every_scale_draw(self, space, n, seed=seed, predictor=predictor, candidates=candidates,
                                 target=target, sampling=knobs, lookahead=lookahead)
         return draw.batch, draw.scores
@@ -437,6 +466,8 @@ class PNAG:
         """Writes ``autoencoder.pt`` and ``transformer.pt`` into ``directory``, each atomically."""
         autoencoder = self._require_built()
         meta = {"format": CHECKPOINT_FORMAT, **self._space_signature, "options": self.options.model_dump(mode="json")}
+        if self.support is not None:
+            meta["support"] = self.support.to_json()
         return [save_module(Path(directory) / f"{name}.pt", module, meta) for name, module in (("autoencoder", autoencoder), ("transformer", self.transformer))]
 
     def load(self, directory: str | Path, space: SearchSpace, runtime: Runtime | None = None) -> PNAG:
@@ -447,8 +478,11 @@ class PNAG:
                 vocabulary, scale list or model shape.
         """
         self.build(space, "cpu")
-        for name, module in (("autoencoder", self.autoencoder), ("transformer", self.transformer)):
-            load_module(Path(directory) / f"{name}.pt", module, checkpoint_format=CHECKPOINT_FORMAT, signature=self._space_signature)
+        metas = {name: load_module(Path(directory) / f"{name}.pt", module, checkpoint_format=CHECKPOINT_FORMAT, signature=self._space_signature)
+                 for name, module in (("autoencoder", self.autoencoder), ("transformer", self.transformer))}
+        recorded = metas["autoencoder"].get("support")
+        self.support = None if recorded is None else ObservedSupport.from_json(
+            recorded, space.max_nodes, len(space.op_vocabulary), source=f"checkpoint {str(Path(directory) / 'autoencoder.pt')!r}")
         self.autoencoder.eval()
         self.transformer.eval()
         return self.to((runtime or Runtime()).device)

@@ -31,7 +31,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from archgen.errors import ConfigError, InvalidArchitectureError
-from archgen.generation import SampleBatch, TokenSamplingOptions
+from archgen.generation import SampleBatch, TokenSamplingOptions, validate_sampling
 from archgen.guided_sampling import Target, best_of_candidates, member_scores, preference
 from archgen.registry import PluginChoice, Slot, load
 
@@ -68,8 +68,21 @@ class GuidanceOptions(BaseModel):
     lookahead: Literal["completion", "partial"] = "completion"
 
 
-class PNAGSamplingOptions(TokenSamplingOptions):
-    """``pnag`` sampling knobs: the token knobs, plus optional predictor ``guidance`` (``None`` = off).
+class PNAGDrawOptions(TokenSamplingOptions):
+    """The knobs of one PNAG draw: the token knobs and what the decoder may output.
+
+    Attributes:
+        support: ``"any"``: every position decodes freely (the paper's decoder); ``"observed"``: each
+            node's operation is one seen at that node in training and every edge all training graphs
+            agreed on keeps its value (:class:`~archgen.plugins.pnag.support.ObservedSupport`,
+            docs/pnag.md decision 14a).
+    """
+
+    support: Literal["any", "observed"] = "any"
+
+
+class PNAGSamplingOptions(PNAGDrawOptions):
+    """``pnag`` sampling knobs: the draw's knobs, plus optional predictor ``guidance`` (``None`` = off).
 
     Attributes:
         guidance: :class:`GuidanceOptions`; unset, sampling is exactly the unguided sampler.
@@ -105,7 +118,7 @@ def guided_draw(
     predictor: Predictor,
     candidates: int,
     target: Target = "maximize",
-    sampling: TokenSamplingOptions | dict[str, Any] | None = None,
+    sampling: PNAGDrawOptions | dict[str, Any] | None = None,
 ) -> GuidedDraw:
     """``n`` samples, each the best of ``candidates`` unguided draws by ``predictor`` for ``target``.
 
@@ -122,14 +135,14 @@ def guided_draw(
         predictor: A fitted predictor of the space.
         candidates: Draws per sample (``>= 1``).
         target: ``"maximize"``, ``"minimize"`` or a number.
-        sampling: Token knobs (temperature, top_k, top_p) of the draws.
+        sampling: Draw knobs (temperature, top_k, top_p, support) of the draws.
 
     Returns:
         The chosen batch, their predictions and their draw indices.
     """
     if candidates < 1:
         raise ConfigError(f"guidance candidates must be >= 1, got {candidates}")
-    knobs = sampling if isinstance(sampling, TokenSamplingOptions) else TokenSamplingOptions(**dict(sampling or {}))
+    knobs = validate_sampling(PNAGDrawOptions, sampling if isinstance(sampling, PNAGDrawOptions) else dict(sampling or {}))
     found = best_of_candidates(generator, space, predictor, n, candidates, seed=seed, target=target, sampling=knobs.model_dump())
     drawn, chosen = found.drawn, found.chosen
     batch = SampleBatch(
@@ -157,7 +170,7 @@ def every_scale_draw(
     predictor: Predictor,
     candidates: int,
     target: Target = "maximize",
-    sampling: TokenSamplingOptions | dict[str, Any] | None = None,
+    sampling: PNAGDrawOptions | dict[str, Any] | None = None,
     lookahead: Lookahead = "completion",
 ) -> GuidedDraw:
     """``n`` samples, each grown scale by scale from the best of ``candidates`` continuations.
@@ -180,7 +193,7 @@ def every_scale_draw(
         predictor: A fitted predictor of the space.
         candidates: Continuations per sample and scale (``>= 1``; 1 is the unguided draw).
         target: ``"maximize"``, ``"minimize"`` or a number.
-        sampling: Token knobs (temperature, top_k, top_p).
+        sampling: Draw knobs (temperature, top_k, top_p, support).
         lookahead: ``"completion"`` or ``"partial"`` (above).
 
     Returns:
@@ -190,10 +203,12 @@ def every_scale_draw(
     """
     if candidates < 1:
         raise ConfigError(f"guidance candidates must be >= 1, got {candidates}")
-    knobs = sampling if isinstance(sampling, TokenSamplingOptions) else TokenSamplingOptions(**dict(sampling or {}))
+    knobs = validate_sampling(PNAGDrawOptions, sampling if isinstance(sampling, PNAGDrawOptions) else dict(sampling or {}))
     autoencoder, transformer = generator._require_built(), generator.transformer
     transformer.eval()
     torch_generator = torch.Generator(device=generator.device).manual_seed(seed)
+
+    support = generator.observed_support(knobs.support)
 
     def scores_of(adjacency: torch.Tensor, ops: torch.Tensor) -> np.ndarray:
         archs = SampleBatch(adjacency.cpu().numpy(), ops.cpu().numpy(), np.ones(len(ops), dtype=bool)).architectures(space)
@@ -202,7 +217,7 @@ def every_scale_draw(
     members = np.zeros(len(transformer.scales))
 
     def select(step: int, codes: torch.Tensor, e_hat: torch.Tensor) -> torch.Tensor:
-        scores = scores_of(*autoencoder.decoder.graphs(e_hat))
+        scores = scores_of(*autoencoder.decoder.graphs(e_hat, support))
         members[step] += np.isfinite(scores).sum()
         return torch.from_numpy(preference(scores, target).reshape(-1, candidates).argmax(1))
 
@@ -214,7 +229,7 @@ def every_scale_draw(
                 min(chunk, n - start), candidates, select, temperature=knobs.temperature, top_k=knobs.top_k,
                 top_p=knobs.top_p, generator=torch_generator, complete=lookahead == "completion",
             )
-            pieces.append((codes, *autoencoder.decode_drawn(codes, e_hat, transformer.codebook)))
+            pieces.append((codes, *autoencoder.decode_drawn(codes, e_hat, transformer.codebook, support)))
         if not pieces:
             codes = torch.zeros(0, transformer.sequence_length, dtype=torch.long, device=generator.device)
             pieces.append((codes, *autoencoder.decode_codes(codes)))
@@ -259,7 +274,7 @@ def guided_sample(generator: Any, space: SearchSpace, n: int, *, seed: int, knob
     guidance = knobs.guidance
     assert guidance is not None
     predictor = fit_guidance_predictor(space, guidance)
-    token_knobs = TokenSamplingOptions(**knobs.model_dump(exclude={"guidance"}))
+    token_knobs = PNAGDrawOptions(**knobs.model_dump(exclude={"guidance"}))
     draw_with = partial(every_scale_draw, lookahead=guidance.lookahead) if guidance.select_at == "every_scale" else guided_draw
     draw = draw_with(generator, space, n, seed=seed, predictor=predictor, candidates=guidance.candidates,
                      target=guidance.target, sampling=token_knobs)
@@ -269,6 +284,6 @@ def guided_sample(generator: Any, space: SearchSpace, n: int, *, seed: int, knob
 
 
 __all__ = [
-    "GuidanceOptions", "GuidedDraw", "PNAGSamplingOptions", "every_scale_draw", "fit_guidance_predictor", "guided_draw",
+    "GuidanceOptions", "GuidedDraw", "PNAGDrawOptions", "PNAGSamplingOptions", "every_scale_draw", "fit_guidance_predictor", "guided_draw",
     "guided_sample", "preference",
 ]
