@@ -37,7 +37,8 @@ def broken_rules(space: Any, batch: Any, top: int = 4) -> list[tuple[str, float]
     for arch in batch.architectures(space):
         why = "malformed graph" if arch is None else space.why_invalid(arch)
         if why is not None:
-            reasons[re.split(r"[:;\[(]", why)[0].strip()] += 1  # the rule, without the positions that broke it
+            # The rule, without the node numbers and lists that say where it broke.
+            reasons[re.sub(r"\d+", "#", re.sub(r"\[[^\]]*\]", "[…]", why)).split(";")[0][:90]] += 1
     return [(reason, 100.0 * count / len(batch)) for reason, count in reasons.most_common(top)]
 
 
