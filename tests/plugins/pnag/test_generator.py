@@ -20,11 +20,6 @@ TINY = {
 
 
 @pytest.fixture(scope="module")
-def nb201():
-    return archgen.load("space", "nb201")
-
-
-@pytest.fixture(scope="module")
 def trained(nb201, tmp_path_factory):
     torch.set_num_threads(1)
     archs = nb201.sample(160, seed=0)

@@ -26,11 +26,6 @@ class ConvCount:
 
 
 @pytest.fixture(scope="module")
-def nb201():
-    return archgen.load("space", "nb201")
-
-
-@pytest.fixture(scope="module")
 def trained(nb201):
     torch.set_num_threads(1)
     generator = archgen.load("generator", "pnag", **TINY)

@@ -17,11 +17,6 @@ TINY = {**PNAG.TEST_OPTIONS, "scales": [3, 5, 8], "vae_epochs": 4, "transformer_
 
 
 @pytest.fixture(scope="module")
-def nb201():
-    return archgen.load("space", "nb201")
-
-
-@pytest.fixture(scope="module")
 def trained(nb201, tmp_path_factory):
     torch.set_num_threads(1)
     generator = archgen.load("generator", "pnag", **TINY)
