@@ -29,7 +29,7 @@ from archgen.guided_sampling import Target
 from archgen.io.module_checkpoint import load_module, save_module
 from archgen.plugins.encoders.sizing import load_encoder
 from archgen.plugins.pnag.autoencoder import PairFeatureMap, PNAGAutoencoder, PositionDecoder
-from archgen.plugins.pnag.guidance import Lookahead, PNAGDrawOptions, PNAGSamplingOptions, every_scale_draw, guided_sample
+from archgen.plugins.pnag.guidance import Lookahead, PNAGSamplingOptions, every_scale_draw, guided_sample
 from archgen.plugins.pnag.msq import MultiScaleQuantizer
 from archgen.plugins.pnag.support import ObservedSupport
 from archgen.plugins.pnag.transformer import NextScaleTransformer
@@ -454,11 +454,8 @@ class PNAG:
             ConfigError: For token knobs or a look-ahead that do not validate.
         """
         self._require_built()
-        if lookahead not in ("completion", "partial"):
-            raise ConfigError(f"pnag lookahead must be 'completion' or 'partial', got {lookahead!r}")
-        knobs = validate_sampling(PNAGDrawOptions, dict(sampling or {}))
         draw = every_scale_draw(self, space, n, seed=seed, predictor=predictor, candidates=candidates,
-                                target=target, sampling=knobs, lookahead=lookahead)
+                                target=target, sampling=sampling, lookahead=lookahead)
         return draw.batch, draw.scores
 
     # -- checkpoints ----------------------------------------------------------------

@@ -142,7 +142,7 @@ def guided_draw(
     """
     if candidates < 1:
         raise ConfigError(f"guidance candidates must be >= 1, got {candidates}")
-    knobs = validate_sampling(PNAGDrawOptions, sampling if isinstance(sampling, PNAGDrawOptions) else dict(sampling or {}))
+    knobs = validate_sampling(PNAGDrawOptions, sampling or {})
     found = best_of_candidates(generator, space, predictor, n, candidates, seed=seed, target=target, sampling=knobs.model_dump())
     drawn, chosen = found.drawn, found.chosen
     batch = SampleBatch(
@@ -203,7 +203,9 @@ def every_scale_draw(
     """
     if candidates < 1:
         raise ConfigError(f"guidance candidates must be >= 1, got {candidates}")
-    knobs = validate_sampling(PNAGDrawOptions, sampling if isinstance(sampling, PNAGDrawOptions) else dict(sampling or {}))
+    if lookahead not in ("completion", "partial"):
+        raise ConfigError(f"pnag lookahead must be 'completion' or 'partial', got {lookahead!r}")
+    knobs = validate_sampling(PNAGDrawOptions, sampling or {})
     autoencoder, transformer = generator._require_built(), generator.transformer
     transformer.eval()
     torch_generator = torch.Generator(device=generator.device).manual_seed(seed)
