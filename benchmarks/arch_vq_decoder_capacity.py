@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from archgen.atomic import write_json
+from archgen.plugins.arch_vq.vqvae import edge_loss, edges_from_logits
 from archgen.registry import load
 
 
@@ -37,20 +37,16 @@ def fit_free_vectors(adjacency: torch.Tensor, dim: int, *, steps: int, seed: int
         The final loss and the percentage of graphs decoded exactly.
     """
     generator = torch.Generator().manual_seed(seed)
-    symmetric = (adjacency + adjacency.transpose(1, 2)).clamp(max=1)
-    nodes = adjacency.shape[1]
-    off_diagonal = ~torch.eye(nodes, dtype=torch.bool)
-    vectors = torch.randn(adjacency.shape[0], nodes, dim, generator=generator).requires_grad_()
+    vectors = torch.randn(*adjacency.shape[:2], dim, generator=generator).requires_grad_()
     optimiser = torch.optim.Adam([vectors], lr=0.05)
     for _ in range(steps):
-        logits = vectors @ vectors.transpose(1, 2)
-        loss = F.binary_cross_entropy_with_logits(logits[:, off_diagonal], symmetric[:, off_diagonal])
+        loss = edge_loss(vectors @ vectors.transpose(1, 2), adjacency)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
     with torch.no_grad():
-        decoded = torch.triu(vectors @ vectors.transpose(1, 2) > 0, diagonal=1)
-        exact = (decoded == adjacency.bool()).flatten(1).all(1).float().mean().item()
+        decoded = edges_from_logits(vectors @ vectors.transpose(1, 2))
+        exact = (decoded == adjacency.to(torch.uint8)).flatten(1).all(1).float().mean().item()
     return {"loss": float(loss.item()), "exact_adjacency": 100.0 * exact}
 
 

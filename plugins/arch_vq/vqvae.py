@@ -18,6 +18,19 @@ import torch.nn.functional as F
 from torch import nn
 
 
+def edge_loss(adjacency_logits: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy of ``[B, N, N]`` logits ``z_iᵀ z_j`` against ``A + Aᵀ``, off the diagonal."""
+    symmetric = (adjacency + adjacency.transpose(1, 2)).clamp(max=1)
+    # The diagonal is excluded: σ(||z||²) >= 0.5 can never say "no self-loop".
+    off_diagonal = ~torch.eye(adjacency.shape[1], dtype=torch.bool, device=adjacency.device)
+    return F.binary_cross_entropy_with_logits(adjacency_logits[:, off_diagonal], symmetric[:, off_diagonal])
+
+
+def edges_from_logits(adjacency_logits: torch.Tensor) -> torch.Tensor:
+    """The directed 0/1 adjacency (strict upper triangle, uint8) that ``[B, N, N]`` edge logits decode to."""
+    return torch.triu(adjacency_logits > 0, diagonal=1).to(torch.uint8)
+
+
 @dataclass
 class VQVAEOutput:
     """One forward pass: decoder logits, codes and losses."""
@@ -55,10 +68,7 @@ class VQVAE(nn.Module):
     def forward(self, adjacency: torch.Tensor, ops: torch.Tensor) -> VQVAEOutput:
         quantized = self.quantizer(self.encoder(adjacency, ops))
         adjacency_logits, op_logits = self.decode(quantized.z_q)
-        symmetric = (adjacency + adjacency.transpose(1, 2)).clamp(max=1)
-        # The diagonal is excluded: σ(||z||²) >= 0.5 can never say "no self-loop".
-        off_diagonal = ~torch.eye(adjacency.shape[1], dtype=torch.bool, device=adjacency.device)
-        adjacency_loss = F.binary_cross_entropy_with_logits(adjacency_logits[:, off_diagonal], symmetric[:, off_diagonal])
+        adjacency_loss = edge_loss(adjacency_logits, adjacency)
         op_loss = F.cross_entropy(op_logits.reshape(-1, op_logits.shape[-1]), ops.argmax(-1).reshape(-1))
         return VQVAEOutput(
             adjacency_logits, op_logits, quantized.indices, adjacency_loss + op_loss, quantized.loss, quantized.perplexity
@@ -73,5 +83,4 @@ class VQVAE(nn.Module):
     def decode_codes(self, codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Code indices ``[B, N]`` -> (0/1 strict upper adjacency ``[B, N, N]`` uint8, op indices ``[B, N]``)."""
         adjacency_logits, op_logits = self.decode(self.quantizer.lookup(codes))
-        adjacency = torch.triu(adjacency_logits > 0, diagonal=1).to(torch.uint8)
-        return adjacency, op_logits.argmax(-1)
+        return edges_from_logits(adjacency_logits), op_logits.argmax(-1)
