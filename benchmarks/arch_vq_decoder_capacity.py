@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from archgen.atomic import write_json
-from archgen.plugins.arch_vq.vqvae import edge_loss, edges_from_logits
+from archgen.plugins.generators.arch_vq.vqvae import edge_loss, edges_from_logits
 from archgen.registry import load
 
 

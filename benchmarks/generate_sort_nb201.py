@@ -26,7 +26,7 @@ import torch
 
 import archgen
 from archgen.oracle import BudgetedOracle
-from archgen.plugins.search.generate_sort import top_statistics
+from archgen.plugins.searchers.generate_sort import top_statistics
 from archgen.testing.search_space import shared_data_path
 from archgen.atomic import write_json
 
@@ -124,7 +124,7 @@ def pool_ceiling(space: object, report_oracle: object, args: argparse.Namespace,
     The pool is drawn again exactly as the searcher drew it (same generator seed and draw seed);
     its distinct cells (every draw with ``--duplicates``) are sorted by the report metric itself.
     """
-    from archgen.plugins.search.proposals import ProposalSource
+    from archgen.plugins.searchers.proposals import ProposalSource
     from archgen.registry import PluginChoice
 
     source = ProposalSource(PluginChoice(name="uniform"), str(args.run), seed, {}).open(space, seed=seed)

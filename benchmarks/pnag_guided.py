@@ -31,7 +31,7 @@ import torch
 import archgen
 from archgen.atomic import write_json
 from archgen.pipeline.search import best_after, run_trial
-from archgen.plugins.search.pnag_guided import DEFAULT_PNAG
+from archgen.plugins.searchers.pnag_guided import DEFAULT_PNAG
 from archgen.testing.search_space import shared_data_path
 
 SIGNAL, REPORT = "cifar10-valid/valid@200", "cifar10/test@200"

@@ -47,7 +47,7 @@ from scipy.stats import kendalltau
 import archgen
 from archgen.atomic import write_json
 from archgen.pipeline.report import mean_std
-from archgen.plugins.pnag.guidance import every_scale_draw, guided_draw
+from archgen.plugins.generators.pnag.guidance import every_scale_draw, guided_draw
 from archgen.testing.search_space import shared_data_path
 
 NB201_ACCURACIES = [

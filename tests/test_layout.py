@@ -59,31 +59,55 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-def _method_packages() -> set[str]:
-    return {p for p in _packages_on_disk() if p.startswith("archgen.plugins.") and p.count(".") == 2} - SLOT_PACKAGES
+#: Entry-point group -> the folder its first-party plugins live in: one layout axis, the slot.
+SLOT_FOLDERS = {
+    "archgen.spaces": ROOT / "spaces",
+    "archgen.encoders": ROOT / "plugins" / "encoders",
+    "archgen.quantizers": ROOT / "plugins" / "quantizers",
+    "archgen.priors": ROOT / "plugins" / "priors",
+    "archgen.generators": ROOT / "plugins" / "generators",
+    "archgen.predictors": ROOT / "plugins" / "predictors",
+    "archgen.searchers": ROOT / "plugins" / "searchers",
+}
 
 
-@pytest.mark.parametrize("package", sorted(_method_packages()))
-def test_a_method_imports_only_core_and_slot_folders(package):
-    folder = ROOT / "plugins" / package.rsplit(".", 1)[1]
+def test_plugins_holds_only_slot_folders():
+    folders = {p for p in (ROOT / "plugins").iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert folders == set(SLOT_FOLDERS.values()) - {ROOT / "spaces"}
+
+
+@pytest.mark.parametrize("group", sorted(_pyproject()["project"]["entry-points"]))
+def test_an_entry_point_group_names_its_folder(group):
+    folder = SLOT_FOLDERS[group]
+    prefix = "archgen.spaces" if folder.name == "spaces" else f"archgen.plugins.{folder.name}"
+    for name, target in _pyproject()["project"]["entry-points"][group].items():
+        assert target.startswith(prefix + "."), f"{group}:{name} = {target} lives outside {folder.relative_to(ROOT)}/"
+
+
+def _generator_packages() -> set[str]:
+    return {p for p in _packages_on_disk() if p.startswith("archgen.plugins.generators.") and p.count(".") == 3}
+
+
+@pytest.mark.parametrize("package", sorted(_generator_packages()))
+def test_a_generator_imports_only_core_and_building_block_slots(package):
+    folder = ROOT / "plugins" / "generators" / package.rsplit(".", 1)[1]
     for source in folder.rglob("*.py"):
         for imported in _imports(source):
             if not imported.startswith("archgen.plugins."):
                 continue
-            owner = ".".join(imported.split(".")[:3])
+            owner = ".".join(imported.split(".")[:4]) if imported.startswith("archgen.plugins.generators.") else ".".join(imported.split(".")[:3])
             assert owner == package or owner in SLOT_PACKAGES, (
-                f"{source.relative_to(ROOT)} imports {imported}: a method package may import core and the slot "
-                f"folders {sorted(SLOT_PACKAGES)}, never another method"
+                f"{source.relative_to(ROOT)} imports {imported}: a generator may import core and the slot "
+                f"folders {sorted(SLOT_PACKAGES)}, never another generator"
             )
 
 
-@pytest.mark.parametrize("package", sorted(SLOT_PACKAGES))
-def test_a_slot_folder_imports_no_method(package):
+@pytest.mark.parametrize("package", sorted(SLOT_PACKAGES | {"archgen.plugins.predictors", "archgen.plugins.searchers"}))
+def test_other_slots_import_no_generator(package):
     folder = ROOT / "plugins" / package.rsplit(".", 1)[1]
-    methods = _method_packages()
     for source in folder.rglob("*.py"):
         for imported in _imports(source):
-            assert ".".join(imported.split(".")[:3]) not in methods, f"{source.relative_to(ROOT)} imports method {imported}"
+            assert not imported.startswith("archgen.plugins.generators"), f"{source.relative_to(ROOT)} imports generator {imported}"
 
 
 def test_core_imports_no_plugin_or_space():

@@ -11,7 +11,7 @@ import torch
 import archgen
 from archgen.analysis.reconstruction import reconstruction_figures, twin_nodes
 from archgen.cli.main import main
-from archgen.plugins.arch_vq.generator import ArchVQ
+from archgen.plugins.generators.arch_vq.generator import ArchVQ
 
 C3, MP = "conv3x3-bn-relu", "maxpool3x3"
 

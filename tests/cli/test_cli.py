@@ -25,7 +25,7 @@ def test_plugins_lists_every_group_with_distribution_and_version(capsys):
         assert group in out
     rows = [line.split() for line in out.splitlines()]
     assert ["nb201", "archgen.spaces.nb201.space:NB201Space", "archgen", "0.1.0"] in rows
-    assert ["arch_vq", "archgen.plugins.arch_vq.generator:ArchVQ", "archgen", "0.1.0"] in rows
+    assert ["arch_vq", "archgen.plugins.generators.arch_vq.generator:ArchVQ", "archgen", "0.1.0"] in rows
 
 
 def test_no_command_prints_help(capsys):

@@ -10,7 +10,7 @@ import torch
 import archgen
 from archgen.cli.main import main
 from archgen.errors import ConfigError
-from archgen.plugins.arch_vq.generator import ArchVQ
+from archgen.plugins.generators.arch_vq.generator import ArchVQ
 from archgen.plugins.predictors.lstm import LSTMPredictor, _LSTMRegressor, load_run_generator
 from archgen.testing import check_predictor
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import archgen
-from archgen.plugins.arch_vq.generator import ArchVQ
+from archgen.plugins.generators.arch_vq.generator import ArchVQ
 from archgen.plugins.quantizers.gaussian import gaussian_kl
 from archgen.testing import check_generator
 

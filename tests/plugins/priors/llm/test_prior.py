@@ -96,7 +96,7 @@ def test_transformers_is_imported_by_the_llm_prior_only():
     script = (
         "import sys, archgen\n"
         "from archgen.cli import main\n"
-        "import archgen.plugins.priors.llm.prior, archgen.plugins.arch_llm.generator\n"
+        "import archgen.plugins.priors.llm.prior, archgen.plugins.generators.arch_llm.generator\n"
         "archgen.load('generator', 'arch_vq')\n"
         "assert 'transformers' not in sys.modules, 'imported too early'\n"
         "archgen.load('prior', 'llm', vocab_size=4, seq_len=2, config={'d_model': 8, 'd_ff': 8, 'd_kv': 4, 'num_layers': 1, 'num_heads': 2})\n"
