@@ -7,10 +7,17 @@ import pytest
 from archgen.config import load_config
 from archgen.registry import validate_options
 
-EXAMPLES = sorted(Path("examples").glob("**/*.toml")) + [Path("registry.toml")]
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE_CONFIGS = sorted((ROOT / "examples").glob("**/*.toml"))
+EXAMPLES = EXAMPLE_CONFIGS + [ROOT / "registry.toml"]
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: str(p))
+def test_examples_are_found():
+    # Located from this file, not the working directory, so a run from another folder still tests them.
+    assert EXAMPLE_CONFIGS, f"no example configs under {ROOT / 'examples'}"
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_example_registry_is_valid(path):
     config = load_config(path)
     validate_options("space", config.space.name, config.space.options)

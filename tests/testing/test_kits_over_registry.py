@@ -1,9 +1,13 @@
 """Every installed plugin of every slot passes its slot's kit (timm-style: a new entry point is tested at once).
 
 Each plugin is built with its own ``TEST_OPTIONS`` (tiny models, a few
-epochs) and exercised on about 200 NB201 cells. Slots with no first-party
-plugin yet (predictors, searchers) are exercised with the in-test plugins of
-``conftest.py``, so their kits are known to pass a correct implementation.
+epochs) and exercised on about 200 NB201 cells: the first-party generators and
+priors, predictors (``gbdt``, ``gin``, ``lstm``, ``tart``, ``transferable``) and
+searchers (``random``, ``evolution``, ``guided``, ``generate_sort``, ``seqmodel``,
+``pnag_guided``), and any third-party plugin installed beside them. The in-test
+plugins of ``conftest.py`` (a counting prior and generator, a mean predictor, a
+random searcher) pass their kits too, so each kit is known to accept a minimal
+correct implementation.
 """
 
 import numpy as np
