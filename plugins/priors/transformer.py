@@ -16,11 +16,11 @@ from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
-from einops import rearrange
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from torch import nn
 
 from archgen.generation import TokenSamplingOptions, validate_sampling
+from archgen.nn import KVCache, TransformerBlock, filter_logits, init_weights, nucleus, sample_tokens
 from archgen.runtime import Runtime
 from archgen.training import Callback, ScheduleName, train_epochs
 
@@ -65,69 +65,6 @@ class TransformerPriorOptions(BaseModel):
         if heads is not None and d_model % heads:
             raise ValueError(f"d_model={d_model} must be divisible by heads={heads}")
         return d_model
-
-
-class TransformerBlock(nn.Module):
-    """A pre-norm transformer block (attention + MLP); also the block of PNAG's next-scale model.
-
-    Args:
-        d_model: Width of the residual stream.
-        heads: Attention heads (``d_model`` divisible by them).
-        dropout: Dropout on the residual branches, and on the attention weights unless
-            ``attention_dropout`` is given.
-        attention_dropout: Dropout on the attention weights (``None``: ``dropout``).
-    """
-
-    def __init__(self, d_model: int, heads: int, dropout: float, attention_dropout: float | None = None):
-        super().__init__()
-        self.heads = heads
-        self.norm1 = nn.LayerNorm(d_model)
-        self.qkv = nn.Linear(d_model, 3 * d_model)
-        self.proj = nn.Linear(d_model, d_model)
-        self.norm2 = nn.LayerNorm(d_model)
-        self.mlp = nn.Sequential(nn.Linear(d_model, 4 * d_model), nn.GELU(), nn.Linear(4 * d_model, d_model))
-        self.dropout = nn.Dropout(dropout)
-        self.attention_dropout = dropout if attention_dropout is None else attention_dropout
-
-    def forward(self, x: torch.Tensor, cache: KVCache | None = None, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """One block over ``x`` ``[B, T, d_model]``.
-
-        Args:
-            x: The residual stream.
-            cache: While sampling: the keys and values so far; the new queries attend to every
-                cached position and to each other, unmasked.
-            mask: While training: a boolean attention mask ``[T, T]`` (True = may attend);
-                ``None`` means causal.
-        """
-        q, k, v = rearrange(self.qkv(self.norm1(x)), "b t (three h d) -> three b h t d", three=3, h=self.heads)
-        if cache is None:
-            dropout = self.attention_dropout if self.training else 0.0
-            if mask is None:
-                attended = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=dropout)
-            else:
-                attended = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout)
-        else:
-            k, v = cache.append(k, v)
-            weights = torch.softmax((q @ k.transpose(-1, -2)) * (q.shape[-1] ** -0.5), dim=-1)
-            attended = weights @ v
-        x = x + self.dropout(self.proj(rearrange(attended, "b h t d -> b t (h d)")))
-        return x + self.dropout(self.mlp(self.norm2(x)))
-
-
-class KVCache:
-    """Keys and values of the positions decoded so far, preallocated for the whole sequence."""
-
-    def __init__(self, batch: int, heads: int, length: int, head_dim: int, like: torch.Tensor):
-        self.keys = like.new_empty(batch, heads, length, head_dim)
-        self.values = like.new_empty(batch, heads, length, head_dim)
-        self.filled = 0
-
-    def append(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        end = self.filled + k.shape[2]
-        self.keys[:, :, self.filled : end] = k
-        self.values[:, :, self.filled : end] = v
-        self.filled = end
-        return self.keys[:, :, :end], self.values[:, :, :end]
 
 
 class TransformerPrior(nn.Module):
@@ -271,41 +208,10 @@ class TransformerPrior(nn.Module):
         return torch.cat(drawn, 1)
 
 
-def sample_tokens(probabilities: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """One token per row of ``[..., V]`` probabilities by inverse-CDF sampling, as ``[..., 1]``.
 
-    One uniform number per row instead of ``torch.multinomial``'s one per
-    vocabulary entry -- the difference is most of the sampling time. Tokens of
-    probability zero are never drawn: ``searchsorted(right=True)`` returns the
-    first index whose cumulative mass exceeds ``u``. Shared by every sampler here
-    (this prior, the ``llm`` prior's decoder, PNAG's next-scale model).
-    """
-    cumulative = probabilities.cumsum(-1)
-    u = torch.rand((*cumulative.shape[:-1], 1), generator=generator, device=probabilities.device) * cumulative[..., -1:]
-    return torch.searchsorted(cumulative, u, right=True).clamp_(max=probabilities.shape[-1] - 1)
-
-
-def init_weights(module: nn.Module) -> None:
-    """GPT-2's initialisation (normal 0.02, zero biases) for linear and embedding layers; use with ``apply``."""
-    if isinstance(module, (nn.Linear, nn.Embedding)):
-        nn.init.normal_(module.weight, std=0.02)
-        if isinstance(module, nn.Linear) and module.bias is not None:
-            nn.init.zeros_(module.bias)
-
-
-def filter_logits(logits: torch.Tensor, top_k: int | None, top_p: float | None) -> torch.Tensor:
-    """Top-k, then nucleus (top-p) filtering of ``[..., V]`` logits (``None`` leaves a filter off)."""
-    if top_k is not None:
-        kth = torch.topk(logits, min(top_k, logits.shape[-1]), dim=-1).values[..., -1:]
-        logits = logits.masked_fill(logits < kth, -math.inf)
-    return logits if top_p is None else nucleus(logits, top_p)
-
-
-def nucleus(logits: torch.Tensor, top_p: float) -> torch.Tensor:
-    """``[..., V]`` logits with everything outside the top-``top_p`` probability mass set to -inf."""
-    ordered, order = torch.sort(logits, descending=True, dim=-1)
-    cumulative = torch.softmax(ordered, -1).cumsum(-1)
-    # Drop a token once the mass before it already reaches top_p (the top token always stays).
-    drop = (cumulative - torch.softmax(ordered, -1)) >= top_p
-    ordered = ordered.masked_fill(drop, -math.inf)
-    return torch.full_like(logits, -math.inf).scatter(-1, order, ordered)
+# The building blocks are listed so that importing them from here, as code written before
+# they moved to archgen.nn does, stays a supported use rather than an accident.
+__all__ = [
+    "KVCache", "TransformerBlock", "TransformerPrior", "TransformerPriorOptions",
+    "filter_logits", "init_weights", "nucleus", "sample_tokens",
+]

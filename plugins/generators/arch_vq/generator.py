@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 import numpy as np
@@ -21,13 +20,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from archgen.architecture import Architecture
 from archgen.generation import NoSamplingOptions, SampleBatch, validate_sampling
-from archgen.io.module_checkpoint import load_module, save_module
+from archgen.plugins.encoders.loading import load_encoder
 from archgen.plugins.generators.arch_vq.vqvae import VQVAE
-from archgen.plugins.encoders.sizing import load_encoder
 from archgen.protocols import EpochCallback, SearchSpace
 from archgen.registry import PluginChoice, Slot, load, plugin_class
 from archgen.runtime import Runtime
 from archgen.training import EarlyStopping, ScheduleName, train_epochs
+from archgen.two_stage import TwoStageGenerator
 
 CHECKPOINT_FORMAT = "archgen.arch_vq/1"
 
@@ -64,25 +63,29 @@ class ArchVQOptions(BaseModel):
     early_stopping_patience: int | None = Field(None, ge=1)
 
 
-class ArchVQ:
+class ArchVQ(TwoStageGenerator):
     """Arch-VQ: discrete architecture codes with an autoregressive prior.
+
+    A code sequence (:meth:`encode`) holds one code per node. Device moves, encoding, decoding,
+    reconstruction and checkpoints are :class:`~archgen.two_stage.TwoStageGenerator`'s.
 
     Args:
         options: :class:`ArchVQOptions`.
     """
 
     Options: ClassVar[type[BaseModel]] = ArchVQOptions
+    CHECKPOINT_FORMAT: ClassVar[str] = CHECKPOINT_FORMAT
+    MODULES: ClassVar[tuple[str, str]] = ("vqvae", "prior")  # vqvae.pt and prior.pt
     TEST_OPTIONS: ClassVar[dict[str, Any]] = {"vqvae_epochs": 3, "vqvae_lr": 3e-3, "prior_epochs": 6, "encoder": {"name": "gin", "options": {"hidden_dims": [16, 16]}}, "quantizer": {"name": "ema", "options": {"codebook_size": 16, "dim": 8}}, "prior": {"name": "transformer", "options": {"layers": 1, "heads": 2, "d_model": 16, "dropout": 0.0, "lr": 3e-3, "batch_size": 32}}}  # tiny: archgen.testing kits
     SamplingOptions: type[BaseModel]
 
     def __init__(self, options: ArchVQOptions | None = None):
+        super().__init__()
         self.options = options or ArchVQOptions()
         # The sampling knobs are the chosen prior's (a transformer's temperature, an LLM's prompt...).
         self.SamplingOptions = getattr(plugin_class("prior", self.options.prior.name), "SamplingOptions", NoSamplingOptions)
         self.vqvae: VQVAE | None = None
         self.prior: Any = None
-        self.device = torch.device("cpu")
-        self._space_signature: dict[str, Any] = {}
 
     # -- construction -------------------------------------------------------------
     def build(self, space: SearchSpace, device: torch.device | str = "cpu") -> ArchVQ:
@@ -101,16 +104,8 @@ class ArchVQ:
         }
         return self.to(device)
 
-    def to(self, device: torch.device | str) -> ArchVQ:
-        self.device = torch.device(device)
-        self.vqvae.to(self.device)
-        self.prior.to(self.device)
-        return self
-
-    def _require_built(self) -> VQVAE:
-        if self.vqvae is None:
-            raise RuntimeError("ArchVQ is not built yet: call build(space) or load(...) first")
-        return self.vqvae
+    def _code_length(self, space: SearchSpace) -> int:
+        return int(space.max_nodes)  # one code per node
 
     # -- training -----------------------------------------------------------------
     def fit(
@@ -205,40 +200,6 @@ class ArchVQ:
         }
 
     # -- inference ----------------------------------------------------------------
-    @torch.no_grad()
-    def encode(self, space: SearchSpace, archs: Sequence[Architecture], batch_size: int = 4096) -> np.ndarray:
-        """Code sequences ``[B, N]`` of ``archs``."""
-        vqvae = self._require_built().eval()
-        out = []
-        for start in range(0, len(archs), batch_size):
-            adjacency, ops = space.to_tensors(archs[start : start + batch_size])
-            out.append(vqvae.encode(adjacency.to(self.device), ops.to(self.device)).cpu())
-        return torch.cat(out).numpy() if out else np.zeros((0, space.max_nodes), dtype=np.int64)
-
-    @torch.no_grad()
-    def reconstruct(self, space: SearchSpace, archs: Sequence[Architecture]) -> tuple[np.ndarray, np.ndarray]:
-        """Encodes then decodes: ``(adjacency [B, N, N] uint8, op indices [B, N])``."""
-        codes = torch.from_numpy(self.encode(space, archs)).to(self.device)
-        adjacency, ops = self._require_built().decode_codes(codes)
-        return adjacency.cpu().numpy(), ops.cpu().numpy()
-
-    def reconstruction_accuracy(self, space: SearchSpace, archs: Sequence[Architecture]) -> float:
-        """Percentage of ``archs`` whose adjacency and ops both come back exactly."""
-        if not archs:
-            return float("nan")
-        adjacency, ops = self.reconstruct(space, archs)
-        target_adjacency, target_ops = space.to_tensors(archs)
-        target_adjacency = target_adjacency.numpy().astype(np.uint8)
-        target_ops = target_ops.argmax(-1).numpy()
-        same = (adjacency == target_adjacency).all((1, 2)) & (ops == target_ops).all(1)
-        return 100.0 * float(same.mean())
-
-    @torch.no_grad()
-    def decode_codes(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Decodes ``[B, N]`` code sequences to (adjacency, op indices) arrays."""
-        adjacency, ops = self._require_built().decode_codes(torch.as_tensor(codes, device=self.device))
-        return adjacency.cpu().numpy(), ops.cpu().numpy()
-
     def sample(self, space: SearchSpace, n: int, *, seed: int = 0, **sampling: Any) -> SampleBatch:
         """Samples ``n`` code sequences from the prior and decodes the well-formed ones.
 
@@ -261,24 +222,3 @@ class ArchVQ:
             adjacency[well_formed], ops[well_formed] = self.decode_codes(codes[well_formed])
         tokens = [row.tolist() if ok else None for row, ok in zip(codes, well_formed)]
         return SampleBatch(adjacency, ops, well_formed, tokens, knobs, int(seed))
-
-    # -- checkpoints ----------------------------------------------------------------
-    def save(self, directory: str | Path) -> list[Path]:
-        """Writes ``vqvae.pt`` and ``prior.pt`` into ``directory``, each atomically."""
-        vqvae = self._require_built()
-        meta = {"format": CHECKPOINT_FORMAT, **self._space_signature, "options": self.options.model_dump(mode="json")}
-        return [save_module(Path(directory) / f"{name}.pt", module, meta) for name, module in (("vqvae", vqvae), ("prior", self.prior))]
-
-    def load(self, directory: str | Path, space: SearchSpace, runtime: Runtime | None = None) -> ArchVQ:
-        """Restores a :meth:`save` d model for ``space``.
-
-        Raises:
-            CheckpointError: If a file is missing, corrupt, or was made for
-                another space, vocabulary or model shape.
-        """
-        self.build(space, "cpu")
-        for name, module in (("vqvae", self.vqvae), ("prior", self.prior)):
-            load_module(Path(directory) / f"{name}.pt", module, checkpoint_format=CHECKPOINT_FORMAT, signature=self._space_signature)
-        self.vqvae.eval()
-        self.prior.eval()
-        return self.to((runtime or Runtime()).device)

@@ -26,8 +26,7 @@ from archgen.architecture import Architecture
 from archgen.errors import ConfigError
 from archgen.generation import SampleBatch, validate_sampling
 from archgen.guided_sampling import Target
-from archgen.io.module_checkpoint import load_module, save_module
-from archgen.plugins.encoders.sizing import load_encoder
+from archgen.plugins.encoders.loading import load_encoder
 from archgen.plugins.generators.pnag.autoencoder import PairFeatureMap, PNAGAutoencoder, PositionDecoder
 from archgen.plugins.generators.pnag.guidance import Lookahead, PNAGSamplingOptions, every_scale_draw, guided_sample
 from archgen.plugins.generators.pnag.msq import MultiScaleQuantizer
@@ -37,6 +36,7 @@ from archgen.protocols import EpochCallback, Predictor, SearchSpace
 from archgen.registry import PluginChoice, Slot
 from archgen.runtime import Runtime, usable_cores
 from archgen.training import train_epochs
+from archgen.two_stage import TwoStageGenerator
 
 CHECKPOINT_FORMAT = "archgen.pnag/1"
 
@@ -68,8 +68,8 @@ class PNAGOptions(BaseModel):
         dropout: Transformer dropout while training (residual branches; attention weights too
             unless ``attention_dropout`` is set).
         attention_dropout: Dropout on the attention weights while training (``None``: ``dropout``).
-            ``0.0`` lets training use the fused attention kernel: 3.6x faster steps at MBV3's 346
-            tokens on the CPU (docs/pnag.md).
+            ``0.0`` lets training use the fused attention kernel instead of drawing a mask over
+            every ``T × T`` score (docs/pnag.md, decision 21a; step times in docs/results/pnag.md).
         sequential_scales: How many of the finest scales the transformer draws token by token
             (causal inside the scale) instead of all at once; ``0`` is the paper's and VAR's
             parallel draw. A parallel draw samples a scale's tokens independently given the coarser
@@ -129,14 +129,20 @@ class PNAGOptions(BaseModel):
         return self
 
 
-class PNAG:
+class PNAG(TwoStageGenerator):
     """PNAG: multi-scale architecture tokens and a next-scale transformer.
+
+    A code sequence (:meth:`encode`) is ``[sum n(n+1)/2]`` long: scales coarsest first, each
+    map's upper triangle row by row; decoded op index ``-1`` marks an absent node. Device moves,
+    encoding, decoding, reconstruction and checkpoints are :class:`~archgen.two_stage.TwoStageGenerator`'s.
 
     Args:
         options: :class:`PNAGOptions`.
     """
 
     Options: ClassVar[type[BaseModel]] = PNAGOptions
+    CHECKPOINT_FORMAT: ClassVar[str] = CHECKPOINT_FORMAT
+    MODULES: ClassVar[tuple[str, str]] = ("autoencoder", "transformer")  # autoencoder.pt and transformer.pt
     SamplingOptions: ClassVar[type[BaseModel]] = PNAGSamplingOptions
     # Tiny: archgen.testing kits. A larger learning rate than the paper so 200 cells train in seconds;
     # two scales keep the sequence short.
@@ -148,11 +154,10 @@ class PNAG:
     }
 
     def __init__(self, options: PNAGOptions | None = None):
+        super().__init__()
         self.options = options or PNAGOptions()
         self.autoencoder: PNAGAutoencoder | None = None
         self.transformer: NextScaleTransformer | None = None
-        self.device = torch.device("cpu")
-        self._space_signature: dict[str, Any] = {}
         #: What training showed at every node and node pair (:meth:`observe_support`); ``None`` until fitted.
         self.support: ObservedSupport | None = None
 
@@ -202,16 +207,12 @@ class PNAG:
         }
         return self.to(device)
 
-    def to(self, device: torch.device | str) -> PNAG:
-        self.device = torch.device(device)
-        self._require_built().to(self.device)
-        self.transformer.to(self.device)
-        return self
+    def _code_length(self, space: SearchSpace) -> int:
+        return self._require_built().quantizer.sequence_length
 
-    def _require_built(self) -> PNAGAutoencoder:
-        if self.autoencoder is None:
-            raise RuntimeError("PNAG is not built yet: call build(space) or load(...) first")
-        return self.autoencoder
+    def _target_ops(self, ops: torch.Tensor) -> np.ndarray:
+        # The decoder writes -1 at an absent node, where the one-hot row is all zeros.
+        return torch.where(ops.any(-1), ops.argmax(-1), -1).numpy()
 
     # -- training -----------------------------------------------------------------
     def fit(
@@ -346,41 +347,10 @@ class PNAG:
 
     # -- codes ----------------------------------------------------------------------
     @torch.no_grad()
-    def encode(self, space: SearchSpace, archs: Sequence[Architecture], batch_size: int = 4096) -> np.ndarray:
-        """Code sequences ``[B, sum n(n+1)/2]`` of ``archs`` (scales coarsest first, each map's upper triangle row by row)."""
-        autoencoder = self._require_built().eval()
-        out = []
-        for start in range(0, len(archs), batch_size):
-            adjacency, ops = space.to_tensors(archs[start : start + batch_size])
-            out.append(autoencoder.encode(adjacency.to(self.device), ops.to(self.device)).cpu())
-        length = autoencoder.quantizer.sequence_length
-        return torch.cat(out).numpy() if out else np.zeros((0, length), dtype=np.int64)
-
-    @torch.no_grad()
-    def decode_codes(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``[B, sum n(n+1)/2]`` codes to (adjacency ``[B, N, N]`` uint8, op indices ``[B, N]``, -1 = absent node)."""
-        adjacency, ops = self._require_built().eval().decode_codes(torch.as_tensor(codes, device=self.device))
-        return adjacency.cpu().numpy(), ops.cpu().numpy()
-
-    @torch.no_grad()
     def sub_architectures(self, codes: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per scale ``n``, the ``n``-node graphs (adjacency, op indices) the partial reconstructions decode to."""
         pieces = self._require_built().eval().sub_architectures(torch.as_tensor(codes, device=self.device))
         return [(adjacency.cpu().numpy(), ops.cpu().numpy()) for adjacency, ops in pieces]
-
-    def reconstruct(self, space: SearchSpace, archs: Sequence[Architecture]) -> tuple[np.ndarray, np.ndarray]:
-        """Encodes then decodes: ``(adjacency [B, N, N] uint8, op indices [B, N])``."""
-        return self.decode_codes(self.encode(space, archs))
-
-    def reconstruction_accuracy(self, space: SearchSpace, archs: Sequence[Architecture]) -> float:
-        """Percentage of ``archs`` whose adjacency and ops (absent nodes included) both come back exactly."""
-        if not archs:
-            return float("nan")
-        adjacency, ops = self.reconstruct(space, archs)
-        target_adjacency, target_ops = space.to_tensors(archs)
-        target_ops = torch.where(target_ops.any(-1), target_ops.argmax(-1), -1).numpy()
-        same = (adjacency == target_adjacency.numpy().astype(np.uint8)).all((1, 2)) & (ops == target_ops).all(1)
-        return 100.0 * float(same.mean())
 
     # -- sampling -----------------------------------------------------------------
     @torch.no_grad()
@@ -459,27 +429,11 @@ class PNAG:
         return draw.batch, draw.scores
 
     # -- checkpoints ----------------------------------------------------------------
-    def save(self, directory: str | Path) -> list[Path]:
-        """Writes ``autoencoder.pt`` and ``transformer.pt`` into ``directory``, each atomically."""
-        autoencoder = self._require_built()
-        meta = {"format": CHECKPOINT_FORMAT, **self._space_signature, "options": self.options.model_dump(mode="json")}
-        if self.support is not None:
-            meta["support"] = self.support.to_json()
-        return [save_module(Path(directory) / f"{name}.pt", module, meta) for name, module in (("autoencoder", autoencoder), ("transformer", self.transformer))]
+    def _extra_meta(self) -> dict[str, Any]:
+        # The observed support rides in both headers; a model fitted before it existed has none.
+        return {} if self.support is None else {"support": self.support.to_json()}
 
-    def load(self, directory: str | Path, space: SearchSpace, runtime: Runtime | None = None) -> PNAG:
-        """Restores a :meth:`save` d model for ``space``.
-
-        Raises:
-            CheckpointError: If a file is missing, corrupt, or was made for another space,
-                vocabulary, scale list or model shape.
-        """
-        self.build(space, "cpu")
-        metas = {name: load_module(Path(directory) / f"{name}.pt", module, checkpoint_format=CHECKPOINT_FORMAT, signature=self._space_signature)
-                 for name, module in (("autoencoder", self.autoencoder), ("transformer", self.transformer))}
+    def _read_extra_meta(self, metas: dict[str, dict[str, Any]], directory: Path, space: SearchSpace) -> None:
         recorded = metas["autoencoder"].get("support")
         self.support = None if recorded is None else ObservedSupport.from_json(
-            recorded, space.max_nodes, len(space.op_vocabulary), source=f"checkpoint {str(Path(directory) / 'autoencoder.pt')!r}")
-        self.autoencoder.eval()
-        self.transformer.eval()
-        return self.to((runtime or Runtime()).device)
+            recorded, space.max_nodes, len(space.op_vocabulary), source=f"checkpoint {str(directory / 'autoencoder.pt')!r}")

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from archgen.errors import ConfigError, InvalidArchitectureError
 from archgen.generation import SampleBatch, TokenSamplingOptions, validate_sampling
 from archgen.guided_sampling import Target, best_of_candidates, member_scores, preference
+from archgen.protocols import OffersOracles
 from archgen.registry import PluginChoice, Slot, load
 
 if TYPE_CHECKING:
@@ -179,8 +180,8 @@ def every_scale_draw(
     and the best row of each sample's group is copied to the group
     (:meth:`NextScaleTransformer.draw_selected`). The look-ahead is the decode of the row's greedy
     completion (``"completion"``: the most likely code of every remaining token) or of its partial
-    map ``ê_t`` as it stands (``"partial"``: what SCC trains to lie near the final map; on NB201 no
-    such decode of a coarse scale was an NB201 cell, docs/pnag.md). Look-aheads that are not
+    map ``ê_t`` as it stands (``"partial"``: what SCC trains to lie near the final map; how often
+    such decodes are members: docs/results/pnag.md). Look-aheads that are not
     members of the space score worst; ties keep the first row. The last selection is the final
     decode's, as in :func:`guided_draw`. Samples are drawn in chunks of ``EVERY_SCALE_ROWS //
     candidates``, each from the one generator seeded by ``seed``.
@@ -248,7 +249,7 @@ def fit_guidance_predictor(space: SearchSpace, options: GuidanceOptions, runtime
         ConfigError: If the space has no oracle, the metric is not offered, or fewer than two
             draws have an entry.
     """
-    if not hasattr(space, "oracle"):
+    if not isinstance(space, OffersOracles):
         raise ConfigError(f"pnag guidance needs labels, but space {space.name!r} offers no oracle; "
                           "use a space with benchmark data or archgen.plugins.generators.pnag.guidance.guided_draw with a fitted predictor")
     oracle = space.oracle(options.metric)

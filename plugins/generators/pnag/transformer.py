@@ -39,16 +39,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from archgen.nn import KVCache, TransformerBlock, filter_logits, init_weights
 from archgen.plugins.generators.pnag.msq import interpolate, region_average, upper_positions
-from archgen.plugins.priors.transformer import KVCache, TransformerBlock, filter_logits, init_weights
 
 # Rows per sampling tile on the CPU (other devices take a whole batch at once). At 64 rows NB201's largest temporaries (last scale's attention weights, the
-# MLP's hidden layer) stay near 1-2 MB: at 128 glibc kept handing their pages back and faulting them in
-# again (170,000 minor faults per 10,000 draws, a tenth of the time), at 2,048 they streamed through memory.
+# MLP's hidden layer) stay near 1-2 MB: larger tiles make glibc hand their pages back and fault them in
+# again, and whole chunks stream through memory (docs/results/pnag.md, "Sampling speed").
 SAMPLE_TILE = 64
 # Rows per tile where some scale is drawn token by token: each of those forward passes is a single
-# position, so per-op overhead dominates at 64 rows; 256 drew DARTS's [3, 6, 11] (two sequential
-# scales) 1.6x faster on one core, and 1,024 was slower again (docs/pnag.md, decision 16a).
+# position, so per-op overhead dominates at small tiles and a large tile leaves the core's cache
+# (tile sizes timed in docs/results/pnag.md, "Sampling DARTS").
 SEQUENTIAL_SAMPLE_TILE = 256
 
 
@@ -203,7 +203,7 @@ class NextScaleTransformer(nn.Module):
         """
         device = self.head.weight.device
         # One uniform number per token, drawn scale by scale for all n rows as the inverse-CDF sampler
-        # (archgen.plugins.priors.transformer.sample_tokens) draws them: the tiles below only read them.
+        # (archgen.nn.token_sampling.sample_tokens) draws them: the tiles below only read them.
         uniforms = [torch.rand((n, length, 1), generator=generator, device=device) for length in self.lengths]
         codes = torch.empty(n, self.sequence_length, dtype=torch.long, device=device)
         e_hat = self.codebook.new_empty(n, self.codebook.shape[1], self.size, self.size)

@@ -2,7 +2,7 @@
 
 The loop is ours rather than ``model.generate``'s so that draws are reproducible from a
 ``torch.Generator`` (no global RNG), the logit filters are the same as the ``transformer``
-prior's, and constrained decoding is a mask per step:
+prior's (:mod:`archgen.nn.token_sampling`), and constrained decoding is a mask per step:
 
 * free: every token but ``<pad>`` and ``<s>`` may be drawn, so at a high temperature the model
   can write a sentinel, a prefix or ``</s>`` among the codes -- the "random strings and
@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from archgen.nn import filter_logits, sample_tokens
 from archgen.plugins.priors.llm.vocabulary import BOS, EOS, PAD, CodeVocabulary
-from archgen.plugins.priors.transformer import filter_logits, sample_tokens
 
 #: Why a ``generate:`` draw is not a code sequence (index into :data:`REASONS`).
 REASONS = ("ok", "too_short", "too_long", "non_code")

@@ -25,7 +25,7 @@ from archgen.plugins.generators.pnag import transformer as transformer_module
 from archgen.plugins.generators.pnag.autoencoder import PositionDecoder
 from archgen.plugins.generators.pnag.msq import interpolate, map_of, region_average, upper_positions
 from archgen.plugins.generators.pnag.transformer import NextScaleTransformer
-from archgen.plugins.priors.transformer import KVCache, filter_logits, sample_tokens
+from archgen.nn import KVCache, filter_logits, sample_tokens
 
 
 def _reference_upsampled(model: NextScaleTransformer, tokens: torch.Tensor, n: int) -> torch.Tensor:
