@@ -3,8 +3,11 @@
 The public Python API::
 
     import archgen
-    space = archgen.load("space", "nb201")
-    arch = space.from_string("|nor_conv_3x3~0|+|none~0|skip_connect~1|+|skip_connect~0|none~1|none~2|")
+    space = archgen.load("space", name)               # any installed space: 'archgen plugins' lists them
+    arch = space.from_string(space.to_string(space.sample(1, seed=0)[0]))
+
+    run = archgen.open_run("runs/default")            # a run made by 'archgen train'
+    batch = run.generator(run.trained_seeds[0]).sample(run.space, 100, seed=0)
 """
 
 from archgen.architecture import Architecture
@@ -18,9 +21,13 @@ from archgen.errors import (
     PluginContractError,
     PluginLoadError,
     PluginNotFoundError,
+    RunConfigError,
     RunDirectoryError,
+    RunNotFoundError,
+    UntrainedSeedError,
 )
 from archgen.registry import GROUPS, installed, load, names
+from archgen.runs import Run, RunConfig, open_run
 from archgen.runtime import Runtime
 
 __version__ = "0.1.0"
@@ -37,9 +44,15 @@ __all__ = [
     "PluginContractError",
     "PluginLoadError",
     "PluginNotFoundError",
+    "Run",
+    "RunConfig",
+    "RunConfigError",
     "RunDirectoryError",
+    "RunNotFoundError",
     "Runtime",
+    "UntrainedSeedError",
     "installed",
     "load",
     "names",
+    "open_run",
 ]

@@ -28,7 +28,9 @@ from pydantic_settings import (
 )
 
 from archgen.errors import ConfigError, choices_text
-from archgen.registry import PluginChoice, describe_validation_error
+from archgen.plain_names import check_run_name
+from archgen.registry import PluginChoice
+from archgen.validation_messages import describe_validation_error
 
 DEFAULT_REGISTRY = "registry.toml"
 
@@ -42,9 +44,8 @@ class RunSection(BaseModel):
         device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
         seed: Seed of the first replicate; replicate ``k`` uses ``seed + k``.
         seeds: Number of replicates (independent trainings) to run.
-        threads: torch intra-op threads, or ``"auto"`` (one: measured fastest for
-            archgen's small models, and robust to a busy neighbour process; see
-            ``benchmarks/threads.py``).
+        threads: torch intra-op threads, or ``"auto"`` (one thread; the policy of
+            :func:`archgen.runtime.default_threads`, timed by ``benchmarks/threads.py``).
         precision: ``"fp32"``; ``"bf16"``/``"fp16"`` autocast of training steps (the EMA codebook
             and evaluation stay fp32); ``"auto"``: bf16 where the device computes it natively
             (Ampere+ GPUs, AVX512-BF16/AMX CPUs), else fp32.
@@ -65,8 +66,6 @@ class RunSection(BaseModel):
     @field_validator("name")
     @classmethod
     def _plain_name(cls, value: str) -> str:
-        from archgen.pipeline.rundir import check_run_name
-
         return check_run_name(value)
 
 

@@ -75,6 +75,18 @@ class RunDirectoryError(ArchgenError, FileExistsError):
     """A run directory that exists (without --overwrite) or lacks a needed artefact."""
 
 
+class RunNotFoundError(RunDirectoryError):
+    """A path that holds no archgen run (no ``config.json``)."""
+
+
+class RunConfigError(RunDirectoryError):
+    """A run whose ``config.json`` is corrupt or not an archgen run configuration."""
+
+
+class UntrainedSeedError(RunDirectoryError):
+    """A replicate seed that the run has no trained checkpoint of."""
+
+
 def choices_text(choices: Iterable[str]) -> str:
     """Formats a set of accepted values the way every archgen error shows them.
 

@@ -26,6 +26,7 @@ from archgen.analysis.inputs import AnalysisInputs
 from archgen.atomic import write_text
 from archgen.errors import ConfigError
 from archgen.metrics import evaluate_samples
+from archgen.metrics.aggregate import aggregate
 from archgen.progress import progress
 from archgen.registry import load
 
@@ -85,13 +86,11 @@ def variant_spec(spec: dict[str, Any], variant: str, epochs: int | None) -> dict
 
 def analyze(inputs: AnalysisInputs, options: Options, figure: Path) -> dict[str, Any]:
     """Trains each variant per replicate, samples and scores every row; writes Table 7 as Markdown."""
-    from archgen.pipeline.report import aggregate
-
     space = inputs.space
     spec = inputs.generator_spec
     specs = {variant: variant_spec(spec, variant, options.epochs) for variant in options.variants}  # refuse early
     seeds = [inputs.replicate(s) for s in options.seeds] if options.seeds else [inputs.trained_seeds[0]]
-    n = options.n or inputs.config["evaluate"]["num_samples"]
+    n = options.n or inputs.config.evaluate.num_samples
     rows: dict[str, list[dict[str, Any]]] = {}
     for seed in seeds:
         for variant, variant_config in progress(specs.items(), desc=f"ablation seed {seed}", total=len(specs)):
@@ -102,7 +101,7 @@ def analyze(inputs: AnalysisInputs, options: Options, figure: Path) -> dict[str,
             rows.setdefault(LABELS[variant], []).append(figures)
         trained = inputs.generator(seed)
         for temperature in options.temperatures:
-            sampling = inputs.session.sampling({**inputs.sampling, "temperature": temperature}, trained)
+            sampling = inputs.sampling_with({**inputs.sampling, "temperature": temperature}, trained)
             figures = evaluate_samples(space, inputs.draw(trained, n, seed, sampling), inputs.reference)
             figures["reconstruction_accuracy"] = _reconstruction(trained, space, inputs.heldout)
             rows.setdefault(f"Arch-VQ (t={temperature:g})", []).append(figures)

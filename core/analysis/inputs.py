@@ -2,58 +2,63 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from archgen.architecture import Architecture
-from archgen.errors import ConfigError, RunDirectoryError
+from archgen.errors import ConfigError
 from archgen.generation import SampleBatch
 from archgen.metrics import GenerationReference
 from archgen.protocols import CodeModel
+from archgen.runs import Run
+from archgen.runtime import Runtime
 
 
 class AnalysisInputs:
-    """A read-only view of a run for the analyses (the command's :class:`archgen.pipeline.session.Session`).
+    """A read-only view of a trained run for the analyses.
 
     Args:
-        session: The command's session on the (staged) run.
+        run: The run (the command's staged copy of it).
+        runtime: Where models are loaded and trained.
+        dataset: Returns the run's architectures and split (``.train``, ``.heldout``); called
+            only by an analysis that reads them.
         sampling: Overrides of the run's ``[evaluate.sampling]`` (``--temperature``, ``--sampling``).
     """
 
-    def __init__(self, session: Any, sampling: dict[str, Any] | None = None):
-        self.session = session
-        self.space = session.space
-        self.runtime = session.runtime
-        self.config = session.config
+    def __init__(self, run: Run, runtime: Runtime, dataset: Callable[[], Any], sampling: dict[str, Any] | None = None):
+        self.run = run
+        self.space = run.space
+        self.runtime = runtime
+        self.config = run.config
+        self._dataset = dataset
         self._overrides = dict(sampling or {})
         self._generators: dict[int, Any] = {}
 
     # -- the run ----------------------------------------------------------------------
     @property
     def trained_seeds(self) -> list[int]:
-        return list(self.session.seeds)
+        return self.run.trained_seeds
 
     def replicate(self, seed: int | None) -> int:
         """The replicate an analysis uses: ``seed`` if given, else the first trained one.
 
         Raises:
-            RunDirectoryError: If ``seed`` was not trained, naming the trained ones.
+            UntrainedSeedError: If ``seed`` was not trained, naming the trained ones.
         """
         if seed is None:
             return self.trained_seeds[0]
-        if seed not in self.trained_seeds:
-            raise RunDirectoryError(f"replicate seed {seed} was not trained; the run has seeds {self.trained_seeds}")
-        return seed
+        return self.run.require_seed(seed)
 
     @cached_property
     def train(self) -> list[Architecture]:
-        return self.session.dataset().train
+        return self._dataset().train
 
     @cached_property
     def heldout(self) -> list[Architecture]:
-        return self.session.dataset().heldout
+        return self._dataset().heldout
 
     @cached_property
     def reference(self) -> GenerationReference:
@@ -62,23 +67,22 @@ class AnalysisInputs:
 
     def training_stats(self, seed: int) -> dict[str, Any]:
         """``checkpoints/seed-<s>/training.json`` of one replicate."""
-        return self.session.run.read_json(f"checkpoints/seed-{seed}/training.json", "re-run 'archgen train'")
+        return self.run.training_stats(seed)
 
     @property
     def generator_spec(self) -> dict[str, Any]:
-        spec = self.config.get("generator")
+        """The run's ``[generator]`` choice as ``{"name": ..., "options": {...}}``."""
+        spec = self.config.generator
         if spec is None:
             raise ConfigError("this run has no [generator]; the analyses read a trained generator")
-        return spec
+        return spec.model_dump(mode="json")
 
     # -- models and samples ----------------------------------------------------------------
     def generator(self, seed: int) -> Any:
         """The trained generator of replicate ``seed`` (loaded once)."""
         if seed not in self._generators:
-            from archgen.pipeline.session import require_trained
-
-            require_trained(self.session)
-            self._generators[seed] = self.session.generator(seed)
+            self.run.require_trained()
+            self._generators[seed] = self.run.load_generator(seed, self.runtime)
         return self._generators[seed]
 
     def code_model(self, seed: int, analysis: str) -> Any:
@@ -98,7 +102,11 @@ class AnalysisInputs:
     @cached_property
     def sampling(self) -> dict[str, Any]:
         """The run's sampling options with the overrides, validated by the generator."""
-        return self.session.sampling(self._overrides)
+        return self.run.sampling(self._overrides)
+
+    def sampling_with(self, overrides: dict[str, Any], generator: Any = None) -> dict[str, Any]:
+        """The run's sampling options with ``overrides`` instead of the command's, validated by ``generator``."""
+        return self.run.sampling(overrides, generator)
 
     def draw(self, generator: Any, n: int, seed: int, sampling: dict[str, Any] | None = None) -> SampleBatch:
         """``n`` samples of ``generator`` with the run's (overridden) sampling options."""

@@ -15,7 +15,7 @@ from archgen.analysis import analysis_module
 from archgen.analysis.inputs import AnalysisInputs
 from archgen.errors import ConfigError
 from archgen.pipeline.session import Session, require_trained
-from archgen.registry import describe_validation_error
+from archgen.validation_messages import describe_validation_error
 
 #: The run's sub-folder the analyses write into.
 FOLDER = "analysis"
@@ -50,7 +50,7 @@ def analyze(session: Session, name: str, options: pydantic.BaseModel, sampling: 
     """
     module = analysis_module(name)
     require_trained(session)
-    inputs = AnalysisInputs(session, sampling)
+    inputs = AnalysisInputs(session.as_run(), session.runtime, session.dataset, sampling)
     inputs.sampling  # noqa: B018 - refuse bad sampling options before any model is loaded
     folder = session.run.path / FOLDER
     folder.mkdir(exist_ok=True)

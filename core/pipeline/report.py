@@ -1,15 +1,15 @@
-"""Aggregating per-seed figures and presenting them (text tables, Markdown, the sweep plot)."""
+"""Presenting per-seed figures (text tables, Markdown, the sweep plot); aggregating them is archgen.metrics.aggregate."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from archgen.atomic import atomic_path
+from archgen.figures import headless_pyplot, save_figure
+from archgen.metrics.aggregate import aggregate, mean_std  # noqa: F401 - re-exported: evaluate, sweep, search
 
 #: The paper's Table 2-4 columns, in order: (key, header).
 TABLE_COLUMNS = (
@@ -21,28 +21,6 @@ TABLE_COLUMNS = (
     ("absolute_novelty", "Abs. Novelty"),
 )
 STRICT_EXTRA = (("heldout_coverage", "Held-out cov."),)
-
-
-def mean_std(values: Sequence[float]) -> dict[str, float]:
-    """Mean and sample standard deviation (0 for a single value), ignoring NaN."""
-    array = np.asarray([v for v in values if v is not None and not math.isnan(v)], dtype=float)
-    if len(array) == 0:
-        return {"mean": float("nan"), "std": float("nan")}
-    return {"mean": float(array.mean()), "std": float(array.std(ddof=1)) if len(array) > 1 else 0.0}
-
-
-def aggregate(per_seed: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Mean ± std over seeds of every numeric leaf of the per-seed metric dicts."""
-
-    def walk(items: Sequence[Any]) -> Any:
-        first = items[0]
-        if isinstance(first, dict):
-            return {k: walk([item[k] for item in items]) for k in first if k != "seed"}
-        if isinstance(first, (int, float)) and not isinstance(first, bool):
-            return mean_std([float(v) for v in items])
-        return None
-
-    return walk(list(per_seed)) if per_seed else {}
 
 
 def _cell(summary: dict[str, float] | None) -> str:
@@ -85,10 +63,7 @@ def plot_sweep(sweep: dict[str, Any], path: str | Path) -> Path:
 
     Solid lines are the paper protocol, dashed the strict one; bands are ± one std over seeds.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = headless_pyplot()
 
     over = sweep.get("over", "temperature")
     temperatures = [point["value"] for point in sweep["points"]]
@@ -115,11 +90,7 @@ def plot_sweep(sweep: dict[str, Any], path: str | Path) -> Path:
     axis.set_title(f"{sweep['space']} · {sweep['generator']} · {sweep['num_samples']} samples × {sweep['seeds']} seed(s)")
     axis.grid(alpha=0.3)
     axis.legend(fontsize=7, ncol=2, loc="lower left")
-    figure.tight_layout()
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png")
-    plt.close(figure)
-    return Path(path)
+    return save_figure(figure, path)
 
 
 def results_table(metrics: dict[str, Any]) -> str:

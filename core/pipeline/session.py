@@ -13,71 +13,80 @@ import contextlib
 import platform
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pydantic
 import torch
 
-from archgen.config import DataSection, RegistryConfig, validate_plugins
-from archgen.errors import ConfigError, PluginNotFoundError, RunDirectoryError
+from archgen import runs
+from archgen.config import RegistryConfig, RunSection, validate_plugins
+from archgen.errors import ConfigError, PluginNotFoundError
 from archgen.generation import NoSamplingOptions, validate_sampling
 from archgen.hooks import hook_manager
 from archgen.pipeline import dataset as datasets
-from archgen.pipeline.rundir import RunDirectory, StagedRun, link_tree
-from archgen.pipeline.run_config import RunConfig
+from archgen.pipeline.rundir import StagedRun, link_tree
 from archgen.registry import load
+from archgen.runs import Run, RunConfig, RunDirectory
 from archgen.runtime import Runtime
 
 
-@dataclass
 class Session:
     """Everything a step needs.
 
-    Attributes:
+    Args:
         command: The command's name (for the hooks).
         run: The run directory being written (the staging folder while the command runs).
-        config: The resolved configuration (``config.json``).
+        config: The run's configuration (a JSON dict as ``config.json`` holds is validated into one).
         runtime: Device, threads, precision, rank.
         space: The loaded search space.
         hooks: The pluggy hook caller.
         summary: Figures handed to ``archgen_run_end``.
+
+    Attributes:
+        run_config: The typed configuration (:class:`archgen.runs.RunConfig`), the one the steps read.
     """
 
-    command: str
-    run: RunDirectory
-    config: dict[str, Any]
-    runtime: Runtime
-    space: Any
-    hooks: Any
-    summary: dict[str, Any] = field(default_factory=dict)
-    _dataset: datasets.Dataset | None = field(default=None, repr=False)
+    def __init__(self, command: str, run: RunDirectory, config: RunConfig | dict[str, Any], runtime: Runtime,
+                 space: Any, hooks: Any, summary: dict[str, Any] | None = None):
+        self.command, self.run, self.runtime, self.space, self.hooks = command, run, runtime, space, hooks
+        self.run_config = config if isinstance(config, RunConfig) else RunConfig.model_validate(config)
+        self.summary: dict[str, Any] = summary if summary is not None else {}
+        self._dataset: datasets.Dataset | None = None
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The configuration's JSON form, every default filled in: what the hooks receive.
+
+        A fresh dict each time (changing it changes nothing); steps not yet moved to
+        :attr:`run_config` read it by key.
+        """
+        return self.run_config.to_json()
+
+    def as_run(self) -> Run:
+        """The (staged) run as the run layer sees it: trained seeds, checkpoints, generators."""
+        return Run(self.run, self.run_config, self.space)
 
     @property
     def seeds(self) -> list[int]:
-        return self.config["seeds_trained"]
+        """The run's replicates (what ``train`` trains, ``generate`` samples)."""
+        return list(self.run_config.seeds_trained)
 
     def dataset(self) -> datasets.Dataset:
         """The run's architectures and its saved split."""
         if self._dataset is None:
-            data = DataSection.model_validate(self.config["data"])
             # A run made before the named data stream has no "data_stream": it was drawn with stream 1.
-            archs = datasets.collect(self.space, data, stream=int(self.config.get("data_stream", 1)))
+            archs = datasets.collect(self.space, self.run_config.data, stream=self.run_config.data_stream)
             train, heldout = self.run.read_split(len(archs))
             self._dataset = datasets.Dataset(archs, train, heldout)
         return self._dataset
 
     def new_generator(self) -> Any:
         """An untrained generator as configured."""
-        spec = self.config.get("generator")
-        if spec is None:
-            raise ConfigError("this run has no [generator]; name one in registry.toml (see 'archgen plugins')")
-        return load("generator", spec["name"], **spec["options"])
+        return self.as_run().new_generator()
 
     def generator(self, seed: int) -> Any:
-        """The trained generator of one replicate."""
-        return self.new_generator().load(self.run.checkpoint_dir(seed), self.space, self.runtime)
+        """The trained generator of one replicate, on the session's runtime."""
+        return self.as_run().load_generator(seed, self.runtime)
 
     def sampling(self, overrides: dict[str, Any] | None = None, generator: Any = None) -> dict[str, Any]:
         """The run's ``[evaluate.sampling]`` with ``overrides`` applied, validated by the generator.
@@ -85,9 +94,7 @@ class Session:
         Raises:
             ConfigError: Naming the bad key or value and the accepted keys.
         """
-        merged = {**self.config["evaluate"].get("sampling", {}), **(overrides or {})}
-        model = getattr(generator or self.new_generator(), "SamplingOptions", NoSamplingOptions)
-        return validate_sampling(model, merged).model_dump(mode="json")
+        return self.as_run().sampling(overrides, generator)
 
     def epoch_callback(self, stage: str, epoch: int, logs: dict[str, float]) -> None:
         self.hooks.archgen_epoch_end(stage=stage, epoch=epoch, logs=logs)
@@ -137,25 +144,15 @@ def resolve_config(config: RegistryConfig, seeds: int, device: str | None = None
 
 
 def read_run_config(run: RunDirectory) -> dict[str, Any]:
-    """The saved configuration of a run, shape-checked (runs of archgen 0.1 are migrated).
+    """The saved configuration of a run as a JSON dict, every default filled in.
+
+    For callers that still index the configuration by key; new code opens the run
+    with :func:`archgen.open_run` and reads its typed ``config``.
 
     Raises:
         RunDirectoryError: If ``config.json`` is missing, corrupt or of the wrong shape.
     """
-    raw = run.read_config()
-    try:
-        return RunConfig.model_validate(RunConfig.migrate(raw)).model_dump(mode="json")
-    except pydantic.ValidationError as error:
-        from archgen.registry import describe_validation_error
-
-        raise RunDirectoryError(
-            f"{run.describe(run.config_file)} is not an archgen run configuration ({describe_validation_error(error)}); "
-            "re-create the run with 'archgen train'"
-        ) from None
-    except (TypeError, AttributeError):
-        raise RunDirectoryError(
-            f"{run.describe(run.config_file)} is not an archgen run configuration (not a JSON object of sections)"
-        ) from None
+    return runs.read_run_config(run).to_json()
 
 
 def _version() -> str:
@@ -164,10 +161,8 @@ def _version() -> str:
     return __version__
 
 
-def _runtime(run_section: dict[str, Any], device: str | None) -> Runtime:
-    return Runtime.resolve(
-        device or run_section.get("device", "auto"), run_section.get("threads", "auto"), run_section.get("precision", "fp32")
-    )
+def _runtime(run_section: RunSection, device: str | None) -> Runtime:
+    return Runtime.resolve(device or run_section.device, run_section.threads, run_section.precision)
 
 
 @contextlib.contextmanager
@@ -196,13 +191,10 @@ def command_session(
         extra_hooks: Hook plugins registered besides the installed ones (tests).
     """
     hooks = hook_manager(tuple(extra_hooks)).hook
-    if resolved is None:
-        config = read_run_config(RunDirectory(run_dir))
-    else:
-        config = resolved
-    runtime = _runtime(config["run"], device)
-    space_spec = config["space"]
-    space = load("space", space_spec["name"], **space_spec["options"])
+    # A new run's configuration comes from resolve_config (already checked); an existing one from its config.json.
+    config = runs.read_run_config(RunDirectory(run_dir)) if resolved is None else RunConfig.model_validate(resolved)
+    runtime = _runtime(config.run, device)
+    space = load("space", config.space.name, **config.space.options)
     if not runtime.is_main:
         # Under torchrun only rank 0 stages, locks and commits; the other ranks train into a
         # private scratch copy that is discarded, and fire no run hooks.
@@ -211,7 +203,7 @@ def command_session(
             if resolved is None:
                 link_tree(Path(run_dir), Path(scratch))
             else:
-                run.write_json("config.json", config)
+                runs.write_run_config(run, config)
             yield Session(command, run, config, runtime, space, hooks)
         return
     staged = StagedRun(run_dir, overwrite=overwrite, update=resolved is None)
@@ -219,8 +211,8 @@ def command_session(
         run.shown = Path(run_dir)
         session = Session(command, run, config, runtime, space, hooks)
         if resolved is not None:
-            run.write_json("config.json", config)
-        hooks.archgen_run_start(command=command, config=config, run_dir=str(run_dir))
+            runs.write_run_config(run, config)
+        hooks.archgen_run_start(command=command, config=session.config, run_dir=str(run_dir))
         yield session
     session.run = RunDirectory(run_dir)
     hooks.archgen_run_end(command=command, run_dir=str(run_dir), summary=session.summary)
@@ -232,7 +224,4 @@ def require_trained(session: Session) -> None:
     Raises:
         RunDirectoryError: Naming the missing checkpoint folder.
     """
-    for seed in session.seeds:
-        folder = session.run.checkpoint_dir(seed)
-        if not folder.is_dir():
-            raise RunDirectoryError(f"{session.run.describe(folder)} not found; train first: archgen train")
+    session.as_run().require_trained()

@@ -7,9 +7,9 @@ from typing import Any
 
 import torch
 
-from archgen.config import DataSection
 from archgen.pipeline import dataset as datasets
 from archgen.pipeline.session import Session
+from archgen.runs import write_run_config
 
 
 def train(session: Session) -> dict[str, Any]:
@@ -18,13 +18,15 @@ def train(session: Session) -> dict[str, Any]:
     Returns:
         Per seed, the training statistics written to ``checkpoints/seed-<s>/training.json``.
     """
-    config, run = session.config, session.run
-    data = datasets.build(session.space, DataSection.model_validate(config["data"]))
+    run = session.run
+    data = datasets.build(session.space, session.run_config.data)
     run.write_split(data.train_index, data.heldout_index)
     session._dataset = data
-    config["data_stream"] = datasets.CURRENT_DATA_STREAM
-    config["data_sizes"] = {"total": len(data.archs), "train": len(data.train_index), "heldout": len(data.heldout_index)}
-    run.write_json("config.json", config)
+    sizes = {"total": len(data.archs), "train": len(data.train_index), "heldout": len(data.heldout_index)}
+    session.run_config = session.run_config.model_copy(
+        update={"data_stream": datasets.CURRENT_DATA_STREAM, "data_sizes": sizes}
+    )
+    write_run_config(run, session.run_config)
     statistics = {}
     for seed in session.seeds:
         generator = session.new_generator()

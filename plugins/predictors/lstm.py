@@ -67,25 +67,20 @@ class _LSTMRegressor(nn.Module):
 
 
 def load_run_generator(run_dir: str | Path, seed: int, space: SearchSpace) -> Any:
-    """The trained generator of ``run_dir``'s seed ``seed``, on the CPU, as ``archgen sample`` loads it.
+    """The trained generator of ``run_dir``'s seed ``seed``, on the CPU.
 
     Raises:
         RunDirectoryError: If the run or its configuration is missing or corrupt.
         ConfigError: If the run is of another space or has no such seed.
         CheckpointError: If the checkpoint is missing, corrupt or of another model shape.
     """
-    from archgen.pipeline.rundir import RunDirectory
-    from archgen.pipeline.session import read_run_config
-
-    run = RunDirectory(run_dir)
-    config = read_run_config(run)
-    if config["space"]["name"] != space.name:
-        raise ConfigError(f"lstm run_dir {str(run_dir)!r} is a run of space {config['space']['name']!r}, not {space.name!r}")
-    trained = config.get("seeds_trained") or []
-    if trained and seed not in trained:
-        raise ConfigError(f"lstm run_seed {seed} is not a trained seed of {str(run_dir)!r}; choose one of {trained}")
-    spec = config["generator"]
-    return archgen.load("generator", spec["name"], **spec["options"]).load(run.checkpoint_dir(seed), space)
+    try:
+        run = archgen.open_run(run_dir, space)
+    except ConfigError as error:  # a run of another space
+        raise ConfigError(f"lstm run_dir: {error}") from None
+    if seed not in run.trained_seeds:
+        raise ConfigError(f"lstm run_seed {seed} is not a trained seed of {str(run_dir)!r}; choose one of {run.trained_seeds}")
+    return run.load_generator(seed)
 
 
 class LSTMPredictor(NeuralRegressor):

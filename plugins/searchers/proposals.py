@@ -1,9 +1,9 @@
 """Where a generator-based searcher's candidates come from: any generator plugin, untrained or from a run.
 
 A searcher names a generator the way ``registry.toml`` does (``[generator]``-style
-:class:`archgen.registry.PluginChoice`) or points at a trained run directory, whose
-``config.json`` names the generator and whose ``checkpoints/seed-<s>/`` holds its
-state (the layout ``archgen train`` writes, :class:`archgen.pipeline.rundir.RunDirectory`).
+:class:`archgen.registry.PluginChoice`) or points at a trained run directory, opened
+with :func:`archgen.open_run` (its ``config.json`` names the generator, its
+``checkpoints/seed-<s>/`` hold the trained replicates).
 Trial ``k`` of a search uses the run's ``k``-th trained seed (cycling), so trials
 spread over the replicates the run trained.
 """
@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from archgen.architecture import Architecture
-from archgen.errors import ConfigError, RunDirectoryError
+from archgen.errors import ConfigError, RunDirectoryError, RunNotFoundError
 from archgen.protocols import SearchSpace
 from archgen.registry import PluginChoice, load
+from archgen.runs import open_run
 from archgen.runtime import Runtime
 
 
@@ -50,30 +51,24 @@ class ProposalSource:
             self.generator.fit(space, [], runtime=runtime, seed=seed)
             self._sampling = dict(self.sampling)
             return self
-        from archgen.pipeline.rundir import RunDirectory
-        from archgen.pipeline.session import read_run_config
-
         path = Path(self.run).expanduser()
-        if not (path / "config.json").is_file():
-            raise ConfigError(f"generator_run {str(path)!r} is not a trained run directory (no config.json)")
         try:
-            config = read_run_config(RunDirectory(path))
-        except RunDirectoryError as error:
+            run = open_run(path, space)
+        except RunNotFoundError:
+            raise ConfigError(f"generator_run {str(path)!r} is not a trained run directory (no config.json)") from None
+        except (RunDirectoryError, ConfigError) as error:  # a corrupt config.json, a run of another space
             raise ConfigError(f"generator_run {str(path)!r}: {error}") from None
-        if config["space"]["name"] != space.name:
-            raise ConfigError(f"generator_run {str(path)!r} was trained on space {config['space']['name']!r}, not {space.name!r}")
-        if not config.get("generator"):
+        if run.config.generator is None:
             raise ConfigError(f"generator_run {str(path)!r} names no [generator]")
-        trained = sorted(int(p.name.split("-", 1)[1]) for p in (path / "checkpoints").glob("seed-*") if p.name[5:].isdigit())
+        trained = run.trained_seeds
         if not trained:
             raise ConfigError(f"generator_run {str(path)!r} has no checkpoints/seed-<s>/ (run 'archgen train' first)")
         chosen = self.run_seed if self.run_seed is not None else trained[seed % len(trained)]
         if chosen not in trained:
             raise ConfigError(f"generator_run {str(path)!r} has no checkpoint of seed {chosen}; trained seeds: {trained}")
-        spec = config["generator"]
-        self.generator = load("generator", spec["name"], **spec["options"]).load(path / "checkpoints" / f"seed-{chosen}", space, runtime)
-        self._sampling = {**config.get("evaluate", {}).get("sampling", {}), **self.sampling}
-        self.described = f"generator {spec['name']!r} of run {str(path)!r}, checkpoint seed {chosen}"
+        self.generator = run.load_generator(chosen, runtime)
+        self._sampling = {**run.config.evaluate.sampling, **self.sampling}
+        self.described = f"generator {run.config.generator.name!r} of run {str(path)!r}, checkpoint seed {chosen}"
         return self
 
     @property

@@ -182,22 +182,43 @@ def test_sweep_grid_is_inclusive_and_typed():
     assert parse_grid("top_k=1,5,null") == ("top_k", [1, 5, None])
 
 
-def test_killed_run_leaves_no_staging_folder(tiny_registry, tmp_path):
+#: A hook plugin that writes $PAUSE_FLAG at the first training epoch and holds the command there,
+#: so the signal below lands inside training however busy the machine is (no sleep-and-hope).
+PAUSE_IN_TRAINING = '''
+import os, pathlib, time
+from archgen.hooks import hookimpl
+
+@hookimpl
+def archgen_epoch_end(stage, epoch, logs):
+    pathlib.Path(os.environ["PAUSE_FLAG"]).write_text(stage)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+'''
+
+
+def test_killed_run_leaves_no_staging_folder(tiny_registry, tmp_path, install_plugin):
+    import os
     import signal
     import time
 
-    config = tiny_registry(vqvae_epochs=500)
+    install_plugin("pausing_hook", PAUSE_IN_TRAINING, {"archgen.hooks": {"pause": "pausing_hook"}}, dist="archgen-pause")
+    config = tiny_registry()
+    flag = tmp_path / "paused"
+    env = {
+        **os.environ, "ARCHGEN_PROGRESS": "0", "PAUSE_FLAG": str(flag),
+        "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), os.environ.get("PYTHONPATH", "")]),
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "archgen.cli.main", "train", "--config", str(config)],
-        stderr=subprocess.PIPE, text=True, env={**__import__("os").environ, "ARCHGEN_PROGRESS": "0"},
+        [sys.executable, "-m", "archgen.cli.main", "train", "--config", str(config)], stderr=subprocess.PIPE, text=True, env=env,
     )
-    runs = tmp_path / "runs"
-    deadline = time.monotonic() + 60
-    while not (runs.exists() and any(runs.iterdir())) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    time.sleep(1.0)  # inside training by now
+    deadline = time.monotonic() + 120
+    while not flag.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert flag.exists(), process.communicate()[1]  # held inside training now
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 128 + signal.SIGTERM
     assert "terminated; the run directory is as it was before this command" in err
+    runs = tmp_path / "runs"
     assert [p.name for p in runs.iterdir()] == [".tiny.lock"]
