@@ -25,10 +25,10 @@ import numpy as np
 import torch
 
 import archgen
+from archgen.atomic import write_json
+from archgen.data_files import shared_data_path
 from archgen.oracle import BudgetedOracle
 from archgen.plugins.searchers.generate_sort import top_statistics
-from archgen.testing.search_space import shared_data_path
-from archgen.atomic import write_json
 
 #: (dataset, signal, report, Arch-VQ's published max / mean / min, oracle top-1,000 published).
 EXPERIMENTS = (

@@ -10,7 +10,7 @@
 3. ``pnag_guided`` trials with the search table's settings (CIFAR-10: signal
    cifar10-valid/valid@200; CIFAR-100 and ImageNet16-120: their 12-epoch validation accuracy;
    reported: the 200-epoch test accuracy; budget 400, checkpoints 50/100/200/400), through
-   ``archgen.pipeline.search.run_trial`` as ``archgen search`` runs them, with the same PNAG.
+   ``archgen.pipeline.search_command.run_trial`` as ``archgen search`` runs them, with the same PNAG.
 
 Prints both tables and writes ``benchmarks/results/pnag_guided.json``.
 
@@ -30,13 +30,13 @@ import torch
 
 import archgen
 from archgen.atomic import write_json
-from archgen.pipeline.search import best_after, run_trial
+from archgen.data_files import shared_data_path
+from archgen.pipeline.search_command import best_after, run_trial
 from archgen.plugins.searchers.pnag_guided import DEFAULT_PNAG
-from archgen.testing.search_space import shared_data_path
 
 SIGNAL, REPORT = "cifar10-valid/valid@200", "cifar10/test@200"
 CHECKPOINTS = (50, 100, 200, 400)
-#: dataset -> (signal, report): the search table's (README "Search"; benchmarks/search_nb201.py).
+#: dataset -> (signal, report): the search tables' (docs/search.md; benchmarks/search_nb201.py).
 EXPERIMENTS = {
     "cifar10": ("cifar10-valid/valid@200", "cifar10/test@200"),
     "cifar100": ("cifar100/valid@12", "cifar100/test@200"),

@@ -18,11 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from archgen.config import load_config
-from archgen.pipeline.commands import search
-from archgen.pipeline.search import search_table
-from archgen.testing.search_space import shared_data_path
 from archgen.atomic import write_json
+from archgen.config import load_config
+from archgen.data_files import shared_data_path
+from archgen.pipeline.commands import search
+from archgen.pipeline.search_command import search_table
 
 #: (name, signal, report): the signal each dataset offers for all 15,625 cells here.
 EXPERIMENTS = (

@@ -1,7 +1,7 @@
 """Search on labelled pools: NB101's 292 labelled cells and AutoFormer's 200 Auto-Prox subnets.
 
 ``[search] pool = "labelled"`` restricts a space to the architectures its
-oracle tables label (:class:`archgen.pipeline.search.LabelledPool`): these are
+oracle tables label (:class:`archgen.pipeline.search_command.LabelledPool`): these are
 NOT searches of the full NB101 (423,624 cells) or AutoFormer-T (10^9 subnets)
 spaces. NB101 searches NASLib's 108-epoch validation accuracy (the only
 accuracy of ``nb101_zc_naslib_500.csv.gz``: signal = reported figure);
@@ -28,11 +28,11 @@ import os
 import tempfile
 from pathlib import Path
 
-from archgen.config import load_config
-from archgen.pipeline.commands import search
-from archgen.pipeline.search import experiment_name, search_table
-from archgen.testing.search_space import shared_data_path
 from archgen.atomic import write_json
+from archgen.config import SearchConstraint, load_config
+from archgen.data_files import shared_data_path
+from archgen.pipeline.commands import search
+from archgen.pipeline.search_command import experiment_name, search_table
 
 #: (name, space, space options TOML (``{data}`` = the shared data folder), report, budget, checkpoints,
 #: extra [search] TOML, pool, trials cap).
@@ -49,7 +49,7 @@ EXPERIMENTS = (
      'constraint = { metric = "note10/latency", max = 25.0 }\n', "space", 3),
 )
 
-#: [searcher.options] per searcher (TOML); MBV3's evolution is the README's population 100, sample 25.
+#: [searcher.options] per searcher (TOML); MBV3's evolution uses population 100, sample 25 (docs/search.md).
 SEARCHER_OPTIONS = {
     "guided": 'ensemble = 3\nbatch = 10\npredictor = { name = "gin", options = { epochs = 50 } }\n',
     "generate_sort": 'predictor = { name = "gin", options = { epochs = 50 } }\n',
@@ -92,8 +92,9 @@ def main() -> None:
                 )
                 summary = search(load_config(registry), run_dir=Path(args.runs_dir) / f"{space}-pool-search")
             print(search_table(summary), "\n")
+            constraint = SearchConstraint.model_validate(summary["constraint"]) if summary["constraint"] else None
             experiment = (Path(args.runs_dir) / f"{space}-pool-search" / "search"
-                          / experiment_name(report, report, summary["constraint"], pool))
+                          / experiment_name(report, report, constraint, pool))
             pools = {}
             for label in summary["searchers"]:
                 trials = [json.loads(path.read_text()) for path in (experiment / label).glob("trial-*.json")]

@@ -46,9 +46,9 @@ from scipy.stats import kendalltau
 
 import archgen
 from archgen.atomic import write_json
+from archgen.data_files import shared_data_path
 from archgen.pipeline.report import mean_std
 from archgen.plugins.generators.pnag.guidance import every_scale_draw, guided_draw
-from archgen.testing.search_space import shared_data_path
 
 NB201_ACCURACIES = [
     "cifar10/test@200", "cifar100/test@200", "imagenet16-120/test@200",

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from archgen.architecture import Architecture
 from archgen.errors import ConfigError
-from archgen.protocols import SearchSpace
-from archgen.registry import describe_validation_error
+from archgen.validation_messages import describe_validation_error
+
+
+class TensorForm(Protocol):
+    """What a batch needs of a search space: its padded tensor form (part of ``archgen.protocols.SearchSpace``).
+
+    Declared here rather than imported because the protocols name :class:`SampleBatch` as what a
+    generator returns; importing them back would make the two modules a cycle.
+    """
+
+    op_vocabulary: tuple[str, ...]
+    max_nodes: int
+
+    def to_tensors(self, archs: Sequence[Architecture]) -> tuple[Any, Any]: ...
+
+    def from_tensors(self, adjacency: Any, ops: Any) -> list[Architecture]: ...
 
 
 @dataclass(frozen=True)
@@ -57,7 +72,7 @@ class SampleBatch:
     @classmethod
     def from_architectures(
         cls,
-        space: SearchSpace,
+        space: TensorForm,
         archs: list[Architecture | None],
         *,
         tokens: list[Any] | None = None,
@@ -80,7 +95,7 @@ class SampleBatch:
                 op_indices[rows] = np.where(ops_t.numpy().any(-1), ops_t.numpy().argmax(-1), -1)
         return cls(adjacency, op_indices, well_formed, tokens, dict(sampling or {}), int(seed))
 
-    def architectures(self, space: SearchSpace) -> list[Architecture | None]:
+    def architectures(self, space: TensorForm) -> list[Architecture | None]:
         """Decoded architectures, ``None`` where the draw was not well formed."""
         rows = np.flatnonzero(self.well_formed)
         decoded = space.from_tensors(self.adjacency[rows], self._ops_for(space, rows)) if len(rows) else []
@@ -89,7 +104,7 @@ class SampleBatch:
             result[row] = arch
         return result
 
-    def _ops_for(self, space: SearchSpace, rows: np.ndarray) -> np.ndarray:
+    def _ops_for(self, space: TensorForm, rows: np.ndarray) -> np.ndarray:
         ops = self.op_indices[rows]
         if (ops >= 0).all():
             return ops

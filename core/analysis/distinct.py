@@ -17,8 +17,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from archgen.analysis.inputs import AnalysisInputs
-from archgen.distinct import distinct_sample
 from archgen.atomic import write_text
+from archgen.distinct_sampling import distinct_sample
 from archgen.registry import load
 
 FIGURE = "distinct.md"

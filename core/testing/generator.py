@@ -78,6 +78,19 @@ def check_generator(
     _check_options_model(name, "Options", getattr(type(generator), "Options", None))
     _check_options_model(name, "SamplingOptions", getattr(generator, "SamplingOptions", None))
 
+    stats = _check_fit(name, generator, space, train, validation, runtime)
+    first = _check_draws(name, generator, space, n, sampling, stochastic)
+    check_unknown_option_refused(name, lambda **knobs: generator.sample(space, 2, seed=0, **knobs), sampling)
+    _check_checkpoints(name, generator, generator_factory, space, n, sampling, first, runtime)
+    _check_capabilities(name, generator, space, list(train[:16]))
+    return stats
+
+
+def _check_fit(
+    name: str, generator: Any, space: SearchSpace, train: Sequence[Architecture],
+    validation: Sequence[Architecture], runtime: Runtime | None,
+) -> dict[str, Any]:
+    """Fits once; asserts JSON-ready statistics and well-typed epoch callbacks; returns the statistics."""
     calls: list[tuple[Any, ...]] = []
     stats = generator.fit(
         space, list(train), validation=list(validation), runtime=runtime, seed=0, callbacks=[lambda *a: calls.append(a)]
@@ -94,6 +107,13 @@ def check_generator(
             f"{name}.fit() called an epoch callback with {call!r}; expected (stage: str, epoch: int, logs: dict)"
         )
 
+    return stats
+
+
+def _check_draws(
+    name: str, generator: Any, space: SearchSpace, n: int, sampling: dict[str, Any], stochastic: bool
+) -> SampleBatch:
+    """Draws seeds 0, 0 and 1; asserts batch shapes, reproducibility and (when stochastic) variety; returns seed 0's."""
     first = _draw(generator, space, n, 0, sampling)
     _check_batch(name, space, first, n, 0, generator.SamplingOptions)
     again = _draw(generator, space, n, 0, sampling)
@@ -108,10 +128,7 @@ def check_generator(
         f"{name}.sample() drew no well-formed graph in {2 * n} draws, so nothing decoded could be checked; "
         "train more in its test options"
     )
-    check_unknown_option_refused(name, lambda **knobs: generator.sample(space, 2, seed=0, **knobs), sampling)
-    _check_checkpoints(name, generator, generator_factory, space, n, sampling, first, runtime)
-    _check_capabilities(name, generator, space, list(train[:16]))
-    return stats
+    return first
 
 
 def _check_options_model(owner: str, attribute: str, model: Any) -> None:

@@ -73,14 +73,7 @@ def check_prior(
     name = type(prior).__name__
     missing = missing_members(prior, Prior)
     assert not missing, f"{name} lacks members of the Prior protocol: {', '.join(missing)}"
-    for attribute, required in (("Options", True), ("SamplingOptions", False)):
-        model = getattr(prior, attribute, None)
-        if model is None and not required:
-            continue
-        assert isinstance(model, type) and issubclass(model, BaseModel), (
-            f"{name}.{attribute} must be a pydantic BaseModel class, got {model!r}"
-        )
-        assert model.model_config.get("extra") == "forbid", f"{name}.{attribute} must set extra='forbid'"
+    _check_option_models(name, prior)
 
     stats = prior.fit(sequences, **training)
     assert isinstance(stats, dict), f"{name}.fit() must return a dict of statistics, got {type(stats).__name__}"
@@ -109,6 +102,18 @@ def check_prior(
             f"{name}: a fresh prior given the trained state_dict samples differently for the same seed"
         )
     return stats
+
+
+def _check_option_models(name: str, prior: Any) -> None:
+    """Asserts ``Options`` (required) and ``SamplingOptions`` (optional) are pydantic models that forbid extras."""
+    for attribute, required in (("Options", True), ("SamplingOptions", False)):
+        model = getattr(prior, attribute, None)
+        if model is None and not required:
+            continue
+        assert isinstance(model, type) and issubclass(model, BaseModel), (
+            f"{name}.{attribute} must be a pydantic BaseModel class, got {model!r}"
+        )
+        assert model.model_config.get("extra") == "forbid", f"{name}.{attribute} must set extra='forbid'"
 
 
 def _draw(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -99,61 +100,117 @@ def train_epochs(
         ValueError: If ``data`` is empty or its tensors differ in length.
     """
     runtime = runtime or Runtime()
-    sizes = {len(tensor) for tensor in data}
-    if len(sizes) != 1 or 0 in sizes:
-        raise ValueError(f"training tensors must be non-empty and of one length, got lengths {[len(t) for t in data]}")
-    (n,) = sizes
-    wrapped = wrap(model, runtime)
-    # Loss scaling guards fp16 gradients against underflow; bf16 and fp32 need none.
-    scaler = torch.amp.GradScaler(runtime.device.type, enabled=runtime.precision == "fp16")
+    n = _example_count(data)
+    steps = epochs * batch_count(n, batch_size, runtime.world_size)
+    updates = _Updates.prepare(model, optimizer, step, runtime, steps=steps, schedule=schedule, warmup=warmup)
     generator = torch.Generator().manual_seed(seed)
-    steps_per_epoch = batch_count(n, batch_size, runtime.world_size)
-    # A constant rate needs no scheduler (and fp16's skipped first steps would make one warn).
-    scheduler = None if schedule == "constant" else build_scheduler(optimizer, max(epochs * steps_per_epoch, 1), schedule, warmup)
     epoch_range = range(1, epochs + 1)
     bar = progress(epoch_range, desc=stage, total=epochs) if runtime.is_main else None
     logs: dict[str, float] = {}
     epochs_run, stopped, started = 0, False, time.perf_counter()
     for epoch in bar if bar is not None else epoch_range:
-        model.train()
-        order = torch.randperm(n, generator=generator)
-        sums: dict[str, torch.Tensor] = {}
-        steps = 0
-        for indices in batches(order, batch_size, runtime.rank, runtime.world_size):
-            indices = indices.to(runtime.device)
-            with runtime.autocast():
-                loss, figures = step(wrapped, tuple(tensor[indices] for tensor in data))
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-            if scheduler is not None:
-                scheduler.step()
-            for key, value in figures.items():
-                sums[key] = sums.get(key, 0.0) + value.detach().float()
-            steps += 1
-        logs = _epoch_means(sums, steps, runtime.device)
-        # DDP leaves buffers per rank (broadcast_buffers=False); rank 0's BatchNorm statistics
-        # become everyone's so evaluation, validation and checkpoints agree across ranks.
-        broadcast_buffers(model)
-        if validate is not None:
-            model.eval()
-            with torch.no_grad():
-                logs.update(validate())
+        logs = updates.epoch(torch.randperm(n, generator=generator), data, batch_size)
+        _validate_into(logs, model, validate)
         epochs_run = epoch
-        if bar is not None:
-            bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()}, refresh=False)
-        if runtime.is_main:
-            for callback in callbacks:
-                callback(stage, epoch, dict(logs))
+        _report(stage, epoch, logs, bar, runtime, callbacks)
         if early_stopping is not None and early_stopping.update(epoch, logs):
             stopped = True
             break
     if bar is not None:
         bar.close()
     model.eval()
-    seconds = (time.perf_counter() - started) / max(epochs_run, 1)
-    return TrainResult(epochs_run, logs, seconds, stopped)
+    return TrainResult(epochs_run, logs, (time.perf_counter() - started) / max(epochs_run, 1), stopped)
+
+
+def _example_count(data: Sequence[torch.Tensor]) -> int:
+    """The examples in ``data``, refusing empty tensors or tensors of different lengths."""
+    sizes = {len(tensor) for tensor in data}
+    if len(sizes) != 1 or 0 in sizes:
+        raise ValueError(f"training tensors must be non-empty and of one length, got lengths {[len(t) for t in data]}")
+    (n,) = sizes
+    return n
+
+
+@dataclass(frozen=True)
+class _Updates:
+    """How one run turns mini-batches into parameter updates: the step, loss scaling and LR schedule.
+
+    Attributes:
+        model: The module being trained (what buffers are broadcast from).
+        wrapped: ``model`` as the step calls it (DDP-wrapped when distributed).
+        optimizer: Its optimizer.
+        step: See :data:`Step`.
+        runtime: Device, precision, rank.
+        scaler: fp16 loss scaling (disabled otherwise).
+        scheduler: The per-step LR schedule, ``None`` for a constant rate.
+    """
+
+    model: nn.Module
+    wrapped: nn.Module
+    optimizer: torch.optim.Optimizer
+    step: Step
+    runtime: Runtime
+    scaler: torch.amp.GradScaler
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None
+
+    @classmethod
+    def prepare(
+        cls, model: nn.Module, optimizer: torch.optim.Optimizer, step: Step, runtime: Runtime, *, steps: int,
+        schedule: ScheduleName, warmup: float,
+    ) -> _Updates:
+        """Wraps the model for the runtime and builds the scaler and the schedule over ``steps`` optimizer steps."""
+        wrapped = wrap(model, runtime)
+        # Loss scaling guards fp16 gradients against underflow; bf16 and fp32 need none.
+        scaler = torch.amp.GradScaler(runtime.device.type, enabled=runtime.precision == "fp16")
+        # A constant rate needs no scheduler (and fp16's skipped first steps would make one warn).
+        scheduler = None if schedule == "constant" else build_scheduler(optimizer, max(steps, 1), schedule, warmup)
+        return cls(model, wrapped, optimizer, step, runtime, scaler, scheduler)
+
+    def epoch(self, order: torch.Tensor, data: Sequence[torch.Tensor], batch_size: int) -> dict[str, float]:
+        """One pass over this rank's mini-batches of ``order``; the figures' per-step means over all ranks."""
+        self.model.train()
+        sums: dict[str, torch.Tensor] = {}
+        steps = 0
+        for indices in batches(order, batch_size, self.runtime.rank, self.runtime.world_size):
+            indices = indices.to(self.runtime.device)
+            with self.runtime.autocast():
+                loss, figures = self.step(self.wrapped, tuple(tensor[indices] for tensor in data))
+            self._update(loss)
+            for key, value in figures.items():
+                sums[key] = sums.get(key, 0.0) + value.detach().float()
+            steps += 1
+        logs = _epoch_means(sums, steps, self.runtime.device)
+        # DDP leaves buffers per rank (broadcast_buffers=False); rank 0's BatchNorm statistics
+        # become everyone's so evaluation, validation and checkpoints agree across ranks.
+        broadcast_buffers(self.model)
+        return logs
+
+    def _update(self, loss: torch.Tensor) -> None:
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        if self.scheduler is not None:
+            self.scheduler.step()
+
+
+def _validate_into(logs: dict[str, float], model: nn.Module, validate: Callable[[], dict[str, float]] | None) -> None:
+    """Adds ``validate()``'s figures to ``logs``, computed in eval mode without gradients."""
+    if validate is not None:
+        model.eval()
+        with torch.no_grad():
+            logs.update(validate())
+
+
+def _report(
+    stage: str, epoch: int, logs: dict[str, float], bar: Any, runtime: Runtime, callbacks: Sequence[Callback]
+) -> None:
+    """Shows the epoch's logs on the progress bar and hands them to the callbacks (rank 0 only)."""
+    if bar is not None:
+        bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()}, refresh=False)
+    if runtime.is_main:
+        for callback in callbacks:
+            callback(stage, epoch, dict(logs))
 
 
 def _epoch_means(sums: dict[str, torch.Tensor], steps: int, device: torch.device) -> dict[str, float]:

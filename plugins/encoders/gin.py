@@ -28,8 +28,8 @@ class GINOptions(BaseModel):
             paper). Message passing cannot tell apart **twin nodes** (same op, same in- and
             out-neighbours, padding nodes included), so they get one code, and the inner-product
             decoder then joins them by an edge (``‖z‖² > 0``) they do not have: no cell with twins
-            is ever reconstructed exactly (5.8 % of NB101's held-out cells; ``archgen analyze <run>
-            reconstruction``). The node index tells twins apart and lifts that ceiling.
+            is ever reconstructed exactly (``archgen analyze <run> reconstruction`` counts them;
+            docs/results/analyses.md). The node index tells twins apart and lifts that ceiling.
     """
 
     # Every bound is one that a value outside of would crash or exhaust memory later, mid-training

@@ -1,4 +1,4 @@
-"""Loading AutoFormer subnet metrics (Auto-Prox's ``gt_autoformer`` lists) as a table.
+"""The ``autoformer`` space's table loader: subnet metrics (Auto-Prox's ``gt_autoformer`` lists) as a table.
 
 Each file is a list of records ``{"arch": {"hidden_dim", "depth", "mlp_ratio",
 "num_heads"}, <metric>: float | null, ...}``: the JSON conversion staged in
@@ -12,22 +12,34 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
+from archgen.architecture import Architecture
 from archgen.benchmark import BenchmarkTable
 from archgen.errors import DataFileError, InvalidArchitectureError
 from archgen.io import load_torch
-
-if TYPE_CHECKING:
-    from archgen.spaces.autoformer.space import AutoFormerSpace
 
 #: The files a benchmark directory is expected to hold, in load order.
 DEFAULT_FILES = ("gt_autoformer.json", "gt_autoformer_2.json")
 
 
-def load_benchmark(path: str | Path, space: AutoFormerSpace) -> BenchmarkTable:
+class NativeSpace(Protocol):
+    """What the loader needs of the ``autoformer`` space: its name and native-config round trip.
+
+    Named here rather than importing ``AutoFormerSpace``, whose module imports this one to read
+    its benchmark: the two would be an import cycle.
+    """
+
+    name: str
+
+    def from_native(self, value: Any, *, aliases: bool = False) -> Architecture: ...
+
+    def to_string(self, arch: Architecture) -> str: ...
+
+
+def load_benchmark(path: str | Path, space: NativeSpace) -> BenchmarkTable:
     """Loads one records file, or :data:`DEFAULT_FILES` from a directory.
 
     Args:
@@ -84,7 +96,7 @@ def _read_records(file: Path) -> list[Any]:
     return records
 
 
-def _parse_record(record: Any, space: AutoFormerSpace, where: str) -> tuple[str, dict[str, float]]:
+def _parse_record(record: Any, space: NativeSpace, where: str) -> tuple[str, dict[str, float]]:
     if not isinstance(record, dict) or "arch" not in record:
         raise DataFileError(f"{where} is not a dict with an 'arch' entry: {str(record)[:80]}")
     try:

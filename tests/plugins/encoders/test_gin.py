@@ -7,7 +7,7 @@ import torch
 
 import archgen
 from archgen.plugins.encoders.gin import GINEncoder, GINOptions
-from archgen.plugins.encoders.sizing import load_encoder
+from archgen.plugins.encoders.loading import load_encoder
 from archgen.registry import PluginChoice
 
 

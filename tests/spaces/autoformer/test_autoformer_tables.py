@@ -13,7 +13,7 @@ import torch
 from archgen.errors import DataFileError
 from archgen.spaces.autoformer.space import AutoFormerOptions, AutoFormerSpace
 from archgen.spaces.autoformer.tables import load_benchmark
-from archgen.testing import shared_data_path
+from archgen.data_files import shared_data_path
 
 DATA_FILES = ("gt_autoformer.json", "gt_autoformer_2.json")
 

@@ -11,11 +11,11 @@ import pytest
 import archgen
 from archgen.errors import DataFileError
 from archgen.spaces.darts import integer_codes
-from archgen.spaces.darts.nb301 import (
+from archgen.spaces.darts.tables import (
     LABELLED_FILE,
     UNLABELLED_FILE,
     load_architectures,
-    load_benchmark_table,
+    load_benchmark,
     load_genotypes,
 )
 from archgen.spaces.darts.space import DartsSpace
@@ -52,7 +52,7 @@ def test_every_genotype_parses_validates_and_round_trips(space: DartsSpace, name
 def test_architecture_loader_keeps_file_order(space: DartsSpace) -> None:
     path = _data(LABELLED_FILE)
     archs = load_architectures(path, space)
-    assert [space.to_string(a) for a in archs] == list(load_benchmark_table(path).keys)
+    assert [space.to_string(a) for a in archs] == list(load_benchmark(path).keys)
     assert all(a.space == "darts" for a in archs)
 
 
@@ -66,7 +66,7 @@ def test_the_two_files_share_no_genotype() -> None:
 
 
 def test_benchmark_table_is_keyed_by_the_genotype_string(space: DartsSpace) -> None:
-    table = load_benchmark_table(_data(LABELLED_FILE))
+    table = load_benchmark(_data(LABELLED_FILE))
     assert len(table) == 725
     assert {"val_accuracy", "flops", "params", "synflow"} <= set(table.metrics)
     accuracy = table.column("val_accuracy")

@@ -1,4 +1,4 @@
-"""NAS-Bench-201 benchmark loaders (archgen.spaces.nb201.benchmark / formats).
+"""NAS-Bench-201 table loaders (archgen.spaces.nb201.tables / formats).
 
 Two kinds of evidence:
 
@@ -27,7 +27,7 @@ import torch
 
 import archgen
 from archgen.errors import DataFileError
-from archgen.spaces.nb201.benchmark import ACCURACY_CSV_COLUMNS, load_benchmark
+from archgen.spaces.nb201.tables import ACCURACY_CSV_COLUMNS, load_benchmark
 from archgen.testing import require_shared_data
 
 SPACE = archgen.load("space", "nb201")

@@ -1,4 +1,4 @@
-"""NAS-Bench-201 accuracy tables: one loader for every file a user is likely to hold.
+"""The ``nb201`` space's table loader: NAS-Bench-201 accuracy tables, from every file a user is likely to hold.
 
 ``load_benchmark(path, space)`` looks at the content (not only the name) and reads
 
@@ -47,17 +47,14 @@ import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from archgen.benchmark import BenchmarkTable
 from archgen.errors import DataFileError, InvalidArchitectureError
 from archgen.io import cache_dir, load_checked_npz, read_csv_rows, save_checked_npz
+# The space as the core protocol, not NB201Space: space.py imports this module to read its table.
+from archgen.protocols import SearchSpace
 from archgen.spaces.nb201 import formats
-
-if TYPE_CHECKING:
-    from archgen.spaces.nb201.space import NB201Space
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +116,7 @@ _CACHE_KIND = "archgen.nb201.benchmark.v2"
 _SNIFF_BYTES = 65_536
 
 
-def load_benchmark(path: str | os.PathLike[str], space: NB201Space, *, cache: bool = True) -> BenchmarkTable:
+def load_benchmark(path: str | os.PathLike[str], space: SearchSpace, *, cache: bool = True) -> BenchmarkTable:
     """Reads an NAS-Bench-201 accuracy table in any format archgen knows.
 
     Args:
@@ -255,7 +252,7 @@ def _unknown(path: Path, what: str) -> DataFileError:
 # -- CSV layouts ---------------------------------------------------------------------------------------------
 
 
-def _read_csv(path: Path, space: NB201Space) -> tuple[tuple[str, ...], dict[str, np.ndarray]]:
+def _read_csv(path: Path, space: SearchSpace) -> tuple[tuple[str, ...], dict[str, np.ndarray]]:
     rows = read_csv_rows(path, what="benchmark file")
     header = next(rows, None)
     if not header:
@@ -273,7 +270,7 @@ def _require_columns(path: Path, header: list[str], required: tuple[str, ...]) -
 
 
 def _read_accuracy_csv(
-    path: Path, space: NB201Space, header: list[str], rows: Iterator[list[str]]
+    path: Path, space: SearchSpace, header: list[str], rows: Iterator[list[str]]
 ) -> tuple[tuple[str, ...], dict[str, np.ndarray]]:
     _require_columns(path, header, ("index", "arch_str"))
     known = {**ACCURACY_CSV_COLUMNS, **CIFAR10_VALID_CSV_COLUMNS}
@@ -314,7 +311,7 @@ def _read_accuracy_csv(
 
 
 def _read_naslib_csv(
-    path: Path, space: NB201Space, header: list[str], rows: Iterator[list[str]]
+    path: Path, space: SearchSpace, header: list[str], rows: Iterator[list[str]]
 ) -> tuple[tuple[str, ...], dict[str, np.ndarray]]:
     """Pivots NASLib's long format (one row per dataset and cell) to one row per cell."""
     _require_columns(path, header, ("dataset", "index", "arch_str", "val_accuracy"))
@@ -382,7 +379,7 @@ def _parse_float(path: Path, line: int, column: str, text: str) -> float:
         raise DataFileError(f"{path}: line {line} column {column!r} has {text!r}; expected a number") from None
 
 
-def _normalise(path: Path, where: str, text: object, space: NB201Space) -> str:
+def _normalise(path: Path, where: str, text: object, space: SearchSpace) -> str:
     """The official form of one arch string, or a DataFileError naming where it was."""
     try:
         return space.to_string(space.from_string(text))  # type: ignore[arg-type]

@@ -1,0 +1,139 @@
+"""The flags of each ``archgen`` subcommand, one function per command.
+
+Each ``*_arguments(parser)`` adds one subcommand's flags, in the order ``--help`` lists them;
+:mod:`archgen.cli.main` pairs it with the command's help line and handler.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from archgen.analysis import ANALYSES
+from archgen.config import DEFAULT_REGISTRY
+from archgen.pipeline.sweep import MAX_POINTS
+
+_OVERWRITE_HELP = "replace an existing run of the same name (only once this one is complete)"
+
+
+def add_config(parser: argparse.ArgumentParser) -> None:
+    """The flags naming the registry file and the run directory (every command that acts on a run)."""
+    parser.add_argument("--config", default=DEFAULT_REGISTRY, help="registry file (default: %(default)s)")
+    parser.add_argument("--name", help="run name: a plain folder name under [run] runs_dir (default: [run] name)")
+    parser.add_argument("--run-dir", type=Path, help="explicit run directory path (instead of --name)")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], help="override [run] device")
+
+
+def add_sampling(parser: argparse.ArgumentParser) -> None:
+    """The sample count and the generator's sampling options (commands that sample)."""
+    parser.add_argument("--n", type=int, help="samples per seed (default: [evaluate] num_samples)")
+    parser.add_argument("--temperature", type=float, help="sampling option 'temperature' (default: [evaluate.sampling])")
+    parser.add_argument("--top-k", type=int, help="sampling option 'top_k': keep the k most likely tokens")
+    parser.add_argument("--top-p", type=float, help="sampling option 'top_p': nucleus sampling mass")
+    parser.add_argument(
+        "--sampling", action="append", default=[], metavar="KEY=VALUE",
+        help="any sampling option of the generator (repeatable; VALUE is read as JSON, else as text)",
+    )
+
+
+def add_nproc(parser: argparse.ArgumentParser) -> None:
+    """``--nproc``: data-parallel training through torchrun (commands that train)."""
+    parser.add_argument(
+        "--nproc", type=int, metavar="N",
+        help="train as N data-parallel processes through torchrun (default: [run] nproc; gloo on CPU, NCCL on GPU)",
+    )
+
+
+def run_arguments(parser: argparse.ArgumentParser) -> None:
+    """``archgen run``: train, generate and evaluate."""
+    add_config(parser)
+    parser.add_argument("--seeds", type=int, help="replicates to train and average (default: [run] seeds)")
+    parser.add_argument("--overwrite", action="store_true", help=_OVERWRITE_HELP)
+    add_nproc(parser)
+    add_sampling(parser)
+
+
+def train_arguments(parser: argparse.ArgumentParser) -> None:
+    """``archgen train``."""
+    add_config(parser)
+    parser.add_argument("--seeds", type=int, help="replicates to train (default: [run] seeds)")
+    parser.add_argument("--overwrite", action="store_true", help=_OVERWRITE_HELP)
+    add_nproc(parser)
+
+
+def generate_arguments(parser: argparse.ArgumentParser) -> None:
+    """``archgen generate``, i.i.d. or ``--distinct``."""
+    add_config(parser)
+    add_sampling(parser)
+    parser.add_argument(
+        "--distinct", action="store_true",
+        help="draw until --n valid architectures with distinct canonical keys per seed; write distinct.jsonl "
+        "with the draws it took (never mixed into samples.jsonl and its i.i.d. metrics)",
+    )
+    parser.add_argument("--max-draws", type=int, metavar="M", help="with --distinct: give up after M draws per seed (default: 1000 n)")
+
+
+def evaluate_arguments(parser: argparse.ArgumentParser) -> None:
+    """``archgen evaluate``."""
+    add_config(parser)
+    parser.add_argument("--seeds", type=int, help="evaluate the first K trained replicates (mean ± std)")
+
+
+def sweep_arguments(parser: argparse.ArgumentParser) -> None:
+    """``archgen sweep``: one sampling option over a grid."""
+    add_config(parser)
+    parser.add_argument(
+        "--over", metavar="KEY=GRID",
+        help="the sampling option and its values: KEY=START:STOP:STEP or KEY=V1,V2,... "
+        f"(at most {MAX_POINTS} points; default: temperature=0.5:3.0:0.1)",
+    )
+    parser.add_argument("--temperatures", metavar="GRID", help="shorthand for --over temperature=GRID")
+    parser.add_argument("--n", type=int, help="samples per grid point and seed (default: [evaluate] num_samples)")
+    parser.add_argument("--seeds", type=int, help="use the first K trained replicates")
+
+
+def analyze_arguments(parser: argparse.ArgumentParser) -> None:
+    """``archgen analyze <run> <analysis>``: the run is positional, so no ``--name``/``--run-dir``."""
+    parser.add_argument("run", help="the run: a directory, or a run name under [run] runs_dir")
+    parser.add_argument(
+        "analysis", help=f"{', '.join(list(ANALYSES)[:-1])} or {list(ANALYSES)[-1]} (docs/analyses.md)"
+    )
+    parser.add_argument("--config", default=DEFAULT_REGISTRY, help="registry file for runs_dir (default: %(default)s)")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], help="override [run] device")
+    parser.add_argument(
+        "--option", action="append", default=[], metavar="KEY=VALUE",
+        help="an option of the analysis (repeatable; VALUE is read as JSON, else as text)",
+    )
+    add_sampling(parser)
+
+
+def predict_arguments(parser: argparse.ArgumentParser) -> None:
+    """``archgen predict``: the [predict] section's keys as flags."""
+    add_config(parser)
+    parser.add_argument("--predictor", metavar="NAME", help="an archgen.predictors plugin (default: [predictor] name)")
+    parser.add_argument("--metric", help="oracle metric to train on (default: [predict] metric, else the space's first)")
+    parser.add_argument("--train-sizes", metavar="N1,N2,...", help="labelled architectures per experiment (default: [predict] train_sizes)")
+    parser.add_argument("--trials", type=int, help="repetitions per size (default: [predict] trials)")
+    parser.add_argument("--test-on", choices=["rest", "all"], help="rank the untrained rest (TNASP/PINAT) or all (Arch-VQ)")
+    parser.add_argument("--test-size", type=int, help="rank at most this many (a random subset)")
+    parser.add_argument("--overwrite", action="store_true", help=_OVERWRITE_HELP)
+
+
+def search_arguments(parser: argparse.ArgumentParser) -> None:
+    """``archgen search``: the [search] section's keys as flags."""
+    add_config(parser)
+    parser.add_argument("--searcher", help="an archgen.searchers plugin (default: [searcher] name)")
+    parser.add_argument("--signal", help="metric the searcher sees (default: [search] signal, else the reported metric)")
+    parser.add_argument("--report", help="metric reported for the best-signal architecture (default: [search] report)")
+    parser.add_argument("--budget", type=int, help="distinct oracle queries per trial (default: [search] budget)")
+    parser.add_argument("--trials", type=int, help="independent trials, seeds [run] seed + k (default: [search] trials)")
+    parser.add_argument(
+        "--pool", choices=["space", "labelled"],
+        help="search the whole space, or only the architectures the oracle table labels (default: [search] pool)",
+    )
+    parser.add_argument("--label", help="folder name of this searcher's trials (default: the searcher's name)")
+    parser.add_argument("--overwrite", action="store_true", help="discard this searcher's earlier trials of the same experiment")
+
+
+def no_arguments(parser: argparse.ArgumentParser) -> None:
+    """A command without flags (``archgen plugins``)."""

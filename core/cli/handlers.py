@@ -1,0 +1,238 @@
+"""What each ``archgen`` subcommand does with its parsed flags: one handler per command.
+
+A handler checks the flags, calls :mod:`archgen.pipeline.commands`, prints the result and
+returns the exit status. The pipeline is imported inside each handler so that ``archgen
+--help`` (and a mistyped flag) answers without loading torch's training stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from archgen.cli.launch import relaunch, under_launcher
+from archgen.config import DEFAULT_REGISTRY, RegistryConfig, load_config
+from archgen.errors import ConfigError
+from archgen.pipeline.rundir import check_run_name
+
+
+def run(args: argparse.Namespace) -> int:
+    """``archgen run``: train (under torchrun when ``--nproc`` > 1), generate, evaluate; print the table."""
+    from archgen.pipeline import commands
+    from archgen.pipeline.report import results_table
+
+    _bounded(args.seeds, "--seeds", 1000)
+    _bounded(args.n, "--n", 10_000_000)
+    sampling = _sampling_overrides(args)
+    config = load_config(args.config)
+    if (status := _relaunched(args, config)) is not None:
+        return status
+    run_dir = _run_dir(args, config)
+    metrics = commands.run(
+        config, run_dir=run_dir, seeds=args.seeds or config.run.seeds, overwrite=args.overwrite, device=args.device,
+        n=args.n, sampling=sampling,
+    )
+    if not metrics:  # a torchrun rank other than 0: it trained; rank 0 reports
+        return 0
+    print(results_table(metrics))
+    print(f"\nwrote {run_dir}/ (samples.jsonl, metrics.json, report.md)")
+    return 0
+
+
+def train(args: argparse.Namespace) -> int:
+    """``archgen train``: create the run directory and train (under torchrun when ``--nproc`` > 1)."""
+    from archgen.pipeline import commands
+
+    _bounded(args.seeds, "--seeds", 1000)
+    config = load_config(args.config)
+    if (status := _relaunched(args, config)) is not None:
+        return status
+    run_dir = _run_dir(args, config)
+    resolved = commands.train(
+        config, run_dir=run_dir, seeds=args.seeds or config.run.seeds, overwrite=args.overwrite, device=args.device
+    )
+    print(f"trained {len(resolved['seeds_trained'])} replicate(s) into {run_dir}")
+    return 0
+
+
+def generate(args: argparse.Namespace) -> int:
+    """``archgen generate``: samples.jsonl, or distinct.jsonl with ``--distinct``."""
+    from archgen.pipeline import commands
+
+    _bounded(args.n, "--n", 10_000_000)
+    sampling = _sampling_overrides(args)
+    run_dir = _run_dir(args, _config_if_present(args))
+    path = commands.generate(
+        run_dir, n=args.n, sampling=sampling, device=args.device, distinct=args.distinct, max_draws=args.max_draws
+    )
+    if args.distinct:
+        from archgen.pipeline.generate import distinct_summary
+
+        print(distinct_summary(path))
+    print(f"wrote {path}")
+    return 0
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    """``archgen evaluate``: score samples.jsonl and print the table."""
+    from archgen.pipeline import commands
+    from archgen.pipeline.report import results_table
+
+    _bounded(args.seeds, "--seeds", 1000)
+    run_dir = _run_dir(args, _config_if_present(args))
+    metrics = commands.evaluate(run_dir, seeds=args.seeds, device=args.device)
+    if not metrics:
+        return 0
+    print(results_table(metrics))
+    print(f"\nwrote {run_dir}/metrics.json and {run_dir}/report.md")
+    return 0
+
+
+def sweep(args: argparse.Namespace) -> int:
+    """``archgen sweep``: metrics over a grid of one sampling option; print the table and the best points."""
+    from archgen.pipeline import commands
+    from archgen.pipeline.sweep import parse_grid, parse_values, sweep_table
+
+    _bounded(args.seeds, "--seeds", 1000)
+    _bounded(args.n, "--n", 10_000_000)
+    run_dir = _run_dir(args, _config_if_present(args))
+    if args.over is not None and args.temperatures is not None:
+        raise ConfigError("pass either --over or --temperatures, not both")
+    if args.temperatures is not None:
+        over, values = "temperature", parse_values(args.temperatures, "--temperatures ")
+    else:
+        over, values = parse_grid(args.over or "temperature=0.5:3.0:0.1")
+    result = commands.sweep(run_dir, over, values, n=args.n, seeds=args.seeds, device=args.device)
+    if not result:
+        return 0
+    print(sweep_table(result))
+    best = result["best"]
+    print(
+        f"\nbest absolute uniqueness {best['absolute_uniqueness']['score']:.2f} at {over}={best['absolute_uniqueness']['value']}; "
+        f"best absolute novelty {best['absolute_novelty']['score']:.2f} at {over}={best['absolute_novelty']['value']}"
+    )
+    print(f"wrote {run_dir}/sweep.json and {run_dir}/sweep.png")
+    return 0
+
+
+def analyze(args: argparse.Namespace) -> int:
+    """``archgen analyze <run> <analysis>``: run one analysis and name the files it wrote."""
+    from archgen.pipeline import commands
+
+    _bounded(args.n, "--n", 10_000_000)
+    options = _key_values(args.option, "--option")
+    if args.n is not None:
+        options["n"] = args.n
+    run_dir = Path(args.run)
+    if not run_dir.exists() and "/" not in args.run:  # a plain name: under [run] runs_dir
+        config = load_config(args.config) if Path(args.config).is_file() else None
+        run_dir = Path(config.run.runs_dir if config is not None else "runs") / check_run_name(args.run)
+    result = commands.analyze(run_dir, args.analysis, options=options, sampling=_sampling_overrides(args), device=args.device)
+    if result:
+        print(f"wrote {run_dir}/analysis/{args.analysis}.json and {run_dir}/{result['figure']}")
+    return 0
+
+
+def predict(args: argparse.Namespace) -> int:
+    """``archgen predict``: train the predictor on N labelled architectures, rank the rest; print the table."""
+    from archgen.pipeline import commands
+    from archgen.pipeline.predict import override_config, predict_table
+
+    config = override_config(
+        load_config(args.config), predictor=args.predictor, metric=args.metric, train_sizes=args.train_sizes,
+        trials=args.trials, test_on=args.test_on, test_size=args.test_size,
+    )
+    run_dir = _run_dir(args, config)
+    result = commands.predict(config, run_dir=run_dir, overwrite=args.overwrite, device=args.device)
+    print(predict_table(result))
+    print(f"\nwrote {run_dir}/predict.json, predict.md and predict.png")
+    return 0
+
+
+def search(args: argparse.Namespace) -> int:
+    """``archgen search``: run the searcher's trials against the oracle; print the table."""
+    from archgen.pipeline import commands
+    from archgen.pipeline.search_command import search_table, with_overrides
+
+    config = with_overrides(
+        load_config(args.config), searcher=args.searcher, signal=args.signal, report=args.report,
+        budget=args.budget, trials=args.trials, pool=args.pool,
+    )
+    run_dir = _run_dir(args, config)
+    summary = commands.search(config, run_dir=run_dir, label=args.label, overwrite=args.overwrite, device=args.device)
+    print(search_table(summary))
+    print(f"\nwrote {run_dir}/search/ (trial files, search.json, search.md, search.png)")
+    return 0
+
+
+def plugins(args: argparse.Namespace) -> int:
+    """``archgen plugins``: the installed plugins by group."""
+    from archgen.cli.plugins import plugins_table
+
+    print(plugins_table())
+    return 0
+
+
+def _relaunched(args: argparse.Namespace, config: RegistryConfig) -> int | None:
+    """Under ``--nproc`` > 1 (and not yet under torchrun), torchrun's exit status; else ``None``."""
+    _bounded(args.nproc, "--nproc", 1024)
+    nproc = args.nproc or config.run.nproc
+    if nproc > 1 and not under_launcher():
+        return relaunch(args.argv, nproc)
+    return None
+
+
+def _bounded(value: int | None, flag: str, high: int) -> None:
+    if value is not None and not 1 <= value <= high:
+        raise ConfigError(f"{flag} must be between 1 and {high:,}, got {value}")
+
+
+def _sampling_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    for flag, key in (("temperature", "temperature"), ("top_k", "top_k"), ("top_p", "top_p")):
+        if getattr(args, flag, None) is not None:
+            overrides[key] = getattr(args, flag)
+    for item in getattr(args, "sampling", []) or []:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise ConfigError(f"bad --sampling {item[:80]!r}; expected KEY=VALUE (e.g. --sampling temperature=1.5)")
+        try:
+            overrides[key.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            overrides[key.strip()] = text
+    return overrides
+
+
+def _key_values(items: Sequence[str], flag: str) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise ConfigError(f"bad {flag} {item[:80]!r}; expected KEY=VALUE (e.g. {flag} seed=1)")
+        try:
+            values[key.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            values[key.strip()] = text
+    return values
+
+
+def _run_dir(args: argparse.Namespace, config: RegistryConfig | None) -> Path:
+    if args.run_dir is not None:
+        return args.run_dir
+    runs_dir = config.run.runs_dir if config is not None else Path("runs")
+    name = args.name if args.name is not None else (config.run.name if config is not None else None)
+    if name is None:
+        raise ConfigError("no run named: pass --name or --run-dir")
+    return Path(runs_dir) / check_run_name(name)
+
+
+def _config_if_present(args: argparse.Namespace) -> RegistryConfig | None:
+    # generate/evaluate/sweep act on a saved run; the registry only supplies its name and runs_dir.
+    if args.run_dir is not None:
+        return None
+    if not Path(args.config).is_file() and args.config == DEFAULT_REGISTRY and args.name is not None:
+        return None
+    return load_config(args.config)
