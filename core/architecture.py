@@ -24,7 +24,7 @@ class Architecture:
     """A node-labelled DAG of one search space.
 
     Args:
-        space: Name of the search space (its entry-point name, e.g. ``"nb201"``).
+        space: Name of the search space (its entry-point name, as ``archgen plugins`` lists it).
         adjacency: Square 0/1 matrix as a tuple of row tuples; strictly upper
             triangular.
         ops: One op label per node, in node order.

@@ -49,9 +49,9 @@ def cpu_has_native_bf16() -> bool:
 def auto_precision(device: torch.device) -> str:
     """The ``precision = "auto"`` policy: bf16 autocast where the device computes bf16 natively, else fp32.
 
-    CUDA: compute capability 8.0 or newer (Ampere on). CPU: :func:`cpu_has_native_bf16`. On NB101
-    bf16 trains the VQ-VAE 1.3-2.0x and the prior 1.3-1.6x faster than fp32 on an AVX512-BF16 CPU
-    (``benchmarks/training.py``); the EMA codebook and every evaluation stay fp32.
+    CUDA: compute capability 8.0 or newer (Ampere on). CPU: :func:`cpu_has_native_bf16`.
+    ``benchmarks/training.py`` times bf16 against fp32 (figures: docs/results/performance.md); the
+    EMA codebook and every evaluation stay fp32.
     """
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp32"

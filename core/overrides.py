@@ -14,7 +14,8 @@ from pydantic import BaseModel
 
 from archgen.config import PLUGIN_SECTIONS, RegistryConfig
 from archgen.errors import ConfigError, choices_text
-from archgen.registry import PluginChoice, describe_validation_error
+from archgen.registry import PluginChoice
+from archgen.validation_messages import describe_validation_error
 
 
 def with_overrides(

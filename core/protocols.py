@@ -5,27 +5,11 @@ third-party plugin needs no archgen base class: it needs the members below
 and a pydantic ``Options`` class attribute that
 :func:`archgen.registry.load` validates the user's options with.
 
-Optional extras are looked up with ``getattr`` by the code that wants them and
-are documented on :class:`SearchSpace` rather than required by it:
-
-* ``equivalent_forms(arch, rng)`` -- architectures the space deems the same
-  (used by :func:`archgen.testing.check_search_space`);
-* ``paper_valid(arch)`` -- validity as the arch2vec/Arch-VQ evaluation code
-  counts it (the *paper* metrics protocol); defaults to an ops check;
-* ``benchmark()`` -- a :class:`archgen.benchmark.BenchmarkTable` of measured
-  metrics;
-* ``oracle(metric=None)`` -- an :class:`Oracle` of one metric (the space's
-  headline metric by default), and ``oracle_metrics()`` -- ``{name: unit}`` of
-  every metric offered (accuracies in percent in every space). An unknown
-  metric raises :class:`archgen.errors.ConfigError` listing the accepted ones;
-  a space without its data configured raises
-  :class:`archgen.errors.DataFileError` naming the option to set;
-* ``build_model(arch)``, ``count_params(arch)``, ``count_macs(arch)`` for
-  spaces that define concrete networks;
-* ``mutate(arch, rng)`` -- a valid neighbour of ``arch`` (never an invalid
-  architecture, never one with ``arch``'s ``canonical_key``) drawn with the
-  ``random.Random`` ``rng``, by the rule the benchmark's own evolutionary
-  search uses; the ``evolution`` searcher needs it.
+A space's optional members are capabilities, each its own runtime-checkable
+protocol (:data:`SPACE_CAPABILITIES`), as a generator's are (:class:`Reconstructs`,
+:class:`CodeModel`, :class:`Infills`, :class:`SteersDraw`): code that wants one
+asks ``isinstance(space, Mutates)`` and a space offers it by having the member.
+:func:`archgen.testing.check_search_space` checks each capability a space has.
 """
 
 from __future__ import annotations
@@ -40,13 +24,23 @@ import torch
 from archgen.architecture import Architecture
 
 if TYPE_CHECKING:
+    import random
+
+    from archgen.benchmark import BenchmarkTable
     from archgen.generation import SampleBatch
+    from archgen.published import PublishedResults
     from archgen.runtime import Runtime
 
 
 @runtime_checkable
 class SearchSpace(Protocol):
     """A set of architectures with identity, validity and tensor conversions.
+
+    A space may offer more: each optional member is a capability protocol of its own
+    (:data:`SPACE_CAPABILITIES`: :class:`Mutates`, :class:`EquivalentForms`,
+    :class:`ChecksPaperValidity`, :class:`Prunes`, :class:`ArrayForm`, :class:`Benchmarked`,
+    :class:`OffersOracles`, :class:`TabulatesOracles`, :class:`ListsLabelled`,
+    :class:`BuildsModel`, :class:`CountsParams`, :class:`CountsMacs`, :class:`PublishesResults`).
 
     Attributes:
         name: The space's entry-point name; every :class:`Architecture` it
@@ -106,6 +100,149 @@ class SearchSpace(Protocol):
                 upper triangle is read).
             ops: ``[B, N]`` op indices or ``[B, N, K]`` scores (argmax is taken).
         """
+
+
+# -- a space's optional capabilities ------------------------------------------------------------------------
+# A class attribute counts: every GraphSpaceBase subclass inherits ChecksPaperValidity, ArrayForm,
+# Benchmarked, TabulatesOracles and OffersOracles from the base class's defaults.
+
+
+@runtime_checkable
+class Mutates(Protocol):
+    """Capability of spaces with an evolutionary neighbourhood (the ``evolution`` and ``guided`` searchers need it)."""
+
+    def mutate(self, arch: Architecture, rng: random.Random) -> Architecture:
+        """A valid neighbour of ``arch`` drawn with ``rng``, by the rule the benchmark's own evolutionary search uses.
+
+        Never an invalid architecture, never one with ``arch``'s ``canonical_key``.
+        """
+
+
+@runtime_checkable
+class EquivalentForms(Protocol):
+    """Capability of spaces with several ways of writing one architecture."""
+
+    def equivalent_forms(self, arch: Architecture, rng: random.Random) -> list[Architecture]:
+        """Valid architectures the space deems the same as ``arch`` (same ``canonical_key``): relabellings, dead parts."""
+
+
+@runtime_checkable
+class ChecksPaperValidity(Protocol):
+    """Capability of spaces with a validity rule of the arch2vec / Arch-VQ evaluation code (the *paper* protocol)."""
+
+    def paper_valid(self, arch: Architecture) -> bool:
+        """Validity as the paper's evaluation code counts it (without it, the strict ``is_valid`` is used)."""
+
+
+@runtime_checkable
+class Prunes(Protocol):
+    """Capability of spaces whose architectures may hold parts that do not change the network."""
+
+    def prune(self, arch: Architecture) -> Architecture:
+        """The same architecture (same ``canonical_key``) without the parts that change nothing."""
+
+
+@runtime_checkable
+class ArrayForm(Protocol):
+    """Capability of spaces that give the padded graph form as integer arrays (cheaper than tensors)."""
+
+    def to_arrays(self, archs: Sequence[Architecture]) -> tuple[np.ndarray, np.ndarray]:
+        """Padded ``(adjacency [B, N, N] uint8, op indices [B, N] int64)``; ``-1`` marks zero padding."""
+
+
+@runtime_checkable
+class Benchmarked(Protocol):
+    """Capability of spaces with a table of measured metrics."""
+
+    def benchmark(self) -> BenchmarkTable:
+        """The metrics table.
+
+        Raises:
+            DataFileError: If the space has no table configured, naming the option to set.
+        """
+
+
+@runtime_checkable
+class OffersOracles(Protocol):
+    """Capability of spaces with measured (or computed) metrics: ``archgen search`` and ``archgen predict`` need it.
+
+    An unknown metric raises :class:`archgen.errors.ConfigError` listing the accepted ones; a
+    space without its data configured raises :class:`archgen.errors.DataFileError` naming the
+    option to set. Accuracies are in percent in every space.
+    """
+
+    def oracle(self, metric: str | None = None) -> Oracle:
+        """The :class:`Oracle` of one metric (the space's headline metric by default)."""
+
+    def oracle_metrics(self) -> dict[str, str]:
+        """``{name: unit}`` of every metric :meth:`oracle` offers, the default first."""
+
+
+@runtime_checkable
+class TabulatesOracles(Protocol):
+    """Capability of spaces whose oracles read tables keyed by the space's native strings."""
+
+    def oracle_tables(self) -> list[BenchmarkTable]:
+        """The tables the oracles draw on; their row keys parse with ``from_string``.
+
+        Raises:
+            DataFileError: If the space has no table configured.
+        """
+
+
+@runtime_checkable
+class ListsLabelled(Protocol):
+    """Capability of spaces whose tables are keyed by something other than their strings (e.g. a hash).
+
+    The labelled pools of ``archgen search`` (``pool = "labelled"``) and ``archgen predict``
+    come from this list instead of the table's row keys.
+    """
+
+    def labelled_architectures(self) -> list[Architecture]:
+        """One architecture per labelled row of the space's table.
+
+        Raises:
+            DataFileError: If the space has no table configured.
+        """
+
+
+@runtime_checkable
+class BuildsModel(Protocol):
+    """Capability of spaces that define concrete networks."""
+
+    def build_model(self, arch: Architecture) -> torch.nn.Module:
+        """The network of ``arch`` (space-specific keyword options may follow)."""
+
+
+@runtime_checkable
+class CountsParams(Protocol):
+    """Capability of spaces that count a network's parameters without training it."""
+
+    def count_params(self, arch: Architecture) -> int:
+        """The parameters of ``arch``'s network."""
+
+
+@runtime_checkable
+class CountsMacs(Protocol):
+    """Capability of spaces that count a network's multiply-accumulates."""
+
+    def count_macs(self, arch: Architecture) -> int:
+        """The multiply-accumulates of one forward pass of ``arch``'s network (at the space's input size)."""
+
+
+@runtime_checkable
+class PublishesResults(Protocol):
+    """Capability of spaces with published reference results, printed beside archgen's own."""
+
+    def published_results(self) -> PublishedResults:
+        """The published search results and predictor rank correlations (:mod:`archgen.published`)."""
+
+
+#: Every optional capability of a search space, in the order the kit checks them.
+SPACE_CAPABILITIES: tuple[type, ...] = (
+    Mutates, EquivalentForms, ChecksPaperValidity, Prunes, ArrayForm, Benchmarked, OffersOracles,
+    TabulatesOracles, ListsLabelled, BuildsModel, CountsParams, CountsMacs, PublishesResults,
+)
 
 
 @runtime_checkable

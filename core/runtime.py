@@ -96,9 +96,9 @@ class Runtime:
 def default_threads() -> int:
     """The ``threads = "auto"`` policy: one torch thread.
 
-    Measured by ``benchmarks/threads.py`` (see its table in README): archgen's models are small,
-    so a second intra-op thread gains little on an idle machine and, with any other busy process
-    on the same cores, its spin-waiting makes training many times slower.
+    One intra-op thread avoids OpenMP spin-waiting against any other busy process on the same
+    cores; ``benchmarks/threads.py`` times 1 thread, torch's default and all cores, idle and beside
+    a busy process (figures: docs/results/performance.md).
     """
     return 1
 

@@ -4,6 +4,13 @@ Subclassing :class:`GraphSpaceBase` is optional (the contract is the
 :class:`archgen.protocols.SearchSpace` protocol); it supplies the tensor
 conversions, ``is_valid`` from ``why_invalid``, the exact ``key`` and the
 paper-protocol ops check, so a space writes only what is specific to it.
+
+Its defaults make every subclass have the capabilities
+:class:`~archgen.protocols.ChecksPaperValidity`, :class:`~archgen.protocols.ArrayForm`,
+:class:`~archgen.protocols.Benchmarked`, :class:`~archgen.protocols.TabulatesOracles` and
+:class:`~archgen.protocols.OffersOracles` (the data ones raise
+:class:`~archgen.errors.DataFileError` until the space is given data); the others a
+subclass offers by defining their member.
 """
 
 from __future__ import annotations
@@ -80,9 +87,8 @@ class GraphSpaceBase:
 
         A generic ops check: the first node is the input, the last the output,
         every other node one of the space's operations (padding labels dropped
-        first); the adjacency is not examined. Spaces with an arch2vec rule
-        override it (nb201: ``is_valid_nasbench201``, nb101: the official
-        ``is_valid``, darts: ``is_valid_darts``); docs/metrics.md lists them.
+        first); the adjacency is not examined. Spaces with an arch2vec rule of
+        their own override it; docs/metrics.md lists them.
         """
         ops = arch.ops
         if self.pad_op is not None:

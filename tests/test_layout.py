@@ -116,3 +116,115 @@ def test_core_imports_no_plugin_or_space():
             assert not imported.startswith(("archgen.plugins", "archgen.spaces")), (
                 f"{source.relative_to(ROOT)} imports {imported}: core finds plugins through entry points only"
             )
+
+
+def _archgen_modules() -> dict[str, Path]:
+    """Every module under core/, plugins/ and spaces/ by its dotted name (a package by its ``__init__``)."""
+    modules = {}
+    for root_name, folder in PACKAGE_DIRS.items():
+        for source in folder.rglob("*.py"):
+            parts = source.relative_to(folder).with_suffix("").parts
+            modules[".".join((root_name, *(parts[:-1] if parts[-1] == "__init__" else parts)))] = source
+    return modules
+
+
+def _imported_modules(name: str, source: Path, modules: dict[str, Path]) -> set[str]:
+    """The archgen modules one module imports, wherever the import statement sits."""
+    package = name if source.name == "__init__.py" else name.rpartition(".")[0]
+    targets = set()
+    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            # `from pkg import sub` depends on the submodule; `from pkg import name` on pkg's __init__.
+            targets.update(f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names)
+    return {target for target in targets if target in modules and target != name}
+
+
+def _a_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle of ``graph`` as ``[a, b, ..., a]``, or ``None`` (iterative depth-first search)."""
+    done: set[str] = set()
+    for start in sorted(graph):
+        if start in done:
+            continue
+        path, on_path, stack = [start], {start}, [iter(sorted(graph[start]))]
+        while stack:
+            step = next(stack[-1], None)
+            if step is None:  # every import of path[-1] explored: no cycle through it
+                finished = path.pop()
+                on_path.discard(finished)
+                done.add(finished)
+                stack.pop()
+            elif step in on_path:
+                return [*path[path.index(step) :], step]
+            elif step not in done:
+                path.append(step)
+                on_path.add(step)
+                stack.append(iter(sorted(graph[step])))
+    return None
+
+
+def test_no_import_cycle_among_archgen_modules():
+    """No archgen module imports itself back through others, however the imports are written.
+
+    The graph has an edge for every ``import archgen.x`` and ``from archgen.x import y`` (to the
+    submodule ``archgen.x.y`` when ``y`` is one), across core/, plugins/ and spaces/. Imports inside
+    functions and under ``if TYPE_CHECKING:`` count too: they do not run at import time, but a
+    reader still has to follow them both ways. A module's own parent packages are not edges
+    (importing ``a.b`` always runs ``a/__init__``; a package importing its submodules is no cycle).
+    """
+    modules = _archgen_modules()
+    graph = {name: _imported_modules(name, source, modules) for name, source in modules.items()}
+    cycle = _a_cycle(graph)
+    assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+#: Folders that sit below the commands: they reach a run through archgen.runs, never archgen.pipeline.
+BELOW_PIPELINE = {"plugins": ROOT / "plugins", "core/analysis": ROOT / "core" / "analysis", "core/runs": ROOT / "core" / "runs"}
+
+
+def _archgen_imports(path: Path) -> set[str]:
+    """Every archgen module ``path`` imports, ``from archgen import pipeline`` included, wherever the import sits."""
+    names = set(_imports(path))
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module == "archgen" and node.level == 0:
+            names.update(f"archgen.{alias.name}" for alias in node.names)
+    return names
+
+
+@pytest.mark.parametrize("folder", sorted(BELOW_PIPELINE))
+def test_plugins_analyses_and_the_run_layer_never_import_the_pipeline(folder):
+    forbidden = ("archgen.pipeline", "archgen.analysis") if folder == "core/runs" else ("archgen.pipeline",)
+    for source in BELOW_PIPELINE[folder].rglob("*.py"):
+        for imported in _archgen_imports(source):
+            assert not (imported in forbidden or imported.startswith(tuple(f + "." for f in forbidden))), (
+                f"{source.relative_to(ROOT)} imports {imported}: open a run with archgen.runs (archgen.open_run) instead"
+            )
+
+
+#: The first-party spaces' entry-point names: core finds every space through its entry point, so it names none.
+FIRST_PARTY_SPACES = ("nb201", "nb101", "darts_cell", "darts", "mbv3", "autoformer")
+
+
+def test_core_never_names_a_first_party_space():
+    """Space-specific facts (published results, special cases) live in the space, not in core.
+
+    Every token of core's source -- identifiers, strings, docstrings and comments -- is searched for
+    an entry-point name standing alone (``nb201``, not ``is_valid_nasbench201`` or ``paper_nb201``).
+    """
+    import io
+    import re
+    import tokenize
+
+    pattern = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(FIRST_PARTY_SPACES) + r")(?![A-Za-z0-9_])")
+    found = []
+    for source in sorted((ROOT / "core").rglob("*.py")):
+        text = source.read_text(encoding="utf-8")
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            for match in pattern.finditer(token.string):
+                found.append(f"{source.relative_to(ROOT)}:{token.start[0]}: {match.group(1)!r}")
+    assert not found, "core names a space (move the fact into the space):\n" + "\n".join(found)

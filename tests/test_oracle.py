@@ -179,7 +179,7 @@ def test_nb201_ninapro_accuracy_is_read_from_the_hw360_accuracy_column(nb201):
 
 
 def test_nb201_hw_table_refuses_a_task_accuracy_that_differs_by_device(tmp_path):
-    from archgen.spaces.nb201.hw_benchmark import load_hw_benchmark
+    from archgen.spaces.nb201.hw_tables import load_hw_benchmark
 
     path = tmp_path / "hw.csv"
     path.write_text(

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from archgen.analysis.inputs import AnalysisInputs, sampled_codes
 from archgen.analysis.novelty import novel_rows
-from archgen.atomic import atomic_path
+from archgen.figures import headless_pyplot, save_figure
 
 FIGURE = "codes.png"
 
@@ -107,10 +107,7 @@ def analyze(inputs: AnalysisInputs, options: Options, figure: Path) -> dict[str,
 
 def plot(result: dict[str, Any], path: Path) -> Path:
     """One two-row heatmap per position: training frequencies above, novel-sample frequencies below."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = headless_pyplot()
 
     train, novel = np.asarray(result["train_counts"], float), np.asarray(result["novel_counts"], float)
     length = len(train)
@@ -131,8 +128,4 @@ def plot(result: dict[str, Any], path: Path) -> Path:
         f"{result['novel_samples']} novel ({result['novel_protocol']}) samples, sampling {result['sampling'].get('temperature', '')}",
         fontsize=8,
     )
-    figure.tight_layout()
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png")
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)

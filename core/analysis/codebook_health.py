@@ -20,7 +20,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from archgen.analysis.inputs import AnalysisInputs
-from archgen.atomic import atomic_path
+from archgen.figures import headless_pyplot, save_figure
 
 FIGURE = "codebook.png"
 
@@ -96,10 +96,7 @@ def _mean_std(values: list[Any]) -> dict[str, float]:
 
 def plot(result: dict[str, Any], path: Path) -> Path:
     """Rank-frequency of code usage per replicate, and the restart curve where one was recorded."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = headless_pyplot()
 
     curves = [s for s in result["per_seed"] if s["training"]["dead_code_restarts_per_epoch"]]
     figure, axes = plt.subplots(1, 2 if curves else 1, figsize=(11 if curves else 6.5, 4), dpi=110, squeeze=False)
@@ -123,8 +120,4 @@ def plot(result: dict[str, Any], path: Path) -> Path:
         axis.set_ylabel("dead-code restarts")
         axis.grid(alpha=0.3)
         axis.legend(fontsize=7)
-    figure.tight_layout()
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png")
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)

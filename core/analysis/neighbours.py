@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from archgen.analysis.inputs import AnalysisInputs
 from archgen.analysis.novelty import novel_rows
-from archgen.atomic import atomic_path
+from archgen.figures import headless_pyplot, save_figure
 
 FIGURE = "neighbours.png"
 #: Samples per distance block: ``[chunk, T]`` float32 distances stay within a few hundred MB on NB101.
@@ -121,10 +121,7 @@ def _summary(values: np.ndarray) -> dict[str, Any]:
 
 def plot(result: dict[str, Any], path: Path) -> Path:
     """Histogram of the nearest-training distances, members of the space and off-topology decodes stacked."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = headless_pyplot()
 
     figure, axis = plt.subplots(figsize=(6.5, 4), dpi=110)
     width = max(len(result["histogram"]["all"]), 1)
@@ -141,8 +138,4 @@ def plot(result: dict[str, Any], path: Path) -> Path:
                    f"of {result['samples']} samples", fontsize=9)
     axis.legend(fontsize=8)
     axis.grid(alpha=0.3, axis="y")
-    figure.tight_layout()
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png")
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)

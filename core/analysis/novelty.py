@@ -15,7 +15,7 @@ import numpy as np
 from archgen.generation import SampleBatch
 from archgen.metrics import GenerationReference, isomorphism_classes
 from archgen.metrics.graph_hash import exact_keys, refinement_profiles
-from archgen.protocols import SearchSpace
+from archgen.protocols import ChecksPaperValidity, SearchSpace
 
 Protocol = Literal["paper", "strict"]
 
@@ -43,7 +43,7 @@ def novel_rows(space: SearchSpace, batch: SampleBatch, reference: GenerationRefe
             [space.is_valid(a) and space.canonical_key(a) not in reference.train_classes for a in archs], dtype=bool
         )
     else:
-        paper_valid = getattr(space, "paper_valid", None) or space.is_valid
+        paper_valid = space.paper_valid if isinstance(space, ChecksPaperValidity) else space.is_valid
         valid = np.array([paper_valid(a) for a in archs], dtype=bool)
         distinct_novel = np.zeros(len(archs), dtype=bool)
         if valid.any():

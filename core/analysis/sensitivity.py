@@ -17,8 +17,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from archgen.analysis.inputs import AnalysisInputs
-from archgen.atomic import atomic_path
 from archgen.errors import ConfigError
+from archgen.figures import headless_pyplot, save_figure
 from archgen.progress import progress
 from archgen.registry import load
 
@@ -89,10 +89,7 @@ def analyze(inputs: AnalysisInputs, options: Options, figure: Path) -> dict[str,
 
 def plot(result: dict[str, Any], path: Path) -> Path:
     """Reconstruction accuracy against each hyperparameter, one panel each (Figure 5's layout)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = headless_pyplot()
 
     figure, axes = plt.subplots(1, 3, figsize=(12, 3.6), dpi=110)
     for axis, (parameter, label) in zip(axes, (("codebook_size", "codebook size K"), ("beta", "β"), ("decay", "γ"))):
@@ -106,8 +103,4 @@ def plot(result: dict[str, Any], path: Path) -> Path:
         axis.grid(alpha=0.3)
     figure.suptitle(f"{result['space']} · {result['generator']}: sensitivity ({result['vqvae_epochs']} VQ-VAE epochs, seed {result['seed']})",
                     fontsize=9)
-    figure.tight_layout()
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png")
-    plt.close(figure)
-    return path
+    return save_figure(figure, path)

@@ -13,7 +13,7 @@ def cache_dir(*parts: str, override: str | os.PathLike[str] | None = None) -> Pa
     :mod:`archgen.atomic`) only when they have something to keep.
 
     Args:
-        *parts: Sub-folders below the archgen cache folder (e.g. ``"nb201-benchmark"``).
+        *parts: Sub-folders below the archgen cache folder (e.g. ``"<space>-benchmark"``).
         override: A folder the user configured instead (a space's ``cache_dir``
             option); returned as given, ``parts`` not appended.
 

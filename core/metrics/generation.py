@@ -47,7 +47,7 @@ import numpy as np
 from archgen.architecture import Architecture
 from archgen.generation import SampleBatch
 from archgen.metrics.graph_hash import exact_keys, isomorphism_classes, refinement_profiles
-from archgen.protocols import SearchSpace
+from archgen.protocols import ChecksPaperValidity, SearchSpace
 
 
 def iid_uniqueness_ceiling(space_size: int, num_samples: int) -> float:
@@ -184,7 +184,7 @@ def paper_protocol(space: SearchSpace, samples: DistinctSamples, reference: Gene
         ``absolute_novelty`` and ``off_topology_share_of_novel``, in percent.
     """
     # A space without its own paper rule is held to the strict one.
-    paper_valid = getattr(space, "paper_valid", None) or space.is_valid
+    paper_valid = space.paper_valid if isinstance(space, ChecksPaperValidity) else space.is_valid
     valid = np.fromiter((paper_valid(arch) for arch in samples.archs), dtype=bool, count=len(samples.archs))
     counts = samples.counts[valid]
     valid_samples = int(counts.sum())

@@ -9,8 +9,9 @@ Weisfeiler-Lehman refinement: each vertex starts from the MD5 of the text
 sorted in-neighbour hashes, ``|``, its sorted out-neighbour hashes, ``|``,
 its own hash; the fingerprint is the MD5 of ``str(sorted(hashes))``.
 
-Pure-Python MD5 costs about 0.1 ms per 8-vertex graph, too slow for the
-metrics (10,000 samples against a training split of 14,000). Counting needs
+Hashing every graph with pure-Python MD5 is slow for the metrics (10,000
+samples against a training split of 14,000; timings in
+docs/results/performance.md). Counting needs
 only *which graphs share a fingerprint*, and that :func:`isomorphism_classes`
 computes exactly, vectorised: the same refinement with integer colours
 numbered jointly over the batch instead of MD5 strings. Each MD5 input above

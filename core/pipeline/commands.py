@@ -114,12 +114,11 @@ def search(config: RegistryConfig, *, run_dir: Path, label: str | None = None, o
            device: str | None = None, extra_hooks: Sequence[object] = ()) -> dict[str, Any]:
     """Runs the ``[searcher]`` for ``[search] trials`` trials into ``<run>/search/``; returns the summary.
 
-    Each trial is committed on its own (see :mod:`archgen.pipeline.search`).
+    Each trial is committed on its own (see :mod:`archgen.pipeline.search_command`).
     """
-    from archgen.pipeline import search as search_step
+    from archgen.pipeline.search_command import run_search
 
-    return search_step.search(config, run_dir=run_dir, label=label, overwrite=overwrite, device=device,
-                              extra_hooks=extra_hooks)
+    return run_search(config, run_dir=run_dir, label=label, overwrite=overwrite, device=device, extra_hooks=extra_hooks)
 
 
 def _require_generator(resolved: dict[str, Any]) -> None:

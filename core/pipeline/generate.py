@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from archgen.atomic import write_with
-from archgen.distinct import distinct_sample
+from archgen.distinct_sampling import distinct_sample
 from archgen.generation import SampleBatch
 from archgen.pipeline import samples_file
 from archgen.pipeline.session import Session, require_trained

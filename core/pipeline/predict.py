@@ -1,7 +1,7 @@
 """``archgen predict``: train a ``[predictor]`` on N labelled architectures, rank the others (Kendall τ, Spearman ρ).
 
 The labelled pool is every architecture the space's oracle knows: the rows of the benchmark table
-holding the metric when the space has one (NB201: all 15,625 cells, in index order), else the
+holding the metric when the space has one (every row, in table order), else the
 ``[data]`` architectures that the oracle answers for. Labels come from ``space.oracle(metric)``,
 so isomorphic cells share one value (the mean of their rows). Each trial draws a random training
 set of N architectures and ranks the rest -- the TNASP / PINAT protocol -- or the whole pool
@@ -19,34 +19,18 @@ import numpy as np
 import pydantic
 
 from archgen.architecture import Architecture
-from archgen.atomic import atomic_path, write_text
+from archgen.atomic import write_text
 from archgen.config import DataSection, PredictSection, RegistryConfig
 from archgen.errors import ConfigError, DataFileError, InvalidArchitectureError
+from archgen.figures import headless_pyplot, save_figure
 from archgen.pipeline import dataset as datasets
 from archgen.pipeline.report import markdown_table, mean_std, text_table
 from archgen.pipeline.session import Session
 from archgen.progress import progress
-from archgen.registry import PluginChoice, describe_validation_error, load
-
-#: Published Kendall τ on NB201 CIFAR-10, trained on N cells and tested on the rest (PINAT, AAAI 2023,
-#: Table 1 of github.com/ShunLu91/PINAT; TNASP, NeurIPS 2021, as PINAT quotes it).
-REFERENCE_TAU: dict[str, dict[int, dict[str, float]]] = {
-    "nb201": {
-        78: {"PINAT": 0.549, "TNASP": 0.539},
-        156: {"PINAT": 0.631},
-        469: {"PINAT": 0.706},
-        781: {"PINAT": 0.761},
-        1563: {"PINAT": 0.784},
-    }
-}
-
-#: How the reference numbers were measured, printed with them.
-REFERENCE_NOTE = (
-    "PINAT's released code (nasbench/train_nasbench.py) trains on the 200-epoch cifar10-valid validation "
-    "accuracy and computes τ against the CIFAR-10 test accuracy (train+valid training) over all 15,625 cells, "
-    "the training cells included"
-)
-
+from archgen.protocols import ListsLabelled, PublishesResults, TabulatesOracles
+from archgen.published import PublishedResults
+from archgen.registry import PluginChoice, load
+from archgen.validation_messages import describe_validation_error
 
 def override_config(
     config: RegistryConfig,
@@ -112,21 +96,20 @@ def labelled_pool(space: Any, metric: str, data: DataSection) -> tuple[list[Arch
 def _table_rows(space: Any, metric: str) -> list[Architecture] | None:
     """The architectures of the benchmark table holding ``metric``, or ``None`` without one.
 
-    A space whose tables are keyed by something other than its strings (NB101: by hash) lists
-    them through ``labelled_architectures()``, one per canonical key -- without it, the pool would
-    be found by asking the oracle about every one of NB101's 423,624 cells.
+    A space whose tables are keyed by something other than its strings (e.g. by hash) lists
+    them through ``labelled_architectures()`` (:class:`archgen.protocols.ListsLabelled`), one per
+    canonical key -- without it, the pool would be found by asking the oracle about every member
+    of a space of hundreds of thousands.
     """
-    listed = getattr(space, "labelled_architectures", None)
-    if listed is not None:
+    if isinstance(space, ListsLabelled):
         unique: dict[Any, Architecture] = {}
-        for arch in listed():
+        for arch in space.labelled_architectures():
             unique.setdefault(space.canonical_key(arch), arch)
         return list(unique.values())
-    tables = getattr(space, "oracle_tables", None)
-    if tables is None:
+    if not isinstance(space, TabulatesOracles):
         return None
     try:
-        listed_tables = tables()
+        listed_tables = space.oracle_tables()
     except DataFileError:
         return None  # a computed oracle only (MBV3's accuracy predictor): the [data] architectures
     for table in listed_tables:
@@ -198,6 +181,7 @@ def predict(session: Session) -> dict[str, Any]:
     truth = labels if test_metric == metric else _labels_of(space, test_metric, archs)
     check_settings(settings, len(archs))
     base_seed = int(session.config["run"]["seed"])
+    published = space.published_results() if isinstance(space, PublishesResults) else PublishedResults()
     points = []
     for n in settings.train_sizes:
         trials = []
@@ -222,7 +206,7 @@ def predict(session: Session) -> dict[str, Any]:
             "kendall_tau": mean_std([t["kendall_tau"] for t in trials]),
             "spearman": mean_std([t["spearman"] for t in trials]),
             "fit_seconds": mean_std([t["fit_seconds"] for t in trials]),
-            "reference": REFERENCE_TAU.get(space.name, {}).get(n, {}) if _reference_applies(space.name, metric) else {},
+            "reference": published.kendall_tau_at(n, metric),
             "trials": trials,
         })
     result = {
@@ -234,7 +218,7 @@ def predict(session: Session) -> dict[str, Any]:
         "test_on": settings.test_on,
         "trials": settings.trials,
         "points": points,
-        "reference_note": REFERENCE_NOTE if any(p["reference"] for p in points) else "",
+        "reference_note": published.rank_correlation_note if any(p["reference"] for p in points) else "",
     }
     session.run.write_json("predict.json", result)
     write_text(session.run.path / "predict.md", _markdown(result))
@@ -252,10 +236,6 @@ def _labels_of(space: Any, metric: str, archs: list[Architecture]) -> np.ndarray
     if not np.isfinite(values).all():
         raise ConfigError(f"[predict] test_metric {metric!r} has no value for {int((~np.isfinite(values)).sum())} architecture(s) of the pool")
     return values
-
-
-def _reference_applies(space: str, metric: str) -> bool:
-    return space == "nb201" and metric.startswith("cifar10")
 
 
 def _rows(result: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
@@ -300,10 +280,7 @@ def _markdown(result: dict[str, Any]) -> str:
 
 def plot_predict(result: dict[str, Any], path: str | Path) -> Path:
     """Kendall τ against N (log scale), ± one std, beside the published τ (the Arch-VQ paper's Figure 3)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = headless_pyplot()
 
     sizes = [p["n"] for p in result["points"]]
     mean = np.array([p["kendall_tau"]["mean"] for p in result["points"]])
@@ -320,8 +297,4 @@ def plot_predict(result: dict[str, Any], path: str | Path) -> Path:
     axis.set_title(f"{result['space']} · {result['metric']} · {result['trials']} trial(s)")
     axis.grid(alpha=0.3)
     axis.legend(fontsize=8)
-    figure.tight_layout()
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png")
-    plt.close(figure)
-    return Path(path)
+    return save_figure(figure, path)

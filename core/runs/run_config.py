@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from archgen.config import DataSection, EvaluateSection, PredictSection, RunSection, SearchSection
 from archgen.errors import RunConfigError
-from archgen.registry import PluginChoice, describe_validation_error
+from archgen.registry import PluginChoice
+from archgen.validation_messages import describe_validation_error
 from archgen.runs.layout import RunDirectory
 
 FORMAT = "archgen.run-config/2"

@@ -14,7 +14,8 @@ from archgen.testing.generator import check_generator
 from archgen.testing.oracle import check_oracle
 from archgen.testing.predictor import check_predictor
 from archgen.testing.prior import check_prior, tiny_code_sequences
-from archgen.testing.search_space import check_installed_space, check_search_space, require_shared_data, shared_data_path
+from archgen.data_files import shared_data_path
+from archgen.testing.search_space import check_installed_space, check_search_space, require_shared_data
 from archgen.testing.searcher import check_searcher
 
 __all__ = [

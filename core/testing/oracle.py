@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from archgen.architecture import Architecture
 from archgen.errors import BudgetExhaustedError
 from archgen.oracle import BudgetedOracle
-from archgen.protocols import Oracle, SearchSpace, missing_members
+from archgen.protocols import EquivalentForms, Oracle, SearchSpace, missing_members
 
 
 def check_oracle(oracle: Oracle, space: SearchSpace, archs: Sequence[Architecture], *, seed: int = 0) -> None:
@@ -54,11 +54,10 @@ def check_oracle(oracle: Oracle, space: SearchSpace, archs: Sequence[Architectur
             assert 0.0 <= value <= 100.0, f"{oracle.metric!r} is in % but gave {value} (a fraction is 0..1, not %)"
         values.append(value)
 
-    forms_of = getattr(space, "equivalent_forms", None)
-    if forms_of is not None:
+    if isinstance(space, EquivalentForms):
         rng = random.Random(seed)
         for arch, value in zip(archs, values):
-            for form in forms_of(arch, rng):
+            for form in space.equivalent_forms(arch, rng):
                 assert oracle.query(form) == value, (
                     f"{space.to_string(form)!r} is equivalent to {space.to_string(arch)!r} "
                     f"but the oracle gives {oracle.query(form)} vs {value}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import string
 from collections.abc import Hashable
@@ -14,8 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archgen.architecture import Architecture
+from archgen.data_files import shared_data_path  # re-exported: the test kit offered it first
 from archgen.errors import InvalidArchitectureError
-from archgen.protocols import SearchSpace, missing_members
+from archgen.protocols import EquivalentForms, SearchSpace, missing_members
+from archgen.testing.space_capabilities import check_capabilities
 
 
 #: Strings no architecture format should accept; ``from_string`` must raise for each.
@@ -44,7 +45,9 @@ def check_search_space(
     corrupted architectures are rejected with a reason; ``from_string`` rejects
     garbage (what it does accept is valid and round-trips) without quoting a huge
     input back; ``enumerate`` (for spaces of at most ``enumerate_limit`` members)
-    yields ``size()`` distinct keys.
+    yields ``size()`` distinct keys; and each optional capability the space has
+    (:data:`archgen.protocols.SPACE_CAPABILITIES`) keeps its contract
+    (:func:`archgen.testing.space_capabilities.check_capabilities`).
 
     Args:
         space: The space instance under test.
@@ -67,88 +70,111 @@ def check_search_space(
         )
     size = space.size()
     assert isinstance(size, int) and size > 0, f"size() must be a positive int, got {size!r}"
+    _check_properties(space, batch, max_examples)
+    _check_canonical_key_separates(space, batch)
+    for text in NOT_ARCHITECTURES:
+        _check_rejected(space, text)
+    _check_short_echo(space)
+    if size <= enumerate_limit:
+        _check_enumerate(space, size)
+    check_capabilities(space, space.sample(min(batch, 3), seed=0))
+
+
+def _check_properties(space: SearchSpace, batch: int, max_examples: int) -> None:
+    """The hypothesis properties: sampling and round trips, equivalent forms, rejection of bad inputs."""
     common = settings(max_examples=max_examples, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 
     @common
     @given(seed=st.integers(0, 2**31 - 1))
     def sampled_architectures_are_valid_and_round_trip(seed: int) -> None:
-        archs = space.sample(batch, seed=seed)
-        assert len(archs) == batch
-        assert archs == space.sample(batch, seed=seed), "sample() is not reproducible for a fixed seed"
-        for arch in archs:
-            assert arch.space == space.name, f"{arch} is not tagged {space.name!r}"
-            assert space.why_invalid(arch) is None, f"sampled {arch} is invalid: {space.why_invalid(arch)}"
-            assert space.is_valid(arch)
-            text = space.to_string(arch)
-            assert space.from_string(text) == arch, f"string round trip changed {text!r}"
-            assert space.to_string(space.from_string(text)) == text
-            assert space.key(Architecture.from_json(arch.to_json())) == space.key(arch)
-        adjacency, ops = space.to_tensors(archs)
-        n, k = space.max_nodes, len(space.op_vocabulary)
-        assert tuple(adjacency.shape) == (batch, n, n), f"adjacency shape {tuple(adjacency.shape)}"
-        assert tuple(ops.shape) == (batch, n, k), f"ops shape {tuple(ops.shape)}"
-        assert torch.all(torch.triu(adjacency, 1) == adjacency), "adjacency tensor is not strictly upper triangular"
-        assert space.from_tensors(adjacency, ops) == archs, "tensor round trip is not exact"
-        assert space.from_tensors(adjacency.numpy(), ops.argmax(-1).numpy()) == archs
+        _check_sampled(space, batch, seed)
 
     @common
     @given(seed=st.integers(0, 2**31 - 1))
     def canonical_key_is_invariant_under_equivalent_forms(seed: int) -> None:
-        forms = getattr(space, "equivalent_forms", None)
-        rng = random.Random(seed)
-        for arch in space.sample(batch, seed=seed):
-            assert space.canonical_key(arch) == space.canonical_key(arch)
-            if forms is None:
-                continue
-            for other in forms(arch, rng):
-                assert space.is_valid(other), f"equivalent form {other} of {arch} is invalid"
-                assert space.canonical_key(other) == space.canonical_key(arch), (
-                    f"canonical_key differs between {arch} and its equivalent form {other}"
-                )
+        _check_equivalent_forms(space, batch, seed)
 
     @common
     @given(seed=st.integers(0, 2**31 - 1), garbage=st.text(string.printable, max_size=40))
     def invalid_inputs_are_rejected_with_a_reason(seed: int, garbage: str) -> None:
-        rng = np.random.default_rng(seed)
-        arch = space.sample(1, seed=seed)[0]
-        ops = list(arch.ops)
-        ops[int(rng.integers(len(ops)))] = "no_such_op"
-        corrupted = Architecture(space.name, arch.adjacency, tuple(ops))
-        reason = space.why_invalid(corrupted)
-        assert not space.is_valid(corrupted) and isinstance(reason, str) and reason, (
-            f"an unknown op was accepted: {corrupted}"
-        )
-        foreign = Architecture(space.name + "_other", arch.adjacency, arch.ops)
-        assert not space.is_valid(foreign), "an architecture of another space was accepted"
-        # A random edge flip may or may not stay valid; both answers must agree.
-        adjacency = arch.adjacency_array()
-        if arch.num_nodes > 1:
-            i = int(rng.integers(arch.num_nodes - 1))
-            j = int(rng.integers(i + 1, arch.num_nodes))
-            adjacency[i, j] ^= 1
-            flipped = Architecture.from_arrays(space.name, adjacency, arch.ops)
-            assert space.is_valid(flipped) == (space.why_invalid(flipped) is None)
-        _check_parse(space, garbage)
-        # A parser that falls back to a default architecture accepts anything glued to a real string.
-        _check_rejected(space, space.to_string(arch) + "\x00" + garbage)
+        _check_invalid_inputs(space, seed, garbage)
 
     sampled_architectures_are_valid_and_round_trip()
     canonical_key_is_invariant_under_equivalent_forms()
     invalid_inputs_are_rejected_with_a_reason()
-    _check_canonical_key_separates(space, batch)
-    for text in NOT_ARCHITECTURES:
-        _check_rejected(space, text)
-    _check_short_echo(space)
 
-    if size <= enumerate_limit:
-        try:
-            members = list(space.enumerate())
-        except NotImplementedError:
-            members = None
-        if members is not None:
-            assert len(members) == size, f"enumerate() yielded {len(members)}, size() says {size}"
-            assert len({space.key(a) for a in members}) == size, "enumerate() repeats an architecture"
-            assert all(space.is_valid(a) for a in members[:: max(1, size // 500)])
+
+def _check_sampled(space: SearchSpace, batch: int, seed: int) -> None:
+    """Sampling is reproducible and valid; string, JSON and tensor round trips are exact."""
+    archs = space.sample(batch, seed=seed)
+    assert len(archs) == batch
+    assert archs == space.sample(batch, seed=seed), "sample() is not reproducible for a fixed seed"
+    for arch in archs:
+        assert arch.space == space.name, f"{arch} is not tagged {space.name!r}"
+        assert space.why_invalid(arch) is None, f"sampled {arch} is invalid: {space.why_invalid(arch)}"
+        assert space.is_valid(arch)
+        text = space.to_string(arch)
+        assert space.from_string(text) == arch, f"string round trip changed {text!r}"
+        assert space.to_string(space.from_string(text)) == text
+        assert space.key(Architecture.from_json(arch.to_json())) == space.key(arch)
+    adjacency, ops = space.to_tensors(archs)
+    n, k = space.max_nodes, len(space.op_vocabulary)
+    assert tuple(adjacency.shape) == (batch, n, n), f"adjacency shape {tuple(adjacency.shape)}"
+    assert tuple(ops.shape) == (batch, n, k), f"ops shape {tuple(ops.shape)}"
+    assert torch.all(torch.triu(adjacency, 1) == adjacency), "adjacency tensor is not strictly upper triangular"
+    assert space.from_tensors(adjacency, ops) == archs, "tensor round trip is not exact"
+    assert space.from_tensors(adjacency.numpy(), ops.argmax(-1).numpy()) == archs
+
+
+def _check_equivalent_forms(space: SearchSpace, batch: int, seed: int) -> None:
+    """``canonical_key`` is stable, and the same for every equivalent form (where the space has them)."""
+    rng = random.Random(seed)
+    for arch in space.sample(batch, seed=seed):
+        assert space.canonical_key(arch) == space.canonical_key(arch)
+        if not isinstance(space, EquivalentForms):
+            continue
+        for other in space.equivalent_forms(arch, rng):
+            assert space.is_valid(other), f"equivalent form {other} of {arch} is invalid"
+            assert space.canonical_key(other) == space.canonical_key(arch), (
+                f"canonical_key differs between {arch} and its equivalent form {other}"
+            )
+
+
+def _check_invalid_inputs(space: SearchSpace, seed: int, garbage: str) -> None:
+    """Unknown ops, foreign spaces and garbage strings are refused with a reason."""
+    rng = np.random.default_rng(seed)
+    arch = space.sample(1, seed=seed)[0]
+    ops = list(arch.ops)
+    ops[int(rng.integers(len(ops)))] = "no_such_op"
+    corrupted = Architecture(space.name, arch.adjacency, tuple(ops))
+    reason = space.why_invalid(corrupted)
+    assert not space.is_valid(corrupted) and isinstance(reason, str) and reason, (
+        f"an unknown op was accepted: {corrupted}"
+    )
+    foreign = Architecture(space.name + "_other", arch.adjacency, arch.ops)
+    assert not space.is_valid(foreign), "an architecture of another space was accepted"
+    # A random edge flip may or may not stay valid; both answers must agree.
+    adjacency = arch.adjacency_array()
+    if arch.num_nodes > 1:
+        i = int(rng.integers(arch.num_nodes - 1))
+        j = int(rng.integers(i + 1, arch.num_nodes))
+        adjacency[i, j] ^= 1
+        flipped = Architecture.from_arrays(space.name, adjacency, arch.ops)
+        assert space.is_valid(flipped) == (space.why_invalid(flipped) is None)
+    _check_parse(space, garbage)
+    # A parser that falls back to a default architecture accepts anything glued to a real string.
+    _check_rejected(space, space.to_string(arch) + "\x00" + garbage)
+
+
+def _check_enumerate(space: SearchSpace, size: int) -> None:
+    """``enumerate`` (where the space offers it) yields ``size()`` distinct valid members."""
+    try:
+        members = list(space.enumerate())
+    except NotImplementedError:
+        return
+    assert len(members) == size, f"enumerate() yielded {len(members)}, size() says {size}"
+    assert len({space.key(a) for a in members}) == size, "enumerate() repeats an architecture"
+    assert all(space.is_valid(a) for a in members[:: max(1, size // 500)])
 
 
 def check_installed_space(name: str, *, max_examples: int = 10) -> None:
@@ -234,22 +260,6 @@ def _check_short_echo(space: SearchSpace) -> None:
             )
         else:
             raise AssertionError(f"from_string accepted a 100 KB garbage string starting {text[:60]!r}")
-
-
-def shared_data_path(*parts: str) -> Path | None:
-    """Where third-party benchmark data lives, or ``None`` when it is absent.
-
-    Looks in ``$ARCHGEN_SHARED_DATA`` first, then in ``../shared/data`` beside
-    the current working directory (the layout of an archgen checkout).
-
-    Args:
-        *parts: Path components below the data folder.
-    """
-    roots = [os.environ.get("ARCHGEN_SHARED_DATA"), str(Path.cwd().parent / "shared" / "data")]
-    for root in roots:
-        if root and (Path(root).joinpath(*parts)).exists():
-            return Path(root).joinpath(*parts)
-    return None
 
 
 def require_shared_data(folder: str, *parts: str) -> Path:

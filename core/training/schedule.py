@@ -4,7 +4,7 @@ A constant rate at the paper's batch (Arch-VQ: Adam 1e-4 at 32) needs ~50 epochs
 with a proportionally larger peak rate takes fewer, larger steps, and the warm-up keeps the first of
 those steps from blowing up Adam's fresh moment estimates (Goyal et al. 2017, "Accurate, Large
 Minibatch SGD"); the cosine tail then anneals to a small rate so the last epochs refine instead of
-oscillate (Loshchilov & Hutter 2017, SGDR). Measured on NB101: see ``docs/performance.md``.
+oscillate (Loshchilov & Hutter 2017, SGDR). Measurements: ``docs/results/performance.md``.
 """
 
 from __future__ import annotations

@@ -12,10 +12,9 @@ there the eigenvectors are the same for every cell and say only *which position*
 first three are a near-constant vector and a doubly degenerate pair (eigenvalue 0.566); the pair tells
 the 8 positions apart, but flipping its signs maps positions onto each other (the input node's
 code becomes node 1's), so sign-flip training teaches the model to ignore position. What matters most
-is the op itself: one number per op (``df = 1``) is a poor code for it, and ``features = "onehot"``
-lifts τ at N = 469 from 0.17 (paper options, one run) to 0.66 with the paper's ``dp = 3`` and sign
-flips, against 0.46 for fixing the positions alone (``dp = 8``, ``sign_flip = false``); see the
-README's Predictors section.
+is the op itself: one number per op (``df = 1``) is a poor code for it, so ``features = "onehot"``
+gives each op its whole one-hot, and ``dp = 8`` with ``sign_flip = false`` fixes the positions
+(Kendall τ of each setting: docs/results/predictors.md).
 """
 
 from __future__ import annotations

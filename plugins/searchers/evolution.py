@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from archgen.architecture import Architecture
 from archgen.errors import ConfigError, InvalidArchitectureError
+from archgen.protocols import Mutates
 
 if TYPE_CHECKING:
     from archgen.protocols import Oracle, SearchSpace
@@ -81,11 +82,11 @@ class RegularizedEvolution:
         Raises:
             ConfigError: If the space has no ``mutate``.
         """
-        mutate = getattr(space, "mutate", None)
-        if mutate is None:
+        if not isinstance(space, Mutates):
             raise ConfigError(
                 f"searcher 'evolution' needs the space to offer mutate(arch, rng); space {space.name!r} does not"
             )
+        mutate = space.mutate
         options = self.options
         rng = random.Random(seed)
         seeds = np.random.default_rng(seed)

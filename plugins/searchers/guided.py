@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from archgen.architecture import Architecture
 from archgen.plugins.searchers.ledger import QueryLedger
 from archgen.plugins.searchers.proposals import ProposalSource
+from archgen.protocols import Mutates
 from archgen.registry import PluginChoice, Slot, load
 
 if TYPE_CHECKING:
@@ -130,7 +131,7 @@ class GuidedSearch:
         draw_seeds = np.random.default_rng([seed, 1])
         ledger = QueryLedger(space, oracle)
         seen, ask = ledger.seen, ledger.ask
-        mutate = getattr(space, "mutate", None)
+        mutate = space.mutate if isinstance(space, Mutates) else None
         stats = {"rounds": 0, "invalid_draws": 0}
 
         stale = 0

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from archgen.protocols import Oracle, SearchSpace
     from archgen.runtime import Runtime
 
-#: A CPU-sized PNAG (docs/pnag.md's short NB201 run: 99.6 % held-out reconstruction).
+#: A CPU-sized PNAG: the short NB201 budget of docs/results/pnag.md (20 VAE + 6 transformer epochs, batch 64).
 DEFAULT_PNAG: dict[str, Any] = {"vae_epochs": 20, "vae_lr": 1e-3, "transformer_epochs": 6, "batch_size": 64}
 
 

@@ -99,7 +99,7 @@ class SeqModelSearch:
 
     Options: ClassVar[type[BaseModel]] = SeqModelOptions
     TEST_OPTIONS: ClassVar[dict[str, Any]] = {
-        # A tiny arch_llm fitted on 160 cells (about 10 s on one thread): arch_vq's test settings
+        # A tiny arch_llm fitted on 160 cells: arch_vq's test settings
         # (fast lr and EMA), which reconstruct NB201 cells, and a T5 prior trained long enough that
         # about a fifth of its constrained draws decode to valid cells.
         "generator": {"name": "arch_llm", "options": {"base": {"name": "arch_vq", "options": {

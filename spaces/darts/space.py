@@ -192,9 +192,9 @@ class DartsSpace(GraphSpaceBase):
     # -- benchmark and networks ---------------------------------------------------
     def read_benchmark(self, path: Path) -> BenchmarkTable:
         """The NAS-Bench-301 table (NASLib's zero-cost CSV layout)."""
-        from archgen.spaces.darts.nb301 import load_benchmark_table
+        from archgen.spaces.darts.tables import load_benchmark
 
-        return load_benchmark_table(path, self.name)
+        return load_benchmark(path, self.name)
 
     def metric_spec(self, metric: str) -> MetricSpec | None:
         """``val_accuracy`` in %, ``flops`` in MFLOPs, ``params`` in millions; proxy scores are not offered."""

@@ -23,6 +23,7 @@ from archgen.architecture import Architecture
 from archgen.benchmark import BenchmarkTable
 from archgen.errors import InvalidArchitectureError, clipped
 from archgen.oracle import MetricSpec
+from archgen.published import PublishedResults
 from archgen.space_base import GraphSpaceBase
 
 OPERATIONS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -249,8 +250,8 @@ class NB201Space(GraphSpaceBase):
 
     # -- benchmark ----------------------------------------------------------------
     def read_benchmark(self, path: Path) -> BenchmarkTable:
-        """An accuracy table in any format :func:`archgen.spaces.nb201.benchmark.load_benchmark` reads."""
-        from archgen.spaces.nb201.benchmark import load_benchmark
+        """An accuracy table in any format :func:`archgen.spaces.nb201.tables.load_benchmark` reads."""
+        from archgen.spaces.nb201.tables import load_benchmark
 
         return load_benchmark(path, self)
 
@@ -273,12 +274,18 @@ class NB201Space(GraphSpaceBase):
             tables.extend(self._extra_benchmarks)
         if self.options.hw_benchmark is not None:
             if getattr(self, "_hw_benchmark", None) is None:
-                from archgen.spaces.nb201.hw_benchmark import load_hw_benchmark
+                from archgen.spaces.nb201.hw_tables import load_hw_benchmark
 
                 arch_of_index = {int(i): key for i, key in zip(tables[0].column("index"), tables[0].keys)}
                 self._hw_benchmark = load_hw_benchmark(self.options.hw_benchmark, arch_of_index, self.name)
             tables.append(self._hw_benchmark)
         return tables
+
+    def published_results(self) -> PublishedResults:
+        """Published search results and predictor τ on this benchmark (:mod:`archgen.spaces.nb201.published`)."""
+        from archgen.spaces.nb201.published import PUBLISHED_RESULTS
+
+        return PUBLISHED_RESULTS
 
     # -- helpers --------------------------------------------------------------------
     def _from_node_ops(self, edge_ops: tuple[str, ...]) -> Architecture:

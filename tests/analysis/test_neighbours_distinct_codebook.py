@@ -8,7 +8,7 @@ import pytest
 
 import archgen
 from archgen.analysis.codebook_health import usage_figures
-from archgen.distinct import distinct_sample
+from archgen.distinct_sampling import distinct_sample
 from archgen.analysis.neighbours import nearest_distances
 from archgen.cli.main import main
 

@@ -98,6 +98,15 @@ def test_the_nb201_reference_is_printed_only_at_its_sizes(registry, capsys):
     assert "PINAT" not in capsys.readouterr().out  # no published τ at N = 10
 
 
+def test_the_published_tau_are_the_spaces():
+    """PINAT / TNASP τ come from the space's published_results(), at their sizes and for cifar10* labels only."""
+    published = archgen.load("space", "nb201").published_results()
+    assert published.kendall_tau_at(78, "cifar10-valid/valid@200") == {"PINAT": 0.549, "TNASP": 0.539}
+    assert published.kendall_tau_at(1563, "cifar10/test@200") == {"PINAT": 0.784}
+    assert published.kendall_tau_at(10, "cifar10/test@200") == {} == published.kendall_tau_at(78, "imagenet16-120/valid@200")
+    assert published.rank_correlation_note.startswith("PINAT's released code")
+
+
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
@@ -186,8 +195,8 @@ def test_every_space_with_labels_runs_archgen_predict(path, tmp_path, capsys):
     result = json.loads((tmp_path / load_config(registry).run.name / "predict.json").read_text())
     (row,) = result["points"]
     assert row["n"] == smallest and -1.0 <= row["kendall_tau"]["mean"] <= 1.0
-    # The labelled pools the README states: NB101's 500 rows are 292 distinct cells, AutoFormer
-    # labels 200 subnets, MBV3's example samples 5,000 (README "Predictors").
+    # The labelled pools of the staged data: NB101's 500 rows are 292 distinct cells, AutoFormer
+    # labels 200 subnets, MBV3's example samples 5,000 (docs/predictors.md).
     expected = {"nb101": 292, "autoformer": 200, "mbv3": 5000}
     if path.stem in expected:
         assert result["pool_size"] == expected[path.stem]

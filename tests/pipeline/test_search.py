@@ -19,8 +19,9 @@ import archgen
 from archgen.cli.main import main
 from archgen.config import load_config
 from archgen.errors import BudgetExhaustedError
-from archgen.pipeline import search as search_step
-from archgen.pipeline.search import run_trial
+from archgen.pipeline import search_command
+from archgen.pipeline.search_command import trial as search_trial
+from archgen.pipeline.search_command import run_trial, signal_note
 
 
 def _values(space, arch):
@@ -77,6 +78,9 @@ def test_search_writes_trials_summary_table_and_figure(registry, tmp_path, capsy
     at30 = summary["searchers"]["evolution"]["at"]["30"]["mean"]
     assert at30 == pytest.approx(sum(json.loads((folder / "evolution" / f"trial-{s}.json").read_text())["best"]["report"] for s in range(3)) / 3)
     assert "evolution" in out and "cifar10-valid/valid@200" in out
+    # The space's published results of the reported metric are printed and kept (archgen.spaces.nb201.published).
+    assert "BANANAS (published)" in out and "94.30 @192" in out
+    assert summary["published"][0] == {"method": "optimum", "queries": None, "value": 94.37} and len(summary["published"]) == 6
 
 
 def test_a_second_searcher_joins_the_same_table(registry, tmp_path):
@@ -89,24 +93,24 @@ def test_a_second_searcher_joins_the_same_table(registry, tmp_path):
 def test_a_killed_search_keeps_finished_trials_and_resumes(registry, tmp_path, monkeypatch):
     config = load_config(registry)
     run_dir = tmp_path / "runs" / "s"
-    real = search_step.run_trial
+    real = search_trial.run_trial
 
     def dies_on_seed_2(*args, **kwargs):
         if kwargs["seed"] == 2:
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(search_step, "run_trial", dies_on_seed_2)
+    monkeypatch.setattr(search_trial, "run_trial", dies_on_seed_2)
     with pytest.raises(KeyboardInterrupt):
-        search_step.search(config, run_dir=run_dir)
+        search_command.run_search(config, run_dir=run_dir)
     folder = run_dir / "search" / EXPERIMENT / "evolution"
     assert sorted(p.name for p in folder.glob("trial-*.json")) == ["trial-0.json", "trial-1.json"]
     assert not list((tmp_path / "runs").glob(".s.*staging"))
     before = {p.name: (p.stat().st_ino, p.read_bytes()) for p in folder.glob("trial-*.json")}
 
     ran = []
-    monkeypatch.setattr(search_step, "run_trial", lambda *a, **k: ran.append(k["seed"]) or real(*a, **k))
-    search_step.search(config, run_dir=run_dir)
+    monkeypatch.setattr(search_trial, "run_trial", lambda *a, **k: ran.append(k["seed"]) or real(*a, **k))
+    search_command.run_search(config, run_dir=run_dir)
     assert ran == [2], "finished trials are skipped"
     for name, (inode, data) in before.items():
         assert (folder / name).read_bytes() == data
@@ -153,5 +157,5 @@ def test_a_searcher_that_asks_past_its_budget_is_named(registry):
 
 
 def test_signal_equal_to_report_is_labelled():
-    assert "searching on the figure that is reported" in search_step.signal_note("cifar10/test@200", "cifar10/test@200", False)
-    assert "12-epoch" in search_step.signal_note("cifar100/valid@12", "cifar100/test@200", True)
+    assert "searching on the figure that is reported" in signal_note("cifar10/test@200", "cifar10/test@200", False)
+    assert "12-epoch" in signal_note("cifar100/valid@12", "cifar100/test@200", True)

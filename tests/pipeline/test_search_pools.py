@@ -16,8 +16,7 @@ import archgen
 from archgen.cli.main import main
 from archgen.config import load_config
 from archgen.errors import ConfigError
-from archgen.pipeline import search as search_step
-from archgen.pipeline.search import LabelledPool, labelled_pool
+from archgen.pipeline.search_command import LabelledPool, labelled_pool, run_search, with_overrides
 from archgen.spaces.autoformer.counters import count_flops_release
 from archgen.testing import require_shared_data
 
@@ -104,9 +103,9 @@ def test_search_on_the_pool_says_so_and_exhausts_it(tmp_path, table, capsys):
 
 def test_evolution_on_the_pool_queries_members_only(tmp_path, table):
     config = load_config(registry(tmp_path, table, "evolution", "budget = 6\ncheckpoints = [6]\n"))
-    config = search_step.with_overrides(config)
+    config = with_overrides(config)
     config.searcher.options.update({"population": 3, "sample_size": 2})
-    search_step.search(config, run_dir=tmp_path / "runs" / "p")
+    run_search(config, run_dir=tmp_path / "runs" / "p")
     trial = json.loads((tmp_path / "runs" / "p" / "search" / EXPERIMENT / "evolution" / "trial-0.json").read_text())
     assert trial["evaluated"] == 6 and all(SPACE.canonical_key(SPACE.from_string(q["arch"])) in ACCURACY for q in trial["queries"])
     assert trial["pool"]["mutations"] >= 3 and trial["pool"]["projected"] == trial["pool"]["mutations"]
@@ -116,10 +115,10 @@ def test_a_constraint_narrows_the_pool(tmp_path, table):
     flops = sorted(count_flops_release(SPACE.to_config(a)) / 1e9 for a in SUBNETS)
     limit = (flops[2] + flops[3]) / 2  # exactly three subnets within
     config = load_config(registry(tmp_path, table, "random", f'budget = 3\ncheckpoints = [3]\nconstraint = {{ metric = "flops_release", max = {limit} }}\n'))
-    summary = search_step.search(config, run_dir=tmp_path / "runs" / "p")
+    summary = run_search(config, run_dir=tmp_path / "runs" / "p")
     assert "only the 3 architectures" in summary["note"] and f"within flops_release <= {limit:g}" in summary["note"]
     with pytest.raises(ConfigError, match=r"budget 4 exceeds the labelled pool of 3 architectures; lower it to at most 3"):
-        search_step.search(search_step.with_overrides(config, budget=4), run_dir=tmp_path / "runs" / "q")
+        run_search(with_overrides(config, budget=4), run_dir=tmp_path / "runs" / "q")
 
 
 def test_budget_past_the_pool_is_one_line_exit_2(tmp_path, table, capsys):
@@ -156,3 +155,29 @@ def test_the_pool_flag_overrides_the_registry(tmp_path, table, capsys):
     with pytest.raises(SystemExit):
         main(["search", "--config", str(path), "--pool", "all"])
     assert "invalid choice: 'all'" in capsys.readouterr().err
+
+
+def _capabilities(obj):
+    from archgen.protocols import SPACE_CAPABILITIES
+
+    return {protocol.__name__ for protocol in SPACE_CAPABILITIES if isinstance(obj, protocol)}
+
+
+def test_the_pool_and_the_constraint_offer_exactly_the_capabilities_of_the_space(space):
+    from archgen.pipeline.search_command import ConstrainedSpace
+    from archgen.protocols import SearchSpace
+
+    pool = labelled_pool(space, [space.oracle()])
+    limited = ConstrainedSpace(pool, space.oracle("flops_release"), 100.0)
+    assert _capabilities(pool) == _capabilities(limited) == _capabilities(space)
+    assert isinstance(limited, SearchSpace) and isinstance(limited, ConstrainedSpace) and limited.inner is pool
+    assert type(ConstrainedSpace(space, space.oracle("flops_release"), 1.0)) is type(limited)  # one class per set
+    assert limited.build_model(SUBNETS[0]) is not None and limited.oracle_metrics() == space.oracle_metrics()
+
+    class Plain:  # the SearchSpace members only: no mutate, so the views offer none
+        def __getattr__(self, name):
+            if name in ("mutate", "to_arrays") or name.startswith("__"):
+                raise AttributeError(name)
+            return getattr(space, name)
+
+    assert "Mutates" not in _capabilities(ConstrainedSpace(Plain(), space.oracle("flops_release"), 1.0))

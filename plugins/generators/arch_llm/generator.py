@@ -26,9 +26,8 @@ from archgen.protocols import CodeModel, EpochCallback, SearchSpace
 from archgen.registry import PluginChoice, Slot, load, plugin_class
 from archgen.runtime import Runtime
 
-#: The T5 the NB201 run trains on a 2-core CPU: t5-small's layout at a quarter of its width and
-#: half its depth (1.45 M parameters against 44 M; about 45 s an epoch over 14,062 sequences at
-#: one thread, against about 14 min for t5-small). See docs/arch-llm.md.
+#: The default T5, sized for a CPU: t5-small's layout at a quarter of its width and half its
+#: depth (1.45 M parameters against 44 M). Epoch times: docs/results/arch-llm.md.
 CPU_T5 = {"d_model": 128, "d_ff": 512, "d_kv": 32, "num_layers": 3, "num_heads": 4}
 
 #: Arch-LLM's composition: Arch-VQ's VQ-VAE defaults (GIN, K = 512, D = 16, beta = 0.25, the

@@ -16,7 +16,7 @@ import pytest
 
 import archgen
 from archgen.errors import DataFileError, InvalidArchitectureError
-from archgen.pipeline.search import ConstrainedSpace
+from archgen.pipeline.search_command import ConstrainedSpace
 from archgen.spaces.autoformer.counters import count_flops_release, count_macs
 from archgen.spaces.autoformer.native import SubnetConfig
 from archgen.spaces.autoformer.published import AUTOFORMER_B, AUTOFORMER_S, AUTOFORMER_T

@@ -1,0 +1,130 @@
+"""What one ``archgen search`` experiment is: metrics, budget, checkpoints, and the space the searcher sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from archgen.config import SearchConstraint, SearchSection
+from archgen.errors import ConfigError
+from archgen.pipeline.search_command.constraint import ConstrainedOracle, ConstrainedSpace
+from archgen.pipeline.search_command.naming import experiment_name, pool_note, signal_note
+from archgen.pipeline.search_command.pool import LabelledPool, labelled_pool
+from archgen.protocols import OffersOracles, PublishesResults
+from archgen.published import PublishedResults
+from archgen.registry import PluginChoice
+
+
+@dataclass
+class SearchPlan:
+    """One experiment, checked: every searcher run on it shares its table and anytime curve.
+
+    Attributes:
+        space: The loaded space.
+        section: The ``[search]`` section it was planned from.
+        signal: The metric the searcher sees.
+        report: The metric reported of the best-signal architecture.
+        checkpoints: Query counts the table reports (within the budget).
+        searched: What the searcher is handed: the space, its labelled pool, or either under the constraint.
+        signal_oracle: The signal's oracle (refusing what breaks the constraint).
+        report_oracle: The reported metric's oracle.
+        pool: The labelled pool, if ``[search] pool = "labelled"``.
+    """
+
+    space: Any
+    section: SearchSection
+    signal: str
+    report: str
+    checkpoints: list[int]
+    searched: Any
+    signal_oracle: Any
+    report_oracle: Any
+    pool: LabelledPool | None = None
+
+    @property
+    def budget(self) -> int:
+        return self.section.budget
+
+    @property
+    def constraint(self) -> SearchConstraint | None:
+        return self.section.constraint
+
+    @property
+    def experiment(self) -> str:
+        """The experiment's folder name."""
+        return experiment_name(self.signal, self.report, self.constraint, self.section.pool)
+
+    def settings(self, searcher: PluginChoice, space: PluginChoice) -> dict[str, Any]:
+        """``settings.json``: what a searcher's trials must share to be resumed or tabled together."""
+        settings = {
+            "searcher": searcher.model_dump(mode="json"),
+            "space": space.model_dump(mode="json"),
+            "signal": self.signal,
+            "report": self.report,
+            "signal_is_report": self.signal == self.report,
+            "budget": self.budget,
+            "constraint": None if self.constraint is None else self.constraint.model_dump(mode="json"),
+        }
+        if self.pool is not None:  # absent for the whole space, so earlier runs' settings still match
+            settings["pool"] = {"kind": self.section.pool, "size": len(self.pool)}
+        return settings
+
+    def note(self) -> str:
+        """The line above the table: how the signal relates to the report, and what the pool is."""
+        note = signal_note(self.signal, self.report, self.section.signal is not None)
+        if self.pool is not None:
+            note += f"; {pool_note(self.space.name, len(self.pool), self.signal, self.constraint)}"
+        return note
+
+    def published(self) -> list[dict[str, Any]]:
+        """The space's published search results of the reported metric."""
+        published = self.space.published_results() if isinstance(self.space, PublishesResults) else PublishedResults()
+        return published.search_anchors(self.report)
+
+
+def plan_search(space: Any, section: SearchSection) -> SearchPlan:
+    """Checks ``[search]`` against the space and builds what the searcher sees.
+
+    Raises:
+        ConfigError: For an unknown signal, report or constraint metric (listing the accepted
+            ones), a space without oracles, or a budget past the labelled pool.
+    """
+    metrics = space.oracle_metrics() if isinstance(space, OffersOracles) else {}
+    report = section.report or next(iter(metrics), None)
+    if report is None:
+        raise ConfigError(f"space {space.name!r} offers no oracle metric to search")
+    signal = section.signal or report
+    for key, metric in (("signal", signal), ("report", report)):
+        if metric not in metrics:
+            raise ConfigError(f"[search] {key}: unknown metric {metric!r} for space {space.name!r}; accepted: {sorted(metrics)}")
+    checkpoints = sorted({c for c in section.checkpoints if c <= section.budget}) or [section.budget]
+    report_oracle, signal_oracle = space.oracle(report), space.oracle(signal)
+    constraint = section.constraint
+    if constraint and constraint.metric not in metrics:
+        raise ConfigError(
+            f"[search] constraint: unknown metric {constraint.metric!r} for space {space.name!r}; "
+            f"accepted: {sorted(metrics)}"
+        )
+    plan = SearchPlan(space, section, signal, report, checkpoints, space, signal_oracle, report_oracle)
+    if section.pool == "labelled":
+        plan.pool = plan.searched = _pool(plan)
+    if constraint:
+        plan.searched = ConstrainedSpace(plan.searched, space.oracle(constraint.metric), constraint.max)
+        plan.signal_oracle = ConstrainedOracle(signal_oracle, plan.searched)
+    return plan
+
+
+def _pool(plan: SearchPlan) -> LabelledPool:
+    """The labelled pool: what the signal and the reported oracles answer, within the constraint."""
+    space, constraint = plan.space, plan.constraint
+    answered = [plan.signal_oracle, plan.report_oracle]
+    if constraint:
+        limit = ConstrainedSpace(space, space.oracle(constraint.metric), constraint.max)
+        answered.append(ConstrainedOracle(plan.signal_oracle, limit))
+    pool = labelled_pool(space, answered)
+    if plan.budget > len(pool):
+        raise ConfigError(
+            f"[search] budget {plan.budget} exceeds the labelled pool of {len(pool)} architectures; "
+            f"lower it to at most {len(pool)}"
+        )
+    return pool
