@@ -228,3 +228,46 @@ def test_core_never_names_a_first_party_space():
             for match in pattern.finditer(token.string):
                 found.append(f"{source.relative_to(ROOT)}:{token.start[0]}: {match.group(1)!r}")
     assert not found, "core names a space (move the fact into the space):\n" + "\n".join(found)
+
+
+#: The layers of CONTRIBUTING.md's diagram, bottom first: a module imports its own layer and those below.
+LAYERS = (
+    ("foundation", ("archgen.errors", "archgen.architecture", "archgen.atomic", "archgen.io", "archgen.nn",
+                    "archgen.runtime", "archgen.device", "archgen.progress", "archgen.figures", "archgen.benchmark",
+                    "archgen.published", "archgen.plain_names", "archgen.validation_messages", "archgen.data_files")),
+    ("contracts", ("archgen.protocols", "archgen.generation", "archgen.space_base", "archgen.oracle",
+                   "archgen.registry", "archgen.config", "archgen.overrides", "archgen.hooks", "archgen.training",
+                   "archgen.metrics", "archgen.two_stage", "archgen.guided_sampling", "archgen.distinct_sampling",
+                   "archgen.distinct")),
+    ("runs", ("archgen.runs", "archgen")),
+    ("extensions", ("archgen.plugins", "archgen.spaces", "archgen.testing")),
+    ("analysis", ("archgen.analysis",)),
+    ("pipeline", ("archgen.pipeline",)),
+    ("cli", ("archgen.cli",)),
+)
+#: Peers in one layer that must not import each other: plugins and spaces meet only through the registry.
+PEERS = ("archgen.plugins", "archgen.spaces", "archgen.testing")
+
+
+def _layer_of(module: str) -> tuple[int, str]:
+    """(rank, prefix) of the longest LAYERS prefix that owns ``module``."""
+    owners = [(len(prefix), rank, prefix) for rank, (_, prefixes) in enumerate(LAYERS) for prefix in prefixes
+              if module == prefix or module.startswith(prefix + ".")]
+    assert owners, f"{module} is in no layer of tests/test_layout.py LAYERS (add it, and to CONTRIBUTING's diagram)"
+    _, rank, prefix = max(owners)
+    return rank, prefix
+
+
+def test_every_module_imports_only_its_layer_and_those_below():
+    """CONTRIBUTING.md's layer diagram, enforced: foundation < contracts < runs < plugins/spaces/testing
+    < analysis < pipeline < cli. Imports inside functions count (a lazy import is still a dependency)."""
+    modules = _archgen_modules()
+    broken = []
+    for name, source in sorted(modules.items()):
+        rank, prefix = _layer_of(name)
+        for target in sorted(_imported_modules(name, source, modules)):
+            target_rank, target_prefix = _layer_of(target)
+            peer_import = target_rank == rank and prefix in PEERS and target_prefix in PEERS and prefix != target_prefix
+            if target_rank > rank or peer_import:
+                broken.append(f"{name} ({LAYERS[rank][0]}) imports {target} ({LAYERS[target_rank][0]})")
+    assert not broken, "imports against the layers:\n" + "\n".join(broken)
