@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -27,6 +27,19 @@ class TensorForm(Protocol):
     def to_tensors(self, archs: Sequence[Architecture]) -> tuple[Any, Any]: ...
 
     def from_tensors(self, adjacency: Any, ops: Any) -> list[Architecture]: ...
+
+
+@runtime_checkable
+class ArrayForm(Protocol):
+    """Capability of spaces that give the padded graph form as integer arrays (cheaper than tensors).
+
+    One of the space capabilities of :mod:`archgen.protocols`, which re-exports it; defined here
+    because :meth:`SampleBatch.from_architectures` checks for it, and this module may not import
+    the protocols (they name :class:`SampleBatch`: the two would be a cycle).
+    """
+
+    def to_arrays(self, archs: Sequence[Architecture]) -> tuple[np.ndarray, np.ndarray]:
+        """Padded ``(adjacency [B, N, N] uint8, op indices [B, N] int64)``; ``-1`` marks zero padding."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +100,7 @@ class SampleBatch:
         rows = np.flatnonzero(well_formed)
         if len(rows):
             present = [archs[i] for i in rows]
-            if hasattr(space, "to_arrays"):
+            if isinstance(space, ArrayForm):
                 adjacency[rows], op_indices[rows] = space.to_arrays(present)
             else:
                 adjacency_t, ops_t = space.to_tensors(present)

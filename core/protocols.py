@@ -22,12 +22,12 @@ import numpy as np
 import torch
 
 from archgen.architecture import Architecture
+from archgen.generation import ArrayForm, SampleBatch
 
 if TYPE_CHECKING:
     import random
 
     from archgen.benchmark import BenchmarkTable
-    from archgen.generation import SampleBatch
     from archgen.published import PublishedResults
     from archgen.runtime import Runtime
 
@@ -142,12 +142,8 @@ class Prunes(Protocol):
         """The same architecture (same ``canonical_key``) without the parts that change nothing."""
 
 
-@runtime_checkable
-class ArrayForm(Protocol):
-    """Capability of spaces that give the padded graph form as integer arrays (cheaper than tensors)."""
-
-    def to_arrays(self, archs: Sequence[Architecture]) -> tuple[np.ndarray, np.ndarray]:
-        """Padded ``(adjacency [B, N, N] uint8, op indices [B, N] int64)``; ``-1`` marks zero padding."""
+# ArrayForm is defined in archgen.generation and imported above: SampleBatch.from_architectures checks
+# for it, and generation may not import this module (it names SampleBatch: a cycle).
 
 
 @runtime_checkable

@@ -16,6 +16,7 @@ from typing import Any
 from archgen.cli.launch import relaunch, under_launcher
 from archgen.config import DEFAULT_REGISTRY, RegistryConfig, load_config
 from archgen.errors import ConfigError
+from archgen.overrides import with_overrides
 from archgen.pipeline.rundir import check_run_name
 
 
@@ -139,11 +140,12 @@ def analyze(args: argparse.Namespace) -> int:
 def predict(args: argparse.Namespace) -> int:
     """``archgen predict``: train the predictor on N labelled architectures, rank the rest; print the table."""
     from archgen.pipeline import commands
-    from archgen.pipeline.predict import override_config, predict_table
+    from archgen.pipeline.predict import parse_train_sizes, predict_table
 
-    config = override_config(
-        load_config(args.config), predictor=args.predictor, metric=args.metric, train_sizes=args.train_sizes,
-        trials=args.trials, test_on=args.test_on, test_size=args.test_size,
+    config = with_overrides(
+        load_config(args.config), plugins={"predictor": args.predictor},
+        predict={"metric": args.metric, "train_sizes": parse_train_sizes(args.train_sizes), "trials": args.trials,
+                 "test_on": args.test_on, "test_size": args.test_size},
     )
     run_dir = _run_dir(args, config)
     result = commands.predict(config, run_dir=run_dir, overwrite=args.overwrite, device=args.device)
@@ -155,11 +157,12 @@ def predict(args: argparse.Namespace) -> int:
 def search(args: argparse.Namespace) -> int:
     """``archgen search``: run the searcher's trials against the oracle; print the table."""
     from archgen.pipeline import commands
-    from archgen.pipeline.search_command import search_table, with_overrides
+    from archgen.pipeline.search_command import search_table
 
     config = with_overrides(
-        load_config(args.config), searcher=args.searcher, signal=args.signal, report=args.report,
-        budget=args.budget, trials=args.trials, pool=args.pool,
+        load_config(args.config), plugins={"searcher": args.searcher},
+        search={"signal": args.signal, "report": args.report, "budget": args.budget, "trials": args.trials,
+                "pool": args.pool},
     )
     run_dir = _run_dir(args, config)
     summary = commands.search(config, run_dir=run_dir, label=args.label, overwrite=args.overwrite, device=args.device)

@@ -21,13 +21,14 @@ from archgen.pipeline import sweep as sweep_step
 from archgen.pipeline import train as train_step
 from archgen.pipeline.session import command_session, resolve_config
 from archgen.registry import load
+from archgen.runs import RunConfig
 
 
 def train(config: RegistryConfig, *, run_dir: Path, seeds: int, overwrite: bool = False, device: str | None = None,
           extra_hooks: Sequence[object] = ()) -> dict[str, Any]:
     """Creates the run and trains one generator per seed; returns the resolved configuration."""
     resolved = resolve_config(config, seeds, device)
-    _require_generator(resolved)
+    _require_generator(config)
     with command_session("train", run_dir, resolved=resolved, overwrite=overwrite, device=device,
                          extra_hooks=extra_hooks) as session:
         train_step.train(session)
@@ -38,8 +39,8 @@ def run(config: RegistryConfig, *, run_dir: Path, seeds: int, overwrite: bool = 
         n: int | None = None, sampling: dict[str, Any] | None = None, extra_hooks: Sequence[object] = ()) -> dict[str, Any]:
     """Train, generate and evaluate as one staged command; returns the metrics."""
     resolved = resolve_config(config, seeds, device)
-    _require_generator(resolved)
-    _check_sampling(resolved, sampling)
+    _require_generator(config)
+    _check_sampling(RunConfig.model_validate(resolved), sampling)
     with command_session("run", run_dir, resolved=resolved, overwrite=overwrite, device=device,
                          extra_hooks=extra_hooks) as session:
         train_step.train(session)
@@ -102,7 +103,7 @@ def predict(config: RegistryConfig, *, run_dir: Path, overwrite: bool = False, d
     from archgen.pipeline import predict as predict_step  # scipy.stats: imported only by this command
 
     resolved = resolve_config(config, 1, device)
-    if resolved.get("predictor") is None:
+    if config.predictor is None:  # checked after resolve_config, so an unknown plugin is named first
         raise ConfigError("registry has no [predictor]; name one (e.g. [predictor] name = \"gin\"; see 'archgen plugins')")
     with command_session("predict", run_dir, resolved=resolved, overwrite=overwrite, device=device,
                          extra_hooks=extra_hooks) as session:
@@ -121,14 +122,15 @@ def search(config: RegistryConfig, *, run_dir: Path, label: str | None = None, o
     return run_search(config, run_dir=run_dir, label=label, overwrite=overwrite, device=device, extra_hooks=extra_hooks)
 
 
-def _require_generator(resolved: dict[str, Any]) -> None:
-    if resolved.get("generator") is None:
+def _require_generator(config: RegistryConfig) -> None:
+    if config.generator is None:
         raise ConfigError("registry has no [generator]; name one (e.g. [generator] name = \"arch_vq\"; see 'archgen plugins')")
 
 
-def _check_sampling(resolved: dict[str, Any], overrides: dict[str, Any] | None) -> None:
-    if not overrides:
+def _check_sampling(resolved: RunConfig, overrides: dict[str, Any] | None) -> None:
+    """Refuses bad sampling overrides before any training (the run's generator validates them)."""
+    if not overrides or resolved.generator is None:  # no generator: _require_generator has refused it
         return
-    spec = resolved["generator"]
-    model = getattr(load("generator", spec["name"], **spec["options"]), "SamplingOptions", NoSamplingOptions)
-    validate_sampling(model, {**resolved["evaluate"]["sampling"], **overrides})
+    spec = resolved.generator
+    model = getattr(load("generator", spec.name, **spec.options), "SamplingOptions", NoSamplingOptions)
+    validate_sampling(model, {**resolved.evaluate.sampling, **overrides})

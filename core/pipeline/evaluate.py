@@ -40,11 +40,11 @@ def evaluate(session: Session, *, seeds: int | None = None) -> dict[str, Any]:
         session.hooks.archgen_metrics_computed(seed=seed, metrics=figures)
         per_seed.append(figures)
     summary = aggregate(per_seed)
-    baseline = session.config["evaluate"].get("baseline")
+    baseline = session.run_config.evaluate.baseline
     baselines = {baseline: score_baseline(session, baseline, chosen, head["num_samples"], reference)} if baseline else {}
     metrics = {
         "space": session.space.name,
-        "generator": session.config["generator"]["name"],
+        "generator": session.generator_name,
         "sampling": head.get("sampling", {}),
         "num_samples": head["num_samples"],
         "iid_uniqueness_ceiling": iid_uniqueness_ceiling(session.space.size(), head["num_samples"]),
@@ -54,7 +54,7 @@ def evaluate(session: Session, *, seeds: int | None = None) -> dict[str, Any]:
         "baselines": baselines,
     }
     run.write_json("metrics.json", metrics)
-    write_text(run.report_file, render_report(session.config, session.space.size(), metrics))
+    write_text(run.report_file, render_report(session.run_config, session.space.size(), metrics))
     session.summary = summary
     return metrics
 

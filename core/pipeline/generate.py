@@ -35,13 +35,13 @@ def generate(session: Session, *, n: int | None = None, sampling: dict[str, Any]
         sampling: Overrides of ``[evaluate.sampling]``, validated by the generator.
     """
     require_trained(session)
-    n = n or session.config["evaluate"]["num_samples"]
+    n = n or session.run_config.evaluate.num_samples
     knobs = session.sampling(sampling)
     lines: list[str] = []
     for seed in progress(session.seeds, desc="generate", total=len(session.seeds)):
         batch = draw(session, session.generator(seed), seed, n, knobs)
         lines.extend(samples_file.sample_lines(session.space, batch))
-    head = samples_file.header(session.space, session.config["generator"]["name"], knobs, n, session.seeds)
+    head = samples_file.header(session.space, session.generator_name, knobs, n, session.seeds)
     return write_with(session.run.samples_file, lambda handle: handle.writelines([head, *lines]))
 
 
@@ -60,7 +60,7 @@ def generate_distinct(session: Session, *, n: int | None = None, sampling: dict[
         max_draws: Give up after this many draws per seed (default ``1000 * n``).
     """
     require_trained(session)
-    n = n or session.config["evaluate"]["num_samples"]
+    n = n or session.run_config.evaluate.num_samples
     max_draws = max_draws or 1000 * n
     knobs = session.sampling(sampling)
     per_seed: dict[str, Any] = {}
@@ -76,7 +76,7 @@ def generate_distinct(session: Session, *, n: int | None = None, sampling: dict[
         per_seed[str(seed)] = {**found, "distinct": len(kept), "draws_per_distinct": found["draws"] / len(kept) if kept else None}
         lines.extend(json.dumps({"seed": seed, "arch": arch}) + "\n" for arch in kept)
     head = json.dumps({
-        "kind": "archgen.distinct", "space": session.space.name, "generator": session.config["generator"]["name"],
+        "kind": "archgen.distinct", "space": session.space.name, "generator": session.generator_name,
         "sampling": knobs, "n": n, "max_draws": max_draws, "by_canonical_key": True, "seeds": per_seed,
     }) + "\n"
     return write_with(session.run.distinct_file, lambda handle: handle.writelines([head, *lines]))

@@ -16,21 +16,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pydantic
 
 from archgen.architecture import Architecture
 from archgen.atomic import write_text
 from archgen.config import DataSection, PredictSection, RegistryConfig
 from archgen.errors import ConfigError, DataFileError, InvalidArchitectureError
 from archgen.figures import headless_pyplot, save_figure
+from archgen.overrides import with_overrides
 from archgen.pipeline import dataset as datasets
 from archgen.pipeline.report import markdown_table, mean_std, text_table
 from archgen.pipeline.session import Session
 from archgen.progress import progress
 from archgen.protocols import ListsLabelled, PublishesResults, TabulatesOracles
 from archgen.published import PublishedResults
-from archgen.registry import PluginChoice, load
-from archgen.validation_messages import describe_validation_error
+from archgen.registry import load
+
 
 def override_config(
     config: RegistryConfig,
@@ -44,28 +44,32 @@ def override_config(
 ) -> RegistryConfig:
     """The registry with ``archgen predict``'s flags applied (``None`` leaves a key as the file has it).
 
-    A ``predictor`` other than the registry's starts from its default options.
+    ``archgen predict``'s spelling of :func:`archgen.overrides.with_overrides`, taking ``train_sizes``
+    as the command line does (``"78,156,469"``). A ``predictor`` other than the registry's starts
+    from its default options.
 
     Raises:
         ConfigError: For a malformed ``train_sizes`` list or a value ``[predict]`` refuses, naming the flag.
     """
-    updates: dict[str, Any] = {}
-    if predictor is not None and (config.predictor is None or config.predictor.name != predictor):
-        updates["predictor"] = PluginChoice(name=predictor)
-    section = config.predict.model_dump()
-    flags = {"metric": metric, "trials": trials, "test_on": test_on, "test_size": test_size}
-    if train_sizes is not None:
-        try:
-            flags["train_sizes"] = [int(part) for part in train_sizes.split(",")]
-        except ValueError:
-            raise ConfigError(f"bad --train-sizes {train_sizes[:80]!r}; expected integers separated by commas, e.g. 78,156,469") from None
-    changed = {key: value for key, value in flags.items() if value is not None}
-    if changed:
-        try:
-            updates["predict"] = PredictSection.model_validate({**section, **changed})
-        except pydantic.ValidationError as error:
-            raise ConfigError(f"archgen predict: {describe_validation_error(error)}") from None
-    return config.model_copy(update=updates) if updates else config
+    return with_overrides(
+        config, plugins={"predictor": predictor},
+        predict={"metric": metric, "train_sizes": parse_train_sizes(train_sizes), "trials": trials,
+                 "test_on": test_on, "test_size": test_size},
+    )
+
+
+def parse_train_sizes(text: str | None) -> list[int] | None:
+    """``--train-sizes 78,156,469`` as a list (``None`` stays ``None``: the registry's sizes).
+
+    Raises:
+        ConfigError: If a part is not an integer.
+    """
+    if text is None:
+        return None
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise ConfigError(f"bad --train-sizes {text[:80]!r}; expected integers separated by commas, e.g. 78,156,469") from None
 
 
 def labelled_pool(space: Any, metric: str, data: DataSection) -> tuple[list[Architecture], np.ndarray]:
@@ -170,17 +174,18 @@ def predict(session: Session) -> dict[str, Any]:
     Raises:
         ConfigError: For no ``[predictor]``, an unknown metric, or a training size the pool cannot supply.
     """
-    spec = session.config.get("predictor")
+    config = session.run_config
+    spec = config.predictor
     if spec is None:
         raise ConfigError("registry has no [predictor]; name one (e.g. [predictor] name = \"gin\"; see 'archgen plugins')")
-    settings = PredictSection.model_validate(session.config["predict"])
+    settings = config.predict
     space = session.space
     metric = settings.metric or next(iter(space.oracle_metrics()))
     test_metric = settings.test_metric or metric
-    archs, labels = labelled_pool(space, metric, DataSection.model_validate(session.config["data"]))
+    archs, labels = labelled_pool(space, metric, config.data)
     truth = labels if test_metric == metric else _labels_of(space, test_metric, archs)
     check_settings(settings, len(archs))
-    base_seed = int(session.config["run"]["seed"])
+    base_seed = config.run.seed
     published = space.published_results() if isinstance(space, PublishesResults) else PublishedResults()
     points = []
     for n in settings.train_sizes:
@@ -188,7 +193,7 @@ def predict(session: Session) -> dict[str, Any]:
         for trial in progress(range(settings.trials), desc=f"predict N={n}", total=settings.trials):
             seed = base_seed + trial
             train, test = split_trial(len(archs), n, seed, settings.test_on, settings.test_size)
-            predictor = load("predictor", spec["name"], **spec["options"])
+            predictor = load("predictor", spec.name, **spec.options)
             started = time.perf_counter()
             stats = predictor.fit(space, [archs[i] for i in train], labels[train], runtime=session.runtime, seed=seed)
             fitted = time.perf_counter()
@@ -211,7 +216,7 @@ def predict(session: Session) -> dict[str, Any]:
         })
     result = {
         "space": space.name,
-        "predictor": spec,
+        "predictor": spec.model_dump(mode="json"),
         "metric": metric,
         "test_metric": test_metric,
         "pool_size": len(archs),

@@ -10,6 +10,7 @@ import numpy as np
 
 from archgen.figures import headless_pyplot, save_figure
 from archgen.metrics.aggregate import aggregate, mean_std  # noqa: F401 - re-exported: evaluate, sweep, search
+from archgen.runs import RunConfig
 
 #: The paper's Table 2-4 columns, in order: (key, header).
 TABLE_COLUMNS = (
@@ -98,17 +99,23 @@ def results_table(metrics: dict[str, Any]) -> str:
     return text_table(*table_rows(metrics["summary"], metrics.get("baselines")))
 
 
-def render_report(config: dict[str, Any], space_size: int, metrics: dict[str, Any]) -> str:
-    """``report.md``: the results table and what to read it against."""
+def render_report(config: RunConfig, space_size: int, metrics: dict[str, Any]) -> str:
+    """``report.md``: the results table and what to read it against.
+
+    Args:
+        config: The run's configuration (its name and data split head the report).
+        space_size: Members of the space (for the i.i.d. uniqueness ceiling).
+        metrics: ``metrics.json`` as :func:`archgen.pipeline.evaluate.evaluate` writes it.
+    """
     summary = metrics["summary"]
     paper = summary.get("paper", {})
     codebook = summary.get("codebook", {}) or {}
     sampling = ", ".join(f"{k} {v}" for k, v in metrics["sampling"].items()) or "no options"
     lines = [
-        f"# {config['run']['name']}: {metrics['generator']} on {metrics['space']}",
+        f"# {config.run.name}: {metrics['generator']} on {metrics['space']}",
         "",
         f"{metrics['num_samples']} samples per seed ({sampling}); seeds {metrics['seeds']}; "
-        f"split {config.get('data_sizes', {})}.",
+        f"split {config.data_sizes}.",
         "",
         markdown_table(*table_rows(summary, metrics.get("baselines"))),
         "",

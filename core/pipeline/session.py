@@ -57,8 +57,8 @@ class Session:
     def config(self) -> dict[str, Any]:
         """The configuration's JSON form, every default filled in: what the hooks receive.
 
-        A fresh dict each time (changing it changes nothing); steps not yet moved to
-        :attr:`run_config` read it by key.
+        A fresh dict each time (changing it changes nothing). Third-party hook
+        implementations receive this dict; the steps read :attr:`run_config`.
         """
         return self.run_config.to_json()
 
@@ -79,6 +79,15 @@ class Session:
             train, heldout = self.run.read_split(len(archs))
             self._dataset = datasets.Dataset(archs, train, heldout)
         return self._dataset
+
+    @property
+    def generator_name(self) -> str:
+        """The ``[generator]``'s plugin name, as samples, sweeps and metrics record it.
+
+        Raises:
+            ConfigError: If the run names no ``[generator]``.
+        """
+        return self.as_run().generator_choice().name
 
     def new_generator(self) -> Any:
         """An untrained generator as configured."""
@@ -111,36 +120,58 @@ def resolve_config(config: RegistryConfig, seeds: int, device: str | None = None
         ConfigError: For any bad option, naming its path.
     """
     plugins = validate_plugins(config)
-    resolved: dict[str, Any] = {
+    run = config.run.model_dump(mode="json")
+    if device is not None:
+        run["device"] = device
+    evaluate = config.evaluate.model_dump(mode="json")
+    if config.evaluate.baseline:
+        _check_baseline(config.evaluate.baseline)
+    if config.generator is not None:
+        evaluate["sampling"] = _resolved_sampling(config.generator.name, plugins["generator"]["options"],
+                                                  config.evaluate.sampling)
+    return {
         "format": "archgen.run-config/2",
-        "run": config.run.model_dump(mode="json"),
+        "run": run,
         **{section: plugins.get(section) for section in ("space", "generator", "predictor", "searcher")},
         "data": config.data.model_dump(mode="json"),
-        "evaluate": config.evaluate.model_dump(mode="json"),
+        "evaluate": evaluate,
         "predict": config.predict.model_dump(mode="json"),
         "search": config.search.model_dump(mode="json"),
         "seeds_trained": [config.run.seed + k for k in range(seeds)],
         "environment": {"archgen": _version(), "torch": torch.__version__, "python": platform.python_version()},
     }
-    if device is not None:
-        resolved["run"]["device"] = device
-    baseline = resolved["evaluate"]["baseline"]
-    if baseline:
-        from archgen.registry import plugin_class
 
-        try:
-            plugin_class("generator", baseline)
-        except PluginNotFoundError as error:
-            raise ConfigError(f"[evaluate] baseline: {error}") from None
-    if resolved["generator"] is not None:
-        generator = load("generator", resolved["generator"]["name"], **resolved["generator"]["options"])
-        model = getattr(generator, "SamplingOptions", NoSamplingOptions)
-        try:
-            sampling = validate_sampling(model, resolved["evaluate"]["sampling"])
-        except ConfigError as error:
-            raise ConfigError(f"[evaluate.sampling] of generator {resolved['generator']['name']!r}: {error}") from None
-        resolved["evaluate"]["sampling"] = sampling.model_dump(mode="json")
-    return resolved
+
+def _check_baseline(name: str) -> None:
+    """Refuses an ``[evaluate] baseline`` that names no installed generator.
+
+    Raises:
+        ConfigError: Naming the section and the unknown plugin.
+    """
+    from archgen.registry import plugin_class
+
+    try:
+        plugin_class("generator", name)
+    except PluginNotFoundError as error:
+        raise ConfigError(f"[evaluate] baseline: {error}") from None
+
+
+def _resolved_sampling(generator: str, options: dict[str, Any], sampling: dict[str, Any]) -> dict[str, Any]:
+    """``[evaluate.sampling]`` validated by the generator's ``SamplingOptions``, defaults filled in.
+
+    Args:
+        generator: The ``[generator]``'s plugin name.
+        options: Its validated options.
+        sampling: The registry's ``[evaluate.sampling]``.
+
+    Raises:
+        ConfigError: Naming the generator and the bad key or value.
+    """
+    model = getattr(load("generator", generator, **options), "SamplingOptions", NoSamplingOptions)
+    try:
+        return validate_sampling(model, sampling).model_dump(mode="json")
+    except ConfigError as error:
+        raise ConfigError(f"[evaluate.sampling] of generator {generator!r}: {error}") from None
 
 
 def read_run_config(run: RunDirectory) -> dict[str, Any]:

@@ -76,7 +76,7 @@ def sweep(session: Session, over: str, values: list[Any], *, n: int | None = Non
     Every grid point is validated by the generator's ``SamplingOptions`` before any sampling.
     """
     require_trained(session)
-    n = n or session.config["evaluate"]["num_samples"]
+    n = n or session.run_config.evaluate.num_samples
     generator = session.new_generator()
     grid = [session.sampling({over: value}, generator) for value in values]
     chosen = choose_seeds(session, seeds, available=session.seeds)
@@ -93,7 +93,7 @@ def sweep(session: Session, over: str, values: list[Any], *, n: int | None = Non
     }
     result = {
         "space": session.space.name,
-        "generator": session.config["generator"]["name"],
+        "generator": session.generator_name,
         "over": over,
         "num_samples": n,
         "iid_uniqueness_ceiling": iid_uniqueness_ceiling(session.space.size(), n),

@@ -18,7 +18,7 @@ from typing import Any
 from archgen.errors import ConfigError, UntrainedSeedError
 from archgen.generation import NoSamplingOptions, SampleBatch, validate_sampling
 from archgen.protocols import SearchSpace
-from archgen.registry import load
+from archgen.registry import PluginChoice, load
 from archgen.runs.layout import RunDirectory
 from archgen.runs.run_config import RunConfig, read_run_config
 from archgen.runs.samples import read_samples
@@ -123,8 +123,8 @@ class Run:
                 raise UntrainedSeedError(f"{self.directory.describe(folder)} not found; train first: archgen train")
 
     # -- generators ---------------------------------------------------------------------------
-    def new_generator(self) -> Any:
-        """An untrained generator as the run configures it.
+    def generator_choice(self) -> PluginChoice:
+        """The run's ``[generator]``: its plugin name and validated options.
 
         Raises:
             ConfigError: If the run names no ``[generator]``.
@@ -132,6 +132,15 @@ class Run:
         spec = self.config.generator
         if spec is None:
             raise ConfigError("this run has no [generator]; name one in registry.toml (see 'archgen plugins')")
+        return spec
+
+    def new_generator(self) -> Any:
+        """An untrained generator as the run configures it.
+
+        Raises:
+            ConfigError: If the run names no ``[generator]``.
+        """
+        spec = self.generator_choice()
         return load("generator", spec.name, **spec.options)
 
     def load_generator(self, seed: int, runtime: Runtime | None = None) -> Any:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import pydantic
-
+from archgen import overrides
 from archgen.atomic import atomic_path
-from archgen.config import RegistryConfig, SearchSection
+from archgen.config import RegistryConfig
 from archgen.errors import ConfigError, RunDirectoryError
 from archgen.hooks import hook_manager
 from archgen.pipeline.rundir import RunDirectory
@@ -20,33 +18,24 @@ from archgen.pipeline.search_command.plan import SearchPlan, plan_search
 from archgen.pipeline.search_command.store import finished_trials, staged_commit
 from archgen.pipeline.search_command.summary import summarize
 from archgen.pipeline.search_command.tables import plot_anytime, search_markdown
-from archgen.pipeline.session import read_run_config, resolve_config
-from archgen.registry import PluginChoice, load
-from archgen.runs import RunConfig
+from archgen.pipeline.session import resolve_config
+from archgen.plain_names import check_plain_name
+from archgen.registry import load
+from archgen.runs import RunConfig, read_run_config
 from archgen.runtime import Runtime
-from archgen.validation_messages import describe_validation_error
 
 
 def with_overrides(config: RegistryConfig, *, searcher: str | None = None, **search: Any) -> RegistryConfig:
     """The registry with the command line's ``--searcher`` and ``[search]`` values applied.
 
-    A ``--searcher`` other than the registry's ``[searcher]`` runs with its default options.
+    ``archgen search``'s spelling of :func:`archgen.overrides.with_overrides`, kept so code calling
+    it with the flags' names still works. A ``--searcher`` other than the registry's ``[searcher]``
+    runs with its default options.
 
     Raises:
         ConfigError: For a bad value (a budget of 0 or less, an empty checkpoint list...), naming the flag.
     """
-    update: dict[str, Any] = {}
-    if searcher is not None:
-        keep = config.searcher is not None and config.searcher.name == searcher
-        update["searcher"] = PluginChoice(name=searcher, options=config.searcher.options if keep else {})
-    given = {key: value for key, value in search.items() if value is not None}
-    if given:
-        try:
-            update["search"] = SearchSection.model_validate({**config.search.model_dump(), **given})
-        except pydantic.ValidationError as error:
-            flags = ", ".join(f"--{key.replace('_', '-')}" for key in given)
-            raise ConfigError(f"{flags}: {describe_validation_error(error, model=SearchSection)}") from None
-    return config.model_copy(update=update)
+    return overrides.with_overrides(config, plugins={"searcher": searcher}, search=search)
 
 
 def run_search(
@@ -90,8 +79,7 @@ def run_search(
     if searcher is None:
         raise ConfigError("registry has no [searcher]; name one (e.g. [searcher] name = \"evolution\"; see 'archgen plugins')")
     label = label or searcher.name
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.+=@-]{0,99}", label):
-        raise ConfigError(f"search label {label!r} must be a plain name (letters, digits, '_.+=@-')")
+    check_plain_name(label, "search label")  # a folder under search/<experiment>/, never a path
     run_dir = Path(run_dir)
     _refuse_other_space(run_dir, typed.space.name)
     runtime = Runtime.resolve(device or typed.run.device, typed.run.threads, typed.run.precision)
@@ -137,7 +125,7 @@ def _refuse_other_space(run_dir: Path, space: str) -> None:
     """
     if not run_dir.exists():
         return
-    saved = RunConfig.model_validate(read_run_config(RunDirectory(run_dir)))
+    saved = read_run_config(RunDirectory(run_dir))
     if saved.space.name != space:
         raise RunDirectoryError(
             f"run {str(run_dir)!r} is of space {saved.space.name!r}, the registry names {space!r}; pick another --name"
