@@ -271,3 +271,27 @@ def test_every_module_imports_only_its_layer_and_those_below():
             if target_rank > rank or peer_import:
                 broken.append(f"{name} ({LAYERS[rank][0]}) imports {target} ({LAYERS[target_rank][0]})")
     assert not broken, "imports against the layers:\n" + "\n".join(broken)
+
+
+#: Size limits that keep core readable: a function fits on a screen, a pipeline module is one command step.
+MAX_CORE_FUNCTION_LINES = 80
+MAX_PIPELINE_MODULE_LINES = 320
+
+
+def test_no_core_function_is_longer_than_a_screen():
+    """Every function under core/ (signature, docstring and body; methods and nested ones too) has at most 80 lines."""
+    long = []
+    for source in sorted((ROOT / "core").rglob("*.py")):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = node.end_lineno - node.lineno + 1
+                if length > MAX_CORE_FUNCTION_LINES:
+                    long.append(f"{source.relative_to(ROOT)}:{node.lineno} {node.name} ({length} lines)")
+    assert not long, "split these into named steps:\n" + "\n".join(long)
+
+
+def test_no_pipeline_module_does_several_jobs():
+    """A module of core/pipeline/ is one command step or one job of one (about 300 lines at most)."""
+    large = [f"{p.relative_to(ROOT)} ({n} lines)" for p in sorted((ROOT / "core" / "pipeline").rglob("*.py"))
+             if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_PIPELINE_MODULE_LINES]
+    assert not large, "split by job:\n" + "\n".join(large)
