@@ -240,7 +240,7 @@ def load_config(path: str | os.PathLike[str] = DEFAULT_REGISTRY) -> RegistryConf
 #: ``ARCHGEN_*`` variables that archgen reads itself; they are not registry overrides.
 NON_REGISTRY_VARIABLES = frozenset(
     {
-        "ARCHGEN_PROGRESS",  # archgen.progress: "0" hides progress bars
+        "ARCHGEN_PROGRESS",  # archgen.progress: "0" hides progress; "lines" / "bars" force a form
         "ARCHGEN_SHARED_DATA",  # archgen.testing: where third-party benchmark data lives
         "ARCHGEN_LAUNCH_ARGV",  # archgen.cli.launch: the arguments of a process that --nproc started
         "ARCHGEN_DISABLE_PLUGIN_AUTOLOAD",  # archgen.hooks.manager
