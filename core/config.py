@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -33,6 +33,61 @@ from archgen.registry import PluginChoice
 from archgen.validation_messages import describe_validation_error
 
 DEFAULT_REGISTRY = "registry.toml"
+
+#: The validation-context key holding the folder of the registry file being read.
+CONFIG_DIR = "config_dir"
+#: The validation-context key under which input paths record their resolved form.
+_INPUTS = "archgen_input_paths"
+
+
+def shared_data_redirect(path: Path) -> Path | None:
+    """Where ``$ARCHGEN_SHARED_DATA`` puts a path written under a ``shared/data`` folder, if it holds it there.
+
+    ``../shared/data/nasbench201/x.csv.gz`` with ``ARCHGEN_SHARED_DATA=/data`` is
+    ``/data/nasbench201/x.csv.gz`` -- when that exists; otherwise ``None`` and the path
+    keeps its own meaning.
+
+    Args:
+        path: A path as written.
+    """
+    root = os.environ.get("ARCHGEN_SHARED_DATA")
+    parts = path.parts
+    if not root:
+        return None
+    for index in range(len(parts) - 1):
+        if parts[index : index + 2] == ("shared", "data"):
+            candidate = Path(root).joinpath(*parts[index + 2 :])
+            return candidate if candidate.exists() else None
+    return None
+
+
+def _against_config(value: Path, info: ValidationInfo) -> Path:
+    value = value.expanduser()
+    folder = (info.context or {}).get(CONFIG_DIR)
+    if folder is None or value.is_absolute():
+        return value
+    return Path(os.path.normpath(Path(folder) / value))
+
+
+def _input_against_config(value: Path, info: ValidationInfo) -> Path:
+    shared = shared_data_redirect(value)
+    resolved = shared if shared is not None else _against_config(value, info)
+    inputs = (info.context or {}).get(_INPUTS)
+    if inputs is not None:
+        inputs.add(str(resolved))
+    return resolved
+
+
+#: A path option that names an input (a data file or folder, a trained run): a relative path
+#: written in a registry file means relative to that file's folder (validation context
+#: :data:`CONFIG_DIR`; without one, the current directory, as ``archgen.load`` has it), and a
+#: path under a ``shared/data`` folder is looked up in ``$ARCHGEN_SHARED_DATA`` first.
+#: ``archgen`` commands refuse one that does not exist, naming it as written and as resolved.
+RelativeToConfig = Annotated[Path, AfterValidator(_input_against_config)]
+
+#: A path option that names something archgen creates (``runs_dir``, a cache folder):
+#: relative to the registry file's folder like :data:`RelativeToConfig`, but it need not exist.
+OutputRelativeToConfig = Annotated[Path, AfterValidator(_against_config)]
 
 
 class RunSection(BaseModel):
@@ -55,7 +110,7 @@ class RunSection(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str = "default"
-    runs_dir: Path = Path("runs")
+    runs_dir: OutputRelativeToConfig = Path("runs")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     seed: int = 0
     seeds: int = Field(1, ge=1, le=1000)
@@ -174,7 +229,12 @@ class SearchSection(BaseModel):
 
 
 class RegistryConfig(BaseSettings):
-    """The whole of ``registry.toml``."""
+    """The whole of ``registry.toml``.
+
+    Attributes:
+        missing_paths: Input paths written relative in the file whose resolved form does not
+            exist, as ``(where, written, resolved)``; :func:`validate_plugins` refuses them.
+    """
 
     model_config = SettingsConfigDict(
         extra="forbid", env_prefix="ARCHGEN_", env_nested_delimiter="__", toml_file=DEFAULT_REGISTRY
@@ -188,6 +248,13 @@ class RegistryConfig(BaseSettings):
     predict: PredictSection = Field(default_factory=PredictSection)
     searcher: PluginChoice | None = None
     search: SearchSection = Field(default_factory=SearchSection)
+    _missing_paths: list[tuple[str, str, str]] = pydantic.PrivateAttr(default_factory=list)
+    _source: str | None = pydantic.PrivateAttr(default=None)
+
+    @property
+    def missing_paths(self) -> list[tuple[str, str, str]]:
+        """``(where, as written, as resolved)`` of each input path of the file that does not exist."""
+        return list(self._missing_paths)
 
     @classmethod
     def settings_customise_sources(
@@ -208,6 +275,9 @@ def load_config(path: str | os.PathLike[str] = DEFAULT_REGISTRY) -> RegistryConf
     Args:
         path: The TOML file.
 
+    Relative paths written in the file (``runs_dir``, every :data:`RelativeToConfig`
+    option of a plugin) are resolved against the file's folder (:func:`resolve_paths`).
+
     Raises:
         ConfigError: One line naming the file and the bad key(s) or syntax error;
             a problem that comes from an ``ARCHGEN_*`` variable names the variable
@@ -218,7 +288,7 @@ def load_config(path: str | os.PathLike[str] = DEFAULT_REGISTRY) -> RegistryConf
         raise ConfigError(f"registry file {str(file)!r} not found (pass --config PATH)")
     try:
         with file.open("rb") as handle:
-            tomllib.load(handle)
+            written = tomllib.load(handle)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{file}: not valid TOML: {error}") from None
     except UnicodeDecodeError as error:
@@ -230,11 +300,12 @@ def load_config(path: str | os.PathLike[str] = DEFAULT_REGISTRY) -> RegistryConf
     # pydantic-settings reads the TOML path from the class config, so bind it in a subclass.
     bound = type("RegistryConfig", (RegistryConfig,), {"model_config": {**RegistryConfig.model_config, "toml_file": file}})
     try:
-        return bound()
+        config = bound()
     except SettingsError as error:
         raise ConfigError(_describe_settings_error(error, overrides)) from None
     except pydantic.ValidationError as error:
         raise ConfigError(_blame(error, file, overrides)) from None
+    return resolve_paths(config, file, written)
 
 
 #: ``ARCHGEN_*`` variables that archgen reads itself; they are not registry overrides.
@@ -245,6 +316,7 @@ NON_REGISTRY_VARIABLES = frozenset(
         "ARCHGEN_LAUNCH_ARGV",  # archgen.cli.launch: the arguments of a process that --nproc started
         "ARCHGEN_DISABLE_PLUGIN_AUTOLOAD",  # archgen.hooks.manager
         "ARCHGEN_PLUGINS",  # archgen.hooks.manager
+        "ARCHGEN_DEBUG",  # archgen.cli.main: like --debug, full tracebacks
     }
 )
 
@@ -332,10 +404,12 @@ def validate_plugins(config: RegistryConfig) -> dict[str, Any]:
 
     Raises:
         PluginNotFoundError: For an unknown plugin name.
-        ConfigError: For a bad option anywhere in the tree, naming its path.
+        ConfigError: For a bad option anywhere in the tree, naming its path, or an input
+            path of the file that does not exist (:func:`check_paths`).
     """
     from archgen.registry import validate_options
 
+    check_paths(config)
     resolved: dict[str, Any] = {}
     for section, slot in PLUGIN_SECTIONS.items():
         choice = getattr(config, section)
@@ -344,3 +418,104 @@ def validate_plugins(config: RegistryConfig) -> dict[str, Any]:
         options = validate_options(slot, choice.name, choice.options)
         resolved[section] = {"name": choice.name, "options": options.model_dump(mode="json") if options else {}}
     return resolved
+
+
+def resolve_paths(config: RegistryConfig, file: Path, written: Mapping[str, Any]) -> RegistryConfig:
+    """The registry with every relative path the file wrote resolved against the file's folder.
+
+    Only values that come from the file move: a value from an ``ARCHGEN_*`` variable
+    (or a flag) keeps meaning the current directory. Plugin options are found by their
+    type (:data:`RelativeToConfig`, :data:`OutputRelativeToConfig`) in the plugin's
+    ``Options``, nested plugin choices included, so no option needs code of its own.
+    A choice that does not validate is left as written, for :func:`validate_plugins`
+    to report.
+
+    Args:
+        config: The validated registry.
+        file: The registry file (its folder is the base).
+        written: The file's own TOML table.
+
+    Returns:
+        A copy with the resolved paths; its :attr:`RegistryConfig.missing_paths` lists the
+        input paths that do not exist.
+    """
+    folder = file.parent
+    update: dict[str, Any] = {}
+    run_written = written.get("run", {}).get("runs_dir") if isinstance(written.get("run"), dict) else None
+    if run_written is not None and Path(run_written) == config.run.runs_dir:
+        context = {CONFIG_DIR: folder}
+        update["run"] = config.run.model_copy(
+            update={"runs_dir": RunSection.model_validate({"runs_dir": run_written}, context=context).runs_dir}
+        )
+    missing: list[tuple[str, str, str]] = []
+    for section, slot in PLUGIN_SECTIONS.items():
+        choice = getattr(config, section)
+        if choice is not None and isinstance(written.get(section), dict):
+            resolved = _resolve_choice(slot, choice, written[section], folder, f"[{section}", missing)
+            if resolved is not choice:
+                update[section] = resolved
+    copy = config.model_copy(update=update) if update else config.model_copy()
+    copy._missing_paths = missing
+    copy._source = str(file)
+    return copy
+
+
+def _resolve_choice(
+    slot: str, choice: PluginChoice, written: Mapping[str, Any], folder: Path, where: str,
+    missing: list[tuple[str, str, str]],
+) -> PluginChoice:
+    """One plugin choice with the relative paths its file table wrote resolved (nested choices too)."""
+    from archgen.errors import ArchgenError
+    from archgen.registry import Slot, options_model
+
+    table = written.get("options")
+    if written.get("name") != choice.name or not isinstance(table, dict) or not choice.options:
+        return choice
+    try:
+        model = options_model(slot, choice.name)
+        if model is None:
+            return choice
+        inputs: set[str] = set()
+        resolved = model.model_validate(choice.options, context={CONFIG_DIR: folder, _INPUTS: inputs}).model_dump(mode="json")
+        plain = model.model_validate(choice.options).model_dump(mode="json")
+    except (ArchgenError, pydantic.ValidationError):
+        return choice
+    options = dict(choice.options)
+    for key, value in choice.options.items():
+        if key not in resolved or table.get(key) != value:
+            continue  # not an option, or not the file's value (an environment override)
+        nested = model.model_fields[key].metadata if key in model.model_fields else []
+        slot_mark = next((mark for mark in nested if isinstance(mark, Slot)), None)
+        if slot_mark is not None and isinstance(value, dict):
+            inner = _resolve_choice(slot_mark.name, PluginChoice.model_validate(value), value, folder,
+                                    f"{where}.options.{key}", missing)
+            options[key] = inner.model_dump()
+        elif resolved[key] != plain[key]:
+            options[key] = resolved[key]
+            missing += [
+                (f"{where}.options] {key}", before, after)
+                for before, after in zip(_as_list(plain[key]), _as_list(resolved[key]))
+                if after in inputs and before != after and not Path(after).exists()
+            ]
+    return choice.model_copy(update={"options": options}) if options != choice.options else choice
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def check_paths(config: RegistryConfig) -> None:
+    """Refuses input paths of the registry file that do not exist, naming each as written and as resolved.
+
+    Raises:
+        ConfigError: For the first such path.
+    """
+    if not config.missing_paths:
+        return
+    where, written, resolved = config.missing_paths[0]
+    shared = os.environ.get("ARCHGEN_SHARED_DATA")
+    also = f"; ARCHGEN_SHARED_DATA={shared} does not hold it either" if shared and "shared/data" in Path(written).as_posix() else ""
+    raise ConfigError(
+        f"{config._source}: {where} = {written!r} resolves to {resolved!r} (relative to the file's folder), "
+        f"which does not exist{also}"
+    )

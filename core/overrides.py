@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from archgen.config import PLUGIN_SECTIONS, RegistryConfig
 from archgen.errors import ConfigError, choices_text
-from archgen.registry import PluginChoice
+from archgen.registry import PluginChoice, same_plugin
 from archgen.validation_messages import describe_validation_error
 
 
@@ -25,8 +25,9 @@ def with_overrides(
 
     Args:
         config: The registry.
-        plugins: ``{plugin section: name}``, e.g. ``{"searcher": "random"}``. A plugin other than
-            the registry's runs with its default options; the registry's own keeps its options.
+        plugins: ``{plugin section: name}``, e.g. ``{"searcher": "random"}`` (or ``"archgen:random"``).
+            A plugin other than the registry's runs with its default options; the registry's own
+            keeps its options.
         **sections: ``{settings section: {key: value}}``, e.g. ``search={"budget": 20}``; the
             section is validated whole, as the registry file is.
 
@@ -41,7 +42,12 @@ def with_overrides(
         if section not in PLUGIN_SECTIONS:
             raise ConfigError(f"unknown plugin section {section!r}; expected one of {choices_text(PLUGIN_SECTIONS)}")
         current = getattr(config, section)
-        if name is not None and (current is None or current.name != name):
+        # The file's own plugin (by any of its names, e.g. 'random' or 'archgen:random') keeps its options.
+        if name is None or (current is not None and current.name == name):
+            continue
+        if current is not None and same_plugin(PLUGIN_SECTIONS[section], current.name, name):
+            update[section] = current.model_copy(update={"name": name})
+        else:
             update[section] = PluginChoice(name=name)
     for section, values in sections.items():
         model = _settings_model(section)

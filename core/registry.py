@@ -4,11 +4,17 @@ Every component -- ours included -- is declared as an entry point in one of
 :data:`GROUPS` and loaded by name with stevedore's ``DriverManager``, which
 imports only the chosen plugin. Names come from ``registry.toml`` or the
 Python API and act as an allow-list: nothing else is ever imported.
+
+A name that two installed distributions declare in one group is an error
+naming both (:class:`archgen.errors.AmbiguousPluginError`); the qualified form
+``dist:name`` (``archgen:random``) chooses one, and is accepted wherever a
+plugin name is.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +23,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from stevedore import DriverManager, ExtensionManager
 from stevedore.exception import MultipleMatches, NoMatches
 
-from archgen.errors import ConfigError, PluginContractError, PluginLoadError, PluginNotFoundError
+from archgen.errors import (
+    AmbiguousPluginError,
+    ConfigError,
+    PluginContractError,
+    PluginLoadError,
+    PluginNotFoundError,
+)
 # Re-exported too: callers imported it from here before it had a module of its own.
 from archgen.validation_messages import describe_validation_error
 
@@ -99,14 +111,95 @@ def names(slot: str) -> list[str]:
     return sorted({info.name for info in installed(slot)})
 
 
+def split_name(name: str) -> tuple[str | None, str]:
+    """Splits a plugin name into its distribution and its entry-point name.
+
+    ``"archgen-foo:random"`` is the plugin ``random`` of the distribution ``archgen-foo``;
+    a name without a colon names no distribution.
+
+    Args:
+        name: A plugin name, plain or qualified.
+
+    Returns:
+        ``(distribution or None, entry-point name)``.
+    """
+    dist, sep, short = name.rpartition(":")
+    return (dist, short) if sep else (None, name)
+
+
+def _same_distribution(a: str, b: str) -> bool:
+    # Distribution names compare as pip compares them (PEP 503: case, '-', '_' and '.' alike).
+    def normal(text: str) -> str:
+        return re.sub(r"[-_.]+", "-", text).lower()
+
+    return normal(a) == normal(b)
+
+
+def resolve(slot: str, name: str) -> PluginInfo:
+    """The one installed entry point a plain or qualified (``dist:name``) plugin name means; nothing is imported.
+
+    Raises:
+        PluginNotFoundError: If no installed entry point matches.
+        AmbiguousPluginError: If a plain name is declared by several distributions
+            (the message names them and the qualified names that choose one).
+    """
+    dist, short = split_name(name)
+    found = [info for info in installed(slot) if info.name == short]
+    if dist is not None:
+        found = [info for info in found if _same_distribution(info.distribution, dist)]
+    if not found:
+        available = names(slot)
+        if dist is not None:
+            available += [f"{info.distribution}:{info.name}" for info in installed(slot) if info.name == short]
+        raise PluginNotFoundError(group_of(slot), name, available)
+    distributions = {info.distribution for info in found}
+    if len(distributions) > 1:
+        raise AmbiguousPluginError(group_of(slot), short, distributions)
+    return found[0]
+
+
+def same_plugin(slot: str, first: str, second: str) -> bool:
+    """Whether two plugin names (plain or qualified) mean the same installed entry point.
+
+    A plain name that two distributions declare and a qualified form of it count as the same:
+    the qualified one says which was meant.
+    """
+    if first == second:
+        return True
+    try:
+        return resolve(slot, first) == resolve(slot, second)
+    except AmbiguousPluginError:
+        # 'random' (ambiguous) and 'archgen:random': the qualified name chooses which one was meant.
+        return split_name(first)[1] == split_name(second)[1] and None in (split_name(first)[0], split_name(second)[0])
+    except (PluginNotFoundError, PluginLoadError):
+        return False
+
+
+def _distribution_label(slot: str, name: str) -> str | None:
+    try:
+        info = resolve(slot, name)
+    except (PluginNotFoundError, PluginLoadError):
+        return None
+    return f"{info.distribution} {info.version}"
+
+
 def plugin_class(slot: str, name: str) -> Any:
     """Imports and returns the class (or object) a plugin name points to.
 
+    A plain name is loaded with stevedore; a qualified ``dist:name`` loads that
+    distribution's entry point, which is how a user chooses between two
+    distributions that declare the same name.
+
     Raises:
         PluginNotFoundError: If no installed entry point has that name.
-        PluginLoadError: If importing it fails, or two distributions claim it.
+        AmbiguousPluginError: If two distributions declare a plain name.
+        PluginLoadError: If importing it fails; the failure is its ``cause`` (and ``__cause__``).
     """
     group = group_of(slot)
+    info = resolve(slot, name)
+    distribution = f"{info.distribution} {info.version}"
+    if split_name(name)[0] is not None:
+        return _load_entry_point(info, name, distribution)
     # stevedore memoises each group's entry points per process; forget them so a plugin
     # installed since (pip in a notebook, a test's dist-info) is found.
     ExtensionManager.ENTRY_POINT_CACHE.pop(group, None)
@@ -114,15 +207,28 @@ def plugin_class(slot: str, name: str) -> Any:
         manager = DriverManager(group, name, invoke_on_load=False, on_load_failure_callback=_reraise)
     except NoMatches:
         raise PluginNotFoundError(group, name, names(slot)) from None
-    except MultipleMatches as error:
-        raise PluginLoadError(group, name, error, names(slot)) from None
+    except MultipleMatches as error:  # one distribution visible twice with different targets
+        raise PluginLoadError(group, name, error, names(slot), distribution=distribution) from error
     except _LoadFailure as failure:
-        raise PluginLoadError(group, name, failure.cause, names(slot)) from None
+        raise PluginLoadError(group, name, failure.cause, names(slot), distribution=distribution) from failure.cause
     except RuntimeError as error:  # stevedore's "No 'group' driver found"
         if name not in names(slot):
             raise PluginNotFoundError(group, name, names(slot)) from None
-        raise PluginLoadError(group, name, error, names(slot)) from None
+        raise PluginLoadError(group, name, error, names(slot), distribution=distribution) from error
     return manager.driver
+
+
+def _load_entry_point(info: PluginInfo, name: str, distribution: str) -> Any:
+    for dist in importlib.metadata.distributions():
+        if dist.metadata["Name"] != info.distribution:
+            continue
+        for point in dist.entry_points:
+            if point.group == info.group and point.name == info.name and point.value == info.target:
+                try:
+                    return point.load()
+                except Exception as error:  # noqa: BLE001 - any import failure is the plugin's; it is chained
+                    raise PluginLoadError(info.group, name, error, names(info.group), distribution=distribution) from error
+    raise PluginNotFoundError(info.group, name, names(info.group))
 
 
 def options_model(slot: str, name: str) -> type[pydantic.BaseModel] | None:
@@ -165,7 +271,7 @@ def validate_options(slot: str, name: str, options: dict[str, Any] | None, *, wi
         if nested is not None and isinstance(choice, PluginChoice):
             try:
                 validate_options(nested.name, choice.name, choice.options, within=f"{where} > ")
-            except PluginNotFoundError as error:
+            except (PluginNotFoundError, AmbiguousPluginError) as error:
                 raise ConfigError(f"{where} > {field_name}: {error}") from None
     return validated
 
@@ -199,7 +305,7 @@ def load(slot: str, name: str, **options: Any) -> Any:
 
     Args:
         slot: One of :data:`GROUPS`' keys (``"space"``, ``"generator"``, ...).
-        name: The entry-point name.
+        name: The entry-point name, or ``dist:name`` to choose a distribution's.
         **options: Values for the plugin's ``Options`` model.
 
     Returns:
@@ -219,7 +325,7 @@ def load(slot: str, name: str, **options: Any) -> Any:
     except (ConfigError, PluginNotFoundError, PluginLoadError):
         raise
     except Exception as error:  # noqa: BLE001 - wrapped so users see which plugin broke
-        raise PluginLoadError(group_of(slot), name, error, names(slot)) from error
+        raise PluginLoadError(group_of(slot), name, error, names(slot), distribution=_distribution_label(slot, name)) from error
     check_protocol(slot, name, instance)
     return instance
 

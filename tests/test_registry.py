@@ -124,3 +124,13 @@ def test_a_typo_in_a_nested_plugin_option_names_its_path():
     assert str(caught.value).startswith("bad options for generator 'arch_vq' > prior 'transformer': layrs: unknown key")
     with pytest.raises(archgen.ConfigError, match="generator 'arch_vq' > encoder: unknown plugin 'gat'"):
         validate_options("generator", "arch_vq", {"encoder": {"name": "gat"}})
+
+
+def test_a_qualified_name_chooses_a_distribution_and_an_unknown_one_is_not_found():
+    from archgen.registry import same_plugin, split_name
+
+    assert split_name("archgen-foo:random") == ("archgen-foo", "random") and split_name("random") == (None, "random")
+    assert type(archgen.load("searcher", "archgen:random")).__name__ == "RandomSearch"
+    assert same_plugin("searcher", "random", "archgen:random") and not same_plugin("searcher", "random", "evolution")
+    with pytest.raises(PluginNotFoundError, match=r"unknown plugin 'archgen-nope:random' in group 'archgen.searchers'; available: \{.*archgen:random"):
+        archgen.load("searcher", "archgen-nope:random")

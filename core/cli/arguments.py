@@ -27,12 +27,15 @@ def add_config(parser: argparse.ArgumentParser) -> None:
 def add_sampling(parser: argparse.ArgumentParser) -> None:
     """The sample count and the generator's sampling options (commands that sample)."""
     parser.add_argument("--n", type=int, help="samples per seed (default: [evaluate] num_samples)")
-    parser.add_argument("--temperature", type=float, help="sampling option 'temperature' (default: [evaluate.sampling])")
-    parser.add_argument("--top-k", type=int, help="sampling option 'top_k': keep the k most likely tokens")
-    parser.add_argument("--top-p", type=float, help="sampling option 'top_p': nucleus sampling mass")
+    # Shorthands for --sampling temperature=... etc.: kept working, but not every generator has these
+    # knobs, so --help lists only the generic --sampling (`archgen plugins NAME` lists a generator's).
+    parser.add_argument("--temperature", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--top-k", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--top-p", type=float, help=argparse.SUPPRESS)
     parser.add_argument(
         "--sampling", action="append", default=[], metavar="KEY=VALUE",
-        help="any sampling option of the generator (repeatable; VALUE is read as JSON, else as text)",
+        help="a sampling option of the generator (repeatable; VALUE is read as JSON, else as text; "
+        "`archgen plugins NAME` lists a generator's sampling options)",
     )
 
 
@@ -87,7 +90,7 @@ def sweep_arguments(parser: argparse.ArgumentParser) -> None:
         help="the sampling option and its values: KEY=START:STOP:STEP or KEY=V1,V2,... "
         f"(at most {MAX_POINTS} points; default: temperature=0.5:3.0:0.1)",
     )
-    parser.add_argument("--temperatures", metavar="GRID", help="shorthand for --over temperature=GRID")
+    parser.add_argument("--temperatures", metavar="GRID", help=argparse.SUPPRESS)  # --over temperature=GRID
     parser.add_argument("--n", type=int, help="samples per grid point and seed (default: [evaluate] num_samples)")
     parser.add_argument("--seeds", type=int, help="use the first K trained replicates")
 
@@ -110,7 +113,11 @@ def analyze_arguments(parser: argparse.ArgumentParser) -> None:
 def predict_arguments(parser: argparse.ArgumentParser) -> None:
     """``archgen predict``: the [predict] section's keys as flags."""
     add_config(parser)
-    parser.add_argument("--predictor", metavar="NAME", help="an archgen.predictors plugin (default: [predictor] name)")
+    parser.add_argument(
+        "--predictor", metavar="NAME",
+        help="an archgen.predictors plugin, NAME or DIST:NAME (default: [predictor] name; another plugin than "
+        "the file's runs with its default options)",
+    )
     parser.add_argument("--metric", help="oracle metric to train on (default: [predict] metric, else the space's first)")
     parser.add_argument("--train-sizes", metavar="N1,N2,...", help="labelled architectures per experiment (default: [predict] train_sizes)")
     parser.add_argument("--trials", type=int, help="repetitions per size (default: [predict] trials)")
@@ -122,7 +129,11 @@ def predict_arguments(parser: argparse.ArgumentParser) -> None:
 def search_arguments(parser: argparse.ArgumentParser) -> None:
     """``archgen search``: the [search] section's keys as flags."""
     add_config(parser)
-    parser.add_argument("--searcher", help="an archgen.searchers plugin (default: [searcher] name)")
+    parser.add_argument(
+        "--searcher", metavar="NAME",
+        help="an archgen.searchers plugin, NAME or DIST:NAME (default: [searcher] name; another plugin than "
+        "the file's runs with its default options)",
+    )
     parser.add_argument("--signal", help="metric the searcher sees (default: [search] signal, else the reported metric)")
     parser.add_argument("--report", help="metric reported for the best-signal architecture (default: [search] report)")
     parser.add_argument("--budget", type=int, help="distinct oracle queries per trial (default: [search] budget)")
@@ -135,5 +146,19 @@ def search_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true", help="discard this searcher's earlier trials of the same experiment")
 
 
+def plugins_arguments(parser: argparse.ArgumentParser) -> None:
+    """``archgen plugins [NAME]``: the table, ``--check``, or one plugin's options."""
+    parser.add_argument(
+        "name", nargs="?", metavar="NAME",
+        help="show this plugin's options and sampling options (types, defaults); NAME or DIST:NAME",
+    )
+    parser.add_argument("--show", metavar="NAME", help="the same as giving NAME")
+    parser.add_argument(
+        "--check", action="store_true",
+        help="import every plugin and run the cheap contract checks (protocol members, Options, SamplingOptions); "
+        "exit status 2 if any is broken",
+    )
+
+
 def no_arguments(parser: argparse.ArgumentParser) -> None:
-    """A command without flags (``archgen plugins``)."""
+    """A command without flags."""

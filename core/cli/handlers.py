@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from archgen.cli.launch import relaunch, under_launcher
-from archgen.config import DEFAULT_REGISTRY, RegistryConfig, load_config
-from archgen.errors import ConfigError
+from archgen.config import DEFAULT_REGISTRY, RegistryConfig, check_paths, load_config
+from archgen.errors import ArchgenError, ConfigError
 from archgen.overrides import with_overrides
+from archgen.registry import resolve, same_plugin, split_name
 from archgen.pipeline.rundir import check_run_name
 
 
@@ -142,8 +146,11 @@ def predict(args: argparse.Namespace) -> int:
     from archgen.pipeline import commands
     from archgen.pipeline.predict import parse_train_sizes, predict_table
 
+    registry = load_config(args.config)
+    check_paths(registry)
+    _note_dropped_options(registry, "predictor", args.predictor, args.config)
     config = with_overrides(
-        load_config(args.config), plugins={"predictor": args.predictor},
+        registry, plugins={"predictor": args.predictor},
         predict={"metric": args.metric, "train_sizes": parse_train_sizes(args.train_sizes), "trials": args.trials,
                  "test_on": args.test_on, "test_size": args.test_size},
     )
@@ -159,24 +166,80 @@ def search(args: argparse.Namespace) -> int:
     from archgen.pipeline import commands
     from archgen.pipeline.search_command import search_table
 
+    registry = load_config(args.config)
+    check_paths(registry)
+    _note_dropped_options(registry, "searcher", args.searcher, args.config)
     config = with_overrides(
-        load_config(args.config), plugins={"searcher": args.searcher},
+        registry, plugins={"searcher": args.searcher},
         search={"signal": args.signal, "report": args.report, "budget": args.budget, "trials": args.trials,
                 "pool": args.pool},
     )
     run_dir = _run_dir(args, config)
-    summary = commands.search(config, run_dir=run_dir, label=args.label, overwrite=args.overwrite, device=args.device)
+    label = args.label
+    if label is None and config.searcher is not None:
+        label = split_name(config.searcher.name)[1]  # 'archgen:random' keeps the folder name 'random'
+    summary = commands.search(config, run_dir=run_dir, label=label, overwrite=args.overwrite, device=args.device)
     print(search_table(summary))
     print(f"\nwrote {run_dir}/search/ (trial files, search.json, search.md, search.png)")
     return 0
 
 
 def plugins(args: argparse.Namespace) -> int:
-    """``archgen plugins``: the installed plugins by group."""
-    from archgen.cli.plugins import plugins_table
+    """``archgen plugins``: the installed plugins by group, ``--check`` their contracts, or one plugin's options.
 
-    print(plugins_table())
+    Every plugin is imported; one that does not import is listed ``BROKEN`` with the reason
+    (``--check`` adds the contract checks), and the exit status is then 2.
+    """
+    from archgen.cli.plugins import plugin_options_text, plugin_rows, plugins_table
+
+    if args.name is not None and args.show is not None and args.name != args.show:
+        raise ConfigError(f"pass the plugin either as NAME or as --show NAME, not both ({args.name!r}, {args.show!r})")
+    name = args.name if args.name is not None else args.show
+    if name is not None:
+        print(plugin_options_text(name))
+        return 0
+    rows = plugin_rows(check=args.check)
+    print(plugins_table(rows))
+    broken = [row for row in rows if row.problem]
+    if broken:
+        failed = [row for row in broken if row.error is not None]
+        if debugging(args):
+            for row in failed:
+                traceback.print_exception(row.error, file=sys.stderr)
+        listed = ", ".join(f"{row.slot} {row.info.name!r} ({row.info.distribution})" for row in broken)
+        hint = "; archgen --debug plugins prints the tracebacks" if failed and not debugging(args) else ""
+        print(f"archgen: error: {len(broken)} plugin(s) broken: {listed}{hint}", file=sys.stderr)
+        return 2
+    if args.check:
+        print(f"\nall {len(rows)} plugins import and pass the contract checks")
     return 0
+
+
+#: Set (to anything but ``0``/``false``/``no``) for ``--debug``.
+DEBUG_VARIABLE = "ARCHGEN_DEBUG"
+
+
+def debugging(args: argparse.Namespace) -> bool:
+    """Whether ``--debug`` was given or ``ARCHGEN_DEBUG`` is set: errors print their whole traceback."""
+    return bool(getattr(args, "debug", False)) or os.environ.get(DEBUG_VARIABLE, "").strip().lower() not in (
+        "", "0", "false", "no"
+    )
+
+
+def _note_dropped_options(config: RegistryConfig, section: str, name: str | None, file: str) -> None:
+    """One note line when a flag picks another plugin than the file's, whose options are then not applied."""
+    choice = getattr(config, section)
+    if name is None or choice is None or not choice.options or same_plugin(section, choice.name, name):
+        return
+    try:
+        resolve(section, name)
+    except ArchgenError:
+        return  # an unknown or ambiguous name is the error the command reports, not a note
+    print(
+        f"note: --{section} {name}: the [{section}.options] of {file} (for {choice.name!r}) were not applied; "
+        f"{name!r} runs with its default options",
+        file=sys.stderr,
+    )
 
 
 def _relaunched(args: argparse.Namespace, config: RegistryConfig) -> int | None:

@@ -4,7 +4,8 @@
 (:mod:`archgen.cli.arguments`) and its handler (:mod:`archgen.cli.handlers`).
 
 Errors a user can fix (bad config, unknown plugin, corrupt file, existing
-run) print one ``archgen: error: ...`` line and exit with status 2.
+run) print one ``archgen: error: ...`` line and exit with status 2; with ``--debug`` (or
+``ARCHGEN_DEBUG=1``) they print the whole traceback instead, a plugin's own frames included.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import argparse
 import os
 import signal
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from archgen.cli import arguments, handlers
+from archgen.cli.handlers import debugging
 from archgen.cli.launch import launched_argv
 from archgen.errors import ArchgenError
 
@@ -33,7 +36,8 @@ samples.jsonl (decoded graphs), metrics.json, report.md (and sweep.json / sweep.
 Every command stages its work and replaces the run only when it succeeded.
 Environment: ARCHGEN_<SECTION>__<KEY> overrides registry.toml (e.g. ARCHGEN_RUN__DEVICE=cpu);
 ARCHGEN_PROGRESS=0 hides progress bars; ARCHGEN_DISABLE_PLUGIN_AUTOLOAD=1 loads no hook plugin
-except those named in ARCHGEN_PLUGINS=a,b (see CONTRIBUTING.md)."""
+except those named in ARCHGEN_PLUGINS=a,b; ARCHGEN_DEBUG=1 is --debug (see CONTRIBUTING.md).
+A plugin name is NAME, or DIST:NAME when two distributions declare NAME (archgen:random)."""
 
 
 class Command(NamedTuple):
@@ -66,7 +70,9 @@ COMMANDS: dict[str, Command] = {
         arguments.search_arguments, handlers.search,
     ),
     "plugins": Command(
-        "list installed plugins by group (name, class, distribution, version)", arguments.no_arguments, handlers.plugins
+        "list installed plugins by group (name, class, distribution, version; BROKEN if it does not import), "
+        "--check their contracts, or show one's options",
+        arguments.plugins_arguments, handlers.plugins,
     ),
 }
 
@@ -79,10 +85,17 @@ def build_parser() -> argparse.ArgumentParser:
     from archgen import __version__
 
     parser.add_argument("--version", action="version", version=f"archgen {__version__}")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, command in COMMANDS.items():
-        command.arguments(subparsers.add_parser(name, help=command.help))
+        subparser = subparsers.add_parser(name, help=command.help)
+        command.arguments(subparser)
+        # Also after the command (`archgen run --debug`); SUPPRESS keeps a top-level --debug from being reset.
+        subparser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
     return parser
+
+
+DEBUG_HELP = "on an error, print the full traceback (plugin frames included) instead of one line; also ARCHGEN_DEBUG=1"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -103,7 +116,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except ArchgenError as error:
-        print(f"archgen: error: {error}", file=sys.stderr)
+        if debugging(args):
+            # The whole chain: a PluginLoadError is raised from the plugin's own exception.
+            traceback.print_exception(error, file=sys.stderr)
+        else:
+            print(f"archgen: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("archgen: interrupted; the run directory is as it was before this command", file=sys.stderr)

@@ -40,7 +40,9 @@ def hook_manager(extra_plugins: tuple[object, ...] = ()) -> pluggy.PluginManager
         try:
             plugin = importlib.metadata.EntryPoint(info.name, info.target, info.group).load()
         except Exception as error:  # noqa: BLE001 - a third-party import error of any kind
-            raise PluginLoadError(info.group, info.name, error, _names()) from error
+            raise PluginLoadError(
+                info.group, info.name, error, _names(), distribution=f"{info.distribution} {info.version}"
+            ) from error
         if manager.get_plugin(info.name) is None:
             manager.register(plugin, name=info.name)
     for plugin in extra_plugins:
@@ -48,7 +50,7 @@ def hook_manager(extra_plugins: tuple[object, ...] = ()) -> pluggy.PluginManager
     try:
         manager.check_pending()
     except pluggy.PluginValidationError as error:
-        raise PluginLoadError(GROUPS["hooks"], manager.get_name(error.plugin) or str(error.plugin), error, _names()) from None
+        raise PluginLoadError(GROUPS["hooks"], manager.get_name(error.plugin) or str(error.plugin), error, _names()) from error
     return manager
 
 

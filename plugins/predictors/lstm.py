@@ -28,6 +28,7 @@ from torch import nn
 
 import archgen
 from archgen.architecture import Architecture
+from archgen.config import RelativeToConfig
 from archgen.errors import ConfigError
 from archgen.protocols import CodeModel, SearchSpace
 from archgen.plugins.predictors.regression import NeuralRegressor, RegressorOptions, mlp_head
@@ -48,7 +49,7 @@ class LSTMOptions(RegressorOptions):
     """
 
     input: Literal["codes", "embeddings", "ops"] = "codes"
-    run_dir: str | None = None
+    run_dir: RelativeToConfig | None = None
     run_seed: int = Field(0, ge=0)
     hidden: int = Field(64, ge=1, le=4096)
     layers: int = Field(1, ge=1, le=16)

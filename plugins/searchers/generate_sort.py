@@ -28,6 +28,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from archgen.architecture import Architecture
+from archgen.config import RelativeToConfig
 from archgen.errors import ConfigError, InvalidArchitectureError
 from archgen.plugins.searchers.proposals import ProposalSource
 from archgen.registry import PluginChoice, Slot, load
@@ -60,7 +61,7 @@ class GenerateSortOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     generator: Annotated[PluginChoice, Slot("generator")] = Field(default_factory=lambda: PluginChoice(name="uniform"))
-    generator_run: str | None = None
+    generator_run: RelativeToConfig | None = None
     generator_seed: int | None = Field(None, ge=0)
     sampling: dict[str, Any] = Field(default_factory=dict)
     samples: int = Field(10_000, ge=1, le=10_000_000)

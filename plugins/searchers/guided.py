@@ -31,6 +31,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from archgen.architecture import Architecture
+from archgen.config import RelativeToConfig
 from archgen.plugins.searchers.ledger import QueryLedger
 from archgen.plugins.searchers.proposals import ProposalSource
 from archgen.protocols import Mutates
@@ -66,7 +67,7 @@ class GuidedOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     generator: Annotated[PluginChoice, Slot("generator")] = Field(default_factory=lambda: PluginChoice(name="uniform"))
-    generator_run: str | None = None
+    generator_run: RelativeToConfig | None = None
     generator_seed: int | None = Field(None, ge=0)
     sampling: dict[str, Any] = Field(default_factory=dict)
     predictor: Annotated[PluginChoice, Slot("predictor")] = Field(default_factory=lambda: PluginChoice(name="gin"))

@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from archgen import guided_sampling
 from archgen.architecture import Architecture
+from archgen.config import RelativeToConfig
 from archgen.errors import ConfigError
 from archgen.plugins.searchers.ledger import QueryLedger
 from archgen.plugins.searchers.proposals import ProposalSource
@@ -72,7 +73,7 @@ class PNAGGuidedOptions(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    generator_run: str | None = None
+    generator_run: RelativeToConfig | None = None
     generator_seed: int | None = Field(None, ge=0)
     pnag: dict[str, Any] = Field(default_factory=lambda: dict(DEFAULT_PNAG))
     train_archs: int | None = Field(None, ge=2, le=10_000_000)

@@ -37,6 +37,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from archgen.architecture import Architecture
+from archgen.config import RelativeToConfig
 from archgen.errors import ConfigError, InvalidArchitectureError
 from archgen.plugins.searchers.proposals import ProposalSource
 from archgen.protocols import CodeModel, Infills
@@ -68,7 +69,7 @@ class SeqModelOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     generator: Annotated[PluginChoice, Slot("generator")] = Field(default_factory=lambda: PluginChoice(name="arch_llm"))
-    generator_run: str | None = None
+    generator_run: RelativeToConfig | None = None
     generator_seed: int | None = Field(None, ge=0)
     train_size: int = Field(2000, ge=1, le=10_000_000)
     sampling: dict[str, Any] = Field(default_factory=dict)

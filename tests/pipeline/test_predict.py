@@ -181,9 +181,11 @@ def test_every_example_predict_registry_is_valid(path):
 def test_every_space_with_labels_runs_archgen_predict(path, tmp_path, capsys):
     """The example of each labelled space runs end to end (tiny gin, one trial, the smallest N)."""
     text = path.read_text()
-    folder = re.search(r'"\.\./shared/data/([^/"]+)', text).group(1)
+    folder = re.search(r'"(?:\.\./)+shared/data/([^/"]+)', text).group(1)
     data = require_shared_data(folder).parent
-    text = text.replace('"../shared/data', f'"{data}').replace('runs_dir = "runs"', f'runs_dir = "{tmp_path}"')
+    # The example's paths are relative to its own folder; this copy lives in tmp_path.
+    text = re.sub(r'"(?:\.\./)+shared/data', f'"{data}', text)
+    text = re.sub(r'runs_dir = "[./]*runs"', f'runs_dir = "{tmp_path}"', text)
     # Keep the space, data and [predict] sections; swap the predictor for a tiny gin.
     text = text[: text.index("[predictor]")] + text[text.index("[predict]\n") :]
     text += '\n[predictor]\nname = "gin"\noptions = { hidden_dims = [8], embedding_dim = 8, head_hidden = 8, epochs = 2 }\n'

@@ -98,6 +98,7 @@ class ArchLLM:
     """
 
     Options: ClassVar[type[BaseModel]] = ArchLLMOptions
+    SamplingOptions: type[BaseModel]  # the base generator's, set in __init__
     TEST_OPTIONS: ClassVar[dict[str, Any]] = {  # tiny: archgen.testing kits
         "base": {
             "name": "arch_vq",
