@@ -15,9 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from archgen.plugin_outputs import PluginRef, check_sample_batch
+
 
 def distinct_sample(
-    space: Any, draw: Any, n: int, batch: int, max_draws: int, rng: np.random.Generator
+    space: Any, draw: Any, n: int, batch: int, max_draws: int, rng: np.random.Generator,
+    *, plugin: PluginRef | str | None = None,
 ) -> dict[str, Any]:
     """Draws until ``n`` valid architectures with distinct canonical keys are found (or ``max_draws``).
 
@@ -28,6 +31,12 @@ def distinct_sample(
         batch: Draws per call.
         max_draws: Upper bound on draws.
         rng: Source of the per-call seeds.
+        plugin: The generator behind ``draw``: when given, each batch is checked
+            (:func:`archgen.plugin_outputs.check_sample_batch`) before a draw is counted; leave it
+            out when ``draw`` checks its batches itself (``archgen generate --distinct``).
+
+    Raises:
+        PluginOutputError: If ``plugin`` is given and a batch breaks the SampleBatch contract.
 
     Returns:
         ``keys`` (the kept canonical keys, in order), ``architectures`` (their native strings),
@@ -40,7 +49,11 @@ def distinct_sample(
     while len(kept) < n and draws < max_draws:
         seed = int(rng.integers(2**31 - 1))
         seeds.append(seed)
-        for arch in draw(min(batch, max_draws - draws), seed).architectures(space):
+        count = min(batch, max_draws - draws)
+        drawn = draw(count, seed)
+        if plugin is not None:
+            drawn = check_sample_batch(drawn, space, n=count, seed=seed, plugin=plugin)
+        for arch in drawn.architectures(space):
             draws += 1
             if arch is None:
                 malformed += 1

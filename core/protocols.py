@@ -320,13 +320,47 @@ class Generator(Protocol):
         seed: int = 0,
         callbacks: Sequence[EpochCallback] = (),
     ) -> dict[str, Any]:
-        """Trains on ``train``; returns JSON-ready training statistics."""
+        """Trains on ``train``; returns JSON-ready training statistics.
+
+        Args:
+            space: The space ``train`` comes from.
+            train: The training split.
+            validation: The held-out split: the architectures novelty and held-out coverage are
+                scored against. Never train on it (nor tune on it beyond what follows); it may be
+                used only to monitor training and to stop early.
+            runtime: Where and how to compute (device, threads, precision, DDP rank); ``None``
+                means CPU, one thread. Never read devices, threads or ranks from the environment.
+            seed: Seeds every random draw of training (initialisation, shuffling, restarts), so
+                the same seed on the same runtime trains the same model.
+            callbacks: Called after every epoch as ``(stage, epoch, logs)``.
+
+        Returns:
+            A dict with str keys of numbers, strings, booleans, None, lists and dicts (numpy
+            scalars are accepted and converted); it is stored in
+            ``checkpoints/seed-<s>/training.json``. Anything else stops the run with
+            :class:`~archgen.errors.PluginOutputError` (:func:`archgen.plugin_outputs.check_statistics`).
+        """
 
     def sample(self, space: SearchSpace, n: int, *, seed: int = 0, **sampling: Any) -> SampleBatch:
-        """Draws ``n`` decoded graphs (well-formed or not) as a :class:`SampleBatch`."""
+        """Draws ``n`` decoded graphs (well-formed or not) as a :class:`SampleBatch`.
+
+        The batch is checked as it enters archgen (:func:`archgen.plugin_outputs.check_sample_batch`,
+        the same check :func:`archgen.testing.check_generator` runs): exactly ``n`` rows, 0/1
+        strict upper triangular adjacency, op indices in the vocabulary, rows that are not well
+        formed carrying no graph, ``seed`` recorded. A batch that breaks a rule stops the command
+        with :class:`~archgen.errors.PluginOutputError` before anything is written.
+        """
 
     def save(self, directory: str | Path) -> list[Path]:
-        """Writes the trained state into ``directory`` (atomically, file by file)."""
+        """Writes the trained state into ``directory`` (atomically, file by file).
+
+        Args:
+            directory: A directory that exists (the pipeline creates
+                ``checkpoints/seed-<s>/`` before calling; the kit passes an existing one too).
+
+        Returns:
+            The paths written, each inside ``directory``.
+        """
 
     def load(self, directory: str | Path, space: SearchSpace, runtime: Runtime | None = None) -> Generator:
         """Restores a :meth:`save` d state for ``space``; returns ``self``.
@@ -409,10 +443,26 @@ class Predictor(Protocol):
         runtime: Runtime | None = None,
         seed: int = 0,
     ) -> dict[str, Any]:
-        """Trains on labelled architectures; returns JSON-ready statistics."""
+        """Trains on labelled architectures; returns JSON-ready statistics.
+
+        Args:
+            space: The space of ``archs``.
+            archs: The labelled architectures.
+            targets: ``[len(archs)]`` float labels.
+            runtime: Where and how to compute; ``None`` means CPU, one thread.
+            seed: Seeds every random draw, so two fits with one seed predict the same.
+
+        Returns:
+            A dict with str keys of JSON values (numpy scalars converted), stored in
+            ``predict.json``; anything else is a :class:`~archgen.errors.PluginOutputError`.
+        """
 
     def predict(self, space: SearchSpace, archs: Sequence[Architecture]) -> np.ndarray:
-        """One prediction per architecture (``[B]`` float)."""
+        """One prediction per architecture (``[B]`` float).
+
+        Checked as it enters archgen (:func:`archgen.plugin_outputs.check_predictions`): a numpy
+        array (or tensor) of shape ``[len(archs)]``, floats, every one finite.
+        """
 
 
 @runtime_checkable
@@ -445,7 +495,21 @@ class Searcher(Protocol):
 
     def search(self, space: SearchSpace, oracle: Oracle, *, seed: int = 0, runtime: Runtime | None = None) -> Any:
         """Queries ``oracle`` (a :class:`archgen.oracle.BudgetedOracle` that refuses past its
-        budget) until the budget is spent; the oracle records the trajectory."""
+        budget) until the budget is spent; the oracle records the trajectory.
+
+        Args:
+            space: The space to search (possibly a constrained view: use its ``sample`` / ``mutate``).
+            oracle: The budgeted oracle; stop at ``oracle.remaining == 0``.
+            seed: Seeds everything random, so one seed queries the same architectures.
+            runtime: Where and how to compute; ``None`` means CPU, one thread.
+
+        Returns:
+            The search's own statistics, JSON-ready: ``None`` or numbers, strings, booleans,
+            lists and dicts with str keys (numpy scalars and arrays are converted to numbers and
+            lists). Stored as ``searcher_stats`` in ``trial-<seed>.json``; anything else stops
+            ``archgen search`` with :class:`~archgen.errors.PluginOutputError`
+            (:func:`archgen.plugin_outputs.check_search_result`).
+        """
 
 
 #: The protocol each slot's plugins must satisfy; :func:`archgen.registry.load` checks it.

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from archgen.analysis.inputs import AnalysisInputs
 from archgen.atomic import write_text
 from archgen.distinct_sampling import distinct_sample
+from archgen.plugin_outputs import PluginRef
 from archgen.registry import load
 
 FIGURE = "distinct.md"
@@ -75,7 +76,7 @@ def analyze(inputs: AnalysisInputs, options: Options, figure: Path) -> dict[str,
         baseline.fit(space, inputs.train, runtime=inputs.runtime, seed=seed)
         rows[options.baseline] = _figures(distinct_sample(
             space, lambda count, s: baseline.sample(space, count, seed=s), options.n, batch, options.max_draws,
-            np.random.default_rng(options.sample_seed)), inputs)
+            np.random.default_rng(options.sample_seed), plugin=PluginRef("generator", options.baseline, baseline)), inputs)
     result = {
         "analysis": "distinct",
         "space": space.name,

@@ -12,6 +12,7 @@ from archgen.architecture import Architecture
 from archgen.errors import ConfigError
 from archgen.generation import SampleBatch
 from archgen.metrics import GenerationReference
+from archgen.plugin_outputs import PluginRef, check_sample_batch
 from archgen.protocols import CodeModel
 from archgen.runs import Run
 from archgen.runtime import Runtime
@@ -109,8 +110,9 @@ class AnalysisInputs:
         return self.run.sampling(overrides, generator)
 
     def draw(self, generator: Any, n: int, seed: int, sampling: dict[str, Any] | None = None) -> SampleBatch:
-        """``n`` samples of ``generator`` with the run's (overridden) sampling options."""
-        return generator.sample(self.space, n, seed=seed, **(self.sampling if sampling is None else sampling))
+        """``n`` samples of ``generator`` with the run's (overridden) sampling options, checked as they leave the plugin."""
+        batch = generator.sample(self.space, n, seed=seed, **(self.sampling if sampling is None else sampling))
+        return check_sample_batch(batch, self.space, n=n, seed=seed, plugin=PluginRef("generator", self.generator_spec["name"], generator))
 
 
 def sampled_codes(batch: SampleBatch, seq_len: int) -> tuple[np.ndarray, np.ndarray]:

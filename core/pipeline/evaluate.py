@@ -10,6 +10,7 @@ from archgen.metrics import GenerationReference, evaluate_samples, iid_uniquenes
 from archgen.pipeline import samples_file
 from archgen.pipeline.report import aggregate, render_report
 from archgen.pipeline.session import Session
+from archgen.plugin_outputs import PluginRef, check_sample_batch
 from archgen.progress import progress
 from archgen.protocols import Reconstructs
 from archgen.registry import load
@@ -69,7 +70,9 @@ def score_baseline(session: Session, name: str, seeds: list[int], n: int, refere
     generator.fit(session.space, session.dataset().train, runtime=session.runtime, seed=seeds[0])
     per_seed = []
     for seed in progress(seeds, desc=f"baseline {name}", total=len(seeds)):
-        figures = evaluate_samples(session.space, generator.sample(session.space, n, seed=seed), reference)
+        batch = check_sample_batch(generator.sample(session.space, n, seed=seed), session.space, n=n, seed=seed,
+                                   plugin=PluginRef("generator", name, generator))
+        figures = evaluate_samples(session.space, batch, reference)
         per_seed.append({**figures, "seed": seed})
     return {"per_seed": per_seed, "summary": aggregate(per_seed)}
 

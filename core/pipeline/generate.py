@@ -13,12 +13,21 @@ from archgen.distinct_sampling import distinct_sample
 from archgen.generation import SampleBatch
 from archgen.pipeline import samples_file
 from archgen.pipeline.session import Session, require_trained
+from archgen.plugin_outputs import PluginRef, check_sample_batch
 from archgen.progress import progress
 
 
 def draw(session: Session, generator: Any, seed: int, n: int, sampling: dict[str, Any]) -> SampleBatch:
-    """One replicate's samples; fires ``archgen_samples_generated``."""
-    batch = generator.sample(session.space, n, seed=seed, **sampling)
+    """One replicate's samples, checked as they leave the plugin; fires ``archgen_samples_generated``.
+
+    Raises:
+        PluginOutputError: If the batch breaks the SampleBatch contract (before anything is written).
+    """
+    batch = check_sample_batch(
+        generator.sample(session.space, n, seed=seed, **sampling), session.space, n=n, seed=seed,
+        plugin=PluginRef("generator", session.generator_name, generator),
+        sampling_model=getattr(generator, "SamplingOptions", None),
+    )
     session.hooks.archgen_samples_generated(
         space=session.space.name, sampling=dict(batch.sampling or sampling), num_samples=len(batch),
         num_well_formed=int(batch.well_formed.sum()),

@@ -26,6 +26,7 @@ from archgen.overrides import with_overrides
 from archgen.pipeline import dataset as datasets
 from archgen.pipeline.report import markdown_table, mean_std, text_table
 from archgen.pipeline.session import Session
+from archgen.plugin_outputs import PluginRef, check_predictions, check_statistics
 from archgen.progress import progress
 from archgen.protocols import ListsLabelled, PublishesResults, TabulatesOracles
 from archgen.published import PublishedResults
@@ -173,6 +174,7 @@ def predict(session: Session) -> dict[str, Any]:
 
     Raises:
         ConfigError: For no ``[predictor]``, an unknown metric, or a training size the pool cannot supply.
+        PluginOutputError: For fit statistics or predictions that break the Predictor contract.
     """
     config = session.run_config
     spec = config.predictor
@@ -194,10 +196,12 @@ def predict(session: Session) -> dict[str, Any]:
             seed = base_seed + trial
             train, test = split_trial(len(archs), n, seed, settings.test_on, settings.test_size)
             predictor = load("predictor", spec.name, **spec.options)
+            plugin = PluginRef("predictor", spec.name, predictor)
             started = time.perf_counter()
             stats = predictor.fit(space, [archs[i] for i in train], labels[train], runtime=session.runtime, seed=seed)
             fitted = time.perf_counter()
-            predicted = predictor.predict(space, [archs[i] for i in test])
+            stats = check_statistics(stats, plugin=plugin)
+            predicted = check_predictions(predictor.predict(space, [archs[i] for i in test]), len(test), plugin=plugin)
             trials.append({
                 "seed": seed,
                 "test_size": int(len(test)),

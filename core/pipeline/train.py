@@ -9,6 +9,7 @@ import torch
 
 from archgen.pipeline import dataset as datasets
 from archgen.pipeline.session import Session
+from archgen.plugin_outputs import PluginRef, check_statistics
 from archgen.runs import write_run_config
 
 
@@ -17,6 +18,10 @@ def train(session: Session) -> dict[str, Any]:
 
     Returns:
         Per seed, the training statistics written to ``checkpoints/seed-<s>/training.json``.
+
+    Raises:
+        PluginOutputError: If the generator's ``fit`` returns statistics that are not JSON-ready
+            (nothing of the run is kept: it is staged).
     """
     run = session.run
     data = datasets.build(session.space, session.run_config.data)
@@ -31,10 +36,11 @@ def train(session: Session) -> dict[str, Any]:
     for seed in session.seeds:
         generator = session.new_generator()
         started = time.perf_counter()
-        stats = generator.fit(
+        fitted = generator.fit(
             session.space, data.train, validation=data.heldout, runtime=session.runtime, seed=seed,
             callbacks=(session.epoch_callback,),
         )
+        stats = check_statistics(fitted, plugin=PluginRef("generator", session.generator_name, generator))
         stats["seconds"] = time.perf_counter() - started
         # What the run actually trained with: "auto" settings resolve per machine.
         runtime = session.runtime
@@ -42,6 +48,8 @@ def train(session: Session) -> dict[str, Any]:
         if runtime.device.type == "cuda":
             stats["runtime"]["peak_cuda_mib"] = torch.cuda.max_memory_allocated(runtime.device) / 2**20
         if session.runtime.is_main:
+            # The Generator contract: save() is handed a directory that exists (the kit does the same).
+            run.checkpoint_dir(seed).mkdir(parents=True, exist_ok=True)
             generator.save(run.checkpoint_dir(seed))
             run.write_json(f"checkpoints/seed-{seed}/training.json", stats)
         statistics[seed] = stats

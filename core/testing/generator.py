@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -15,11 +14,10 @@ from pydantic import BaseModel
 from archgen.architecture import Architecture
 from archgen.errors import CheckpointError
 from archgen.generation import SampleBatch
+from archgen.plugin_outputs import as_assertion, check_sample_batch, check_statistics
 from archgen.protocols import CodeModel, Generator, Reconstructs, SearchSpace, missing_members
 from archgen.runtime import Runtime
 from archgen.testing.sampling_options import check_unknown_option_refused
-
-#: The sampling option no generator declares; every generator must refuse it by name.
 
 
 def check_generator(
@@ -92,16 +90,11 @@ def _check_fit(
 ) -> dict[str, Any]:
     """Fits once; asserts JSON-ready statistics and well-typed epoch callbacks; returns the statistics."""
     calls: list[tuple[Any, ...]] = []
-    stats = generator.fit(
+    fitted = generator.fit(
         space, list(train), validation=list(validation), runtime=runtime, seed=0, callbacks=[lambda *a: calls.append(a)]
     )
-    assert isinstance(stats, dict) and all(isinstance(k, str) for k in stats), (
-        f"{name}.fit() must return a dict with str keys, got {type(stats).__name__}"
-    )
-    try:
-        json.dumps(stats)
-    except (TypeError, ValueError) as error:
-        raise AssertionError(f"{name}.fit() returned statistics that are not JSON-serialisable: {error}") from None
+    with as_assertion():
+        stats = check_statistics(fitted, plugin=f"{name}.fit()")
     for call in calls:
         assert len(call) == 3 and isinstance(call[0], str) and isinstance(call[1], int) and isinstance(call[2], dict), (
             f"{name}.fit() called an epoch callback with {call!r}; expected (stage: str, epoch: int, logs: dict)"
@@ -115,11 +108,11 @@ def _check_draws(
 ) -> SampleBatch:
     """Draws seeds 0, 0 and 1; asserts batch shapes, reproducibility and (when stochastic) variety; returns seed 0's."""
     first = _draw(generator, space, n, 0, sampling)
-    _check_batch(name, space, first, n, 0, generator.SamplingOptions)
+    _check_batch(name, space, first, n, 0)
     again = _draw(generator, space, n, 0, sampling)
     assert _same(first, again), f"{name}.sample() is not reproducible: seed 0 gave two different batches"
     other = _draw(generator, space, n, 1, sampling)
-    _check_batch(name, space, other, n, 1, generator.SamplingOptions)
+    _check_batch(name, space, other, n, 1)
     if stochastic:
         assert not _same(first, other), (
             f"{name}.sample() gave the same batch for seeds 0 and 1 (pass stochastic=False for a deterministic generator)"
@@ -141,40 +134,18 @@ def _check_options_model(owner: str, attribute: str, model: Any) -> None:
 
 
 def _draw(generator: Any, space: SearchSpace, n: int, seed: int, sampling: dict[str, Any]) -> SampleBatch:
+    """One draw, checked by :func:`archgen.plugin_outputs.check_sample_batch` as the pipeline checks it."""
     batch = generator.sample(space, n, seed=seed, **sampling)
-    assert isinstance(batch, SampleBatch), (
-        f"{type(generator).__name__}.sample() must return an archgen.generation.SampleBatch, got {type(batch).__name__}"
-    )
-    return batch
+    with as_assertion():
+        return check_sample_batch(
+            batch, space, n=n, seed=seed, plugin=f"{type(generator).__name__}.sample(n={n}, seed={seed})",
+            sampling_model=getattr(generator, "SamplingOptions", None),
+        )
 
 
-def _check_batch(name: str, space: SearchSpace, batch: SampleBatch, n: int, seed: int, sampling_model: type[BaseModel]) -> None:
-    m, k = space.max_nodes, len(space.op_vocabulary)
+def _check_batch(name: str, space: SearchSpace, batch: SampleBatch, n: int, seed: int) -> None:
+    """Beyond the pipeline's checks (done by :func:`_draw`): the space decodes exactly the well-formed rows."""
     where = f"{name}.sample(n={n}, seed={seed})"
-    assert len(batch) == n, f"{where} returned {len(batch)} samples"
-    assert batch.adjacency.shape == (n, m, m), f"{where}: adjacency shape {batch.adjacency.shape}, expected {(n, m, m)}"
-    assert batch.op_indices.shape == (n, m), f"{where}: op_indices shape {batch.op_indices.shape}, expected {(n, m)}"
-    assert batch.well_formed.shape == (n,) and batch.well_formed.dtype == np.bool_, (
-        f"{where}: well_formed must be a bool array of shape {(n,)}, got {batch.well_formed.dtype} {batch.well_formed.shape}"
-    )
-    assert np.issubdtype(batch.op_indices.dtype, np.integer), f"{where}: op_indices must be integers, got {batch.op_indices.dtype}"
-    assert np.isin(batch.adjacency, (0, 1)).all(), f"{where}: adjacency holds values other than 0 and 1"
-    upper = np.triu(batch.adjacency, 1)
-    assert (upper == batch.adjacency).all(), f"{where}: adjacency is not strictly upper triangular"
-    ops = batch.op_indices[batch.well_formed]
-    assert ((ops >= -1) & (ops < k)).all(), (
-        f"{where}: op index out of range -1..{k - 1} in a well-formed sample: {sorted(set(ops[(ops < -1) | (ops >= k)].tolist()))}"
-    )
-    assert not batch.adjacency[~batch.well_formed].any(), f"{where}: a sample that is not well formed has edges"
-    assert batch.seed == seed, f"{where} recorded seed {batch.seed}"
-    try:
-        json.dumps(batch.sampling)
-        json.dumps(batch.tokens)
-        sampling_model.model_validate(batch.sampling)
-    except Exception as error:  # noqa: BLE001 - any failure here is the finding
-        raise AssertionError(
-            f"{where}: the recorded sampling options and tokens must be JSON-ready and valid SamplingOptions ({error})"
-        ) from None
     archs = batch.architectures(space)
     assert [a is not None for a in archs] == batch.well_formed.tolist(), (
         f"{where}: SampleBatch.architectures() must give an architecture exactly where well_formed is True"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -11,6 +10,7 @@ from pydantic import BaseModel
 
 from archgen.architecture import Architecture
 from archgen.errors import ArchgenError
+from archgen.plugin_outputs import as_assertion, check_predictions, check_statistics
 from archgen.protocols import Predictor, SearchSpace, missing_members
 from archgen.runtime import Runtime
 
@@ -71,12 +71,9 @@ def check_predictor(
     else:
         raise AssertionError(f"{name}.predict() before fit() returned {early!r}; it must raise (not fitted)")
 
-    stats = predictor.fit(space, archs, targets, runtime=runtime, seed=0)
-    assert isinstance(stats, dict), f"{name}.fit() must return a dict of statistics, got {type(stats).__name__}"
-    try:
-        json.dumps(stats)
-    except (TypeError, ValueError) as error:
-        raise AssertionError(f"{name}.fit() returned statistics that are not JSON-serialisable: {error}") from None
+    fitted = predictor.fit(space, archs, targets, runtime=runtime, seed=0)
+    with as_assertion():
+        stats = check_statistics(fitted, plugin=f"{name}.fit()")
 
     predictions = _predict(name, predictor, space, archs)
     assert np.array_equal(predictions, _predict(name, predictor, space, archs)), (
@@ -95,9 +92,6 @@ def check_predictor(
 
 
 def _predict(name: str, predictor: Any, space: SearchSpace, archs: list[Architecture]) -> np.ndarray:
-    raw = predictor.predict(space, archs)
-    values = np.asarray(raw.detach().cpu() if hasattr(raw, "detach") else raw)
-    assert values.shape == (len(archs),), f"{name}.predict() shape {values.shape}, expected {(len(archs),)}"
-    assert np.issubdtype(values.dtype, np.floating), f"{name}.predict() must return floats, got {values.dtype}"
-    assert np.isfinite(values).all(), f"{name}.predict() returned non-finite values"
-    return values
+    """Predictions checked by :func:`archgen.plugin_outputs.check_predictions`, as ``archgen predict`` checks them."""
+    with as_assertion():
+        return check_predictions(predictor.predict(space, archs), len(archs), plugin=f"{name}.predict()")

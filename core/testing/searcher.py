@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from archgen.architecture import Architecture
 from archgen.errors import BudgetExhaustedError
 from archgen.oracle import BudgetedOracle
+from archgen.plugin_outputs import as_assertion, check_search_result
 from archgen.protocols import Oracle, SearchSpace, Searcher, missing_members
 from archgen.runtime import Runtime
 
@@ -26,6 +27,18 @@ class _Counting:
     def query(self, arch: Architecture) -> float:
         self.evaluated.append(arch)
         return self.inner.query(arch)
+
+
+class _Watched(BudgetedOracle):
+    """What the searcher sees: the budgeted oracle, recording every query it is asked."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.asked: list[Architecture] = []
+
+    def query(self, arch: Architecture) -> float:
+        self.asked.append(arch)
+        return super().query(arch)
 
 
 def check_searcher(
@@ -45,7 +58,9 @@ def check_searcher(
     ``BudgetExhaustedError`` escape); it asks for at least one and at most
     ``budget`` distinct architectures (by the space's canonical key), every one
     of them valid; and two fresh searchers with the same seed query the same
-    architectures in the same order.
+    architectures in the same order; what ``search`` returns is JSON-ready once numpy values are
+    converted (:func:`archgen.plugin_outputs.check_search_result`, as ``archgen search`` checks it
+    before storing it in ``trial-<seed>.json``).
 
     Args:
         searcher_factory: Builds a fresh searcher, e.g.
@@ -61,17 +76,6 @@ def check_searcher(
     Raises:
         AssertionError: Naming the broken part of the contract.
     """
-    class Watched(BudgetedOracle):
-        """What the searcher sees: the budgeted oracle, recording every query it is asked."""
-
-        def __init__(self, *args: Any, **kwargs: Any):
-            super().__init__(*args, **kwargs)
-            self.asked: list[Architecture] = []
-
-        def query(self, arch: Architecture) -> float:
-            self.asked.append(arch)
-            return super().query(arch)
-
     searcher = searcher_factory()
     name = type(searcher).__name__
     missing = missing_members(searcher, Searcher)
@@ -82,10 +86,11 @@ def check_searcher(
 
     def run(instance: Any, seed: int) -> list[Architecture]:
         counting = _Counting(oracle)
-        watched = Watched(counting, space, budget)
+        watched = _Watched(counting, space, budget)
         failure: Exception | None = None
+        returned: Any = None
         try:
-            instance.search(space, watched, seed=seed, runtime=runtime)
+            returned = instance.search(space, watched, seed=seed, runtime=runtime)
         except Exception as error:  # noqa: BLE001 - reported below, after the queries that led to it
             failure = error
         for arch in watched.asked:
@@ -98,6 +103,8 @@ def check_searcher(
         evaluated = {_canonical(space, a) for a in counting.evaluated}
         assert len(evaluated) <= budget, f"{name}.search() got {len(evaluated)} distinct evaluations past a budget of {budget}"
         assert watched.asked, f"{name}.search() never queried the oracle"
+        with as_assertion():
+            check_search_result(returned, plugin=f"{name}.search()")
         return list(watched.asked)
 
     first = run(searcher, 0)

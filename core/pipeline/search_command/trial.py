@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from archgen.errors import BudgetExhaustedError, InvalidArchitectureError
 from archgen.oracle import BudgetedOracle
 from archgen.pipeline.search_command.pool import LabelledPool
+from archgen.plugin_outputs import PluginRef, check_search_result
 from archgen.runtime import Runtime
 
 TRIAL_FORMAT = "archgen.search-trial/1"
@@ -47,6 +47,8 @@ def run_trial(
 
     Raises:
         BudgetExhaustedError: If the searcher asked past its budget (one line naming it).
+        PluginOutputError: If what ``search()`` returned is not JSON-ready once numpy values are
+            converted (nothing of the trial is written).
     """
     if pool is None and isinstance(space, LabelledPool):
         pool = space
@@ -55,10 +57,11 @@ def run_trial(
         pool.reset_stats()
     started = time.perf_counter()
     try:
-        stats = searcher.search(space, budgeted, seed=seed, runtime=runtime)
+        returned = searcher.search(space, budgeted, seed=seed, runtime=runtime)
     except BudgetExhaustedError as error:
         raise BudgetExhaustedError(f"searcher {name!r} asked past its budget (trial seed {seed}): {error}") from None
     seconds = time.perf_counter() - started
+    stats = check_search_result(returned, plugin=PluginRef("searcher", name, searcher))
     queries, best_index = _anytime_queries(budgeted, space, report_oracle)
     best = queries[best_index] if queries else None
     return {
@@ -68,7 +71,7 @@ def run_trial(
         "budget": budget,
         "evaluated": budgeted.num_queries,
         "seconds": round(seconds, 3),
-        "searcher_stats": _json_ready(stats),
+        "searcher_stats": stats,
         "best": None if best is None else {"query": best_index + 1, "arch": best["arch"], "signal": best["signal"],
                                            "report": best["report_of_best"]},
         "queries": queries,
@@ -88,11 +91,3 @@ def _anytime_queries(budgeted: BudgetedOracle, space: Any, report_oracle: Any) -
                 best_report = math.nan  # the reported table has no entry for it
         queries.append({"arch": query.arch, "signal": query.value, "best": best_index + 1, "report_of_best": best_report})
     return queries, best_index
-
-
-def _json_ready(value: Any) -> Any:
-    try:
-        json.dumps(value, allow_nan=True)
-        return value
-    except (TypeError, ValueError):
-        return repr(value)
