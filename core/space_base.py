@@ -2,8 +2,10 @@
 
 Subclassing :class:`GraphSpaceBase` is optional (the contract is the
 :class:`archgen.protocols.SearchSpace` protocol); it supplies the tensor
-conversions, ``is_valid`` from ``why_invalid``, the exact ``key`` and the
-paper-protocol ops check, so a space writes only what is specific to it.
+conversions, ``is_valid`` from ``why_invalid``, the exact ``key`` and
+``paper_valid`` (the space's own ``is_valid`` unless it opts in to the
+arch2vec-style ops check with ``paper_ops_check = True``), so a space writes
+only what is specific to it.
 
 Its defaults make every subclass have the capabilities
 :class:`~archgen.protocols.ChecksPaperValidity`, :class:`~archgen.protocols.ArrayForm`,
@@ -62,6 +64,13 @@ class GraphSpaceBase:
     benchmark_formats: ClassVar[str] = ""
     #: The metric ``oracle()`` gives when none is named (else the first accuracy column).
     default_metric: ClassVar[str | None] = None
+    #: Opt in to the arch2vec-style ops check as the paper protocol's validity (see ``paper_valid``).
+    #: Off by default: a space whose nodes are not ``input_op`` ... ``output_op`` would otherwise
+    #: score 0 % paper validity for every generator, the ``uniform`` baseline included.
+    paper_ops_check: ClassVar[bool] = False
+    #: Why the space's paper rule refuses some of its members by design (NB101: arch2vec counts only
+    #: 7-vertex decodes), else ``None``; ``check_search_space`` then asks only that it accepts some.
+    paper_refuses_members: ClassVar[str | None] = None
 
     def __init__(self, options: BaseModel | None = None):
         self.options = options if options is not None else self.Options()
@@ -83,13 +92,18 @@ class GraphSpaceBase:
         return self.why_invalid(arch) is None
 
     def paper_valid(self, arch: Architecture) -> bool:
-        """The paper protocol's validity for a space arch2vec has no rule of its own for.
+        """The paper protocol's validity: ``is_valid``, or the arch2vec-style ops check on opt-in.
 
-        A generic ops check: the first node is the input, the last the output,
-        every other node one of the space's operations (padding labels dropped
-        first); the adjacency is not examined. Spaces with an arch2vec rule of
-        their own override it; docs/metrics.md lists them.
+        By default a space is held to its own membership rule. A space arch2vec
+        has no rule for, but whose decodes are ``input_op`` ... ``output_op``
+        chains of labels, may set ``paper_ops_check = True`` to count as arch2vec
+        would: the first node is the input, the last the output, every other
+        node one of the space's operations (padding labels dropped first); the
+        adjacency is not examined. Spaces with an arch2vec rule of their own
+        override this method; docs/metrics.md lists each space's rule.
         """
+        if not self.paper_ops_check:
+            return self.is_valid(arch)
         ops = arch.ops
         if self.pad_op is not None:
             ops = tuple(op for op in ops if op != self.pad_op)

@@ -238,7 +238,7 @@ LAYERS = (
     ("contracts", ("archgen.protocols", "archgen.generation", "archgen.space_base", "archgen.oracle",
                    "archgen.registry", "archgen.config", "archgen.overrides", "archgen.hooks", "archgen.training",
                    "archgen.metrics", "archgen.two_stage", "archgen.guided_sampling", "archgen.distinct_sampling",
-                   "archgen.distinct")),
+                   "archgen.distinct", "archgen.plugin_outputs")),
     ("runs", ("archgen.runs", "archgen")),
     ("extensions", ("archgen.plugins", "archgen.spaces", "archgen.testing")),
     ("analysis", ("archgen.analysis",)),

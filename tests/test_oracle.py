@@ -2,12 +2,15 @@
 
 The contract test is parametrized over the ``archgen.spaces`` entry points (timm style), so a
 newly installed space is checked at once; a space whose data is not staged in ../shared/data
-is skipped with the pointer to that folder's PROVENANCE.md.
+is skipped with the pointer to that folder's PROVENANCE.md, and a third-party space whose oracle
+needs no data is checked on its own samples. Rules applied to installed third-party spaces are
+``check_oracle``'s only.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,6 +26,7 @@ from archgen.registry import installed
 from archgen.testing import check_oracle, require_shared_data
 
 SPACES = installed("space")
+FIRST_PARTY_SPACES = [info for info in SPACES if info.distribution == "archgen"]
 
 #: NAS-Bench-201's best cells as its paper reports them (Dong & Yang, ICLR 2020, Table 5, row "optimal":
 #: CIFAR-10 test 94.37, CIFAR-100 test 73.51, ImageNet16-120 test 47.31); the cells are named in
@@ -79,7 +83,8 @@ def _staged_space(name: str):
             space.oracle_metrics()
         except DataFileError as error:
             pytest.skip(f"space {name!r} has no oracle data configured by default: {error}")
-        pytest.skip(f"space {name!r}: no staged architectures known to this test")
+        # An oracle that needs no data (a computed one, say) answers for the space's own samples.
+        return space, space.sample(8, seed=3)
     options = {key: str(require_shared_data(staged.folder, file)) for key, file in staged.options.items()}
     space = archgen.load("space", name, **options)
     return space, staged.archs(space)
@@ -98,6 +103,8 @@ def nb201():
 @pytest.mark.data
 @pytest.mark.parametrize("name", [info.name for info in SPACES], ids=[f"{i.name}[{i.distribution}]" for i in SPACES])
 def test_every_oracle_of_every_installed_space_passes_check_oracle(name):
+    # Every rule here is check_oracle's or check_search_space's (space_capabilities: OffersOracles),
+    # but the error's wording, asked of first-party spaces only.
     space, archs = _staged_space(name)
     metrics = space.oracle_metrics()
     assert metrics and all(isinstance(unit, str) and unit for unit in metrics.values())
@@ -106,11 +113,18 @@ def test_every_oracle_of_every_installed_space_passes_check_oracle(name):
         oracle = space.oracle(metric)
         assert isinstance(oracle, Oracle) and (oracle.metric, oracle.unit) == (metric, unit)
         check_oracle(oracle, space, archs)
-    with pytest.raises(ConfigError, match="unknown metric 'no-such-metric'.*accepted: {"):
+    with pytest.raises(ConfigError) as error:  # check_oracle's rule for any space: a ConfigError
         space.oracle("no-such-metric")
+    if name in {info.name for info in FIRST_PARTY_SPACES}:  # the wording is ours (GraphSpaceBase's)
+        assert re.search(r"unknown metric 'no-such-metric'.*accepted: {", str(error.value))
 
 
-@pytest.mark.parametrize("name", [info.name for info in SPACES], ids=[f"{i.name}[{i.distribution}]" for i in SPACES])
+# First-party spaces only: their oracles all read data files, so without one each must name the
+# option to set. A third-party space may compute its oracle (no file at all): the kit asks only that
+# a DataFileError, where raised, carries a message (issue 27).
+@pytest.mark.parametrize(
+    "name", [i.name for i in FIRST_PARTY_SPACES], ids=[f"{i.name}[{i.distribution}]" for i in FIRST_PARTY_SPACES]
+)
 def test_a_space_without_data_names_the_option_to_set(name):
     space = archgen.load("space", name)
     if not hasattr(space, "oracle_metrics"):

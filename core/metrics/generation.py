@@ -7,9 +7,10 @@ with Arch-VQ's novelty:
 * validity is the space's own paper rule, ``space.paper_valid(arch)`` (NB201:
   arch2vec's ``is_valid_nasbench201``, an ops check that skips position 1 and
   ignores the adjacency; NB101: the official ``nasbench.is_valid`` of the 7-row
-  decode; DARTS: arch2vec's ``is_valid_darts``, which reads the adjacency; other
-  spaces: the generic ops check of :class:`archgen.space_base.GraphSpaceBase`;
-  a space without ``paper_valid`` is held to ``is_valid``);
+  decode; DARTS: arch2vec's ``is_valid_darts``, which reads the adjacency;
+  MBV3: the generic ops check :class:`archgen.space_base.GraphSpaceBase` applies
+  to a space that sets ``paper_ops_check = True``; any other space, or one
+  without ``paper_valid``, is held to ``is_valid``);
 * uniqueness is the number of distinct ``graph_util.hash_module`` fingerprints
   of the decoded ``(adjacency, ops)`` -- NAS-Bench-101's isomorphism-invariant
   hash, :mod:`archgen.metrics.graph_hash` -- among the valid samples, over the

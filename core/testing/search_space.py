@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import string
 from collections.abc import Hashable
 from pathlib import Path
@@ -11,12 +12,13 @@ import numpy as np
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 from archgen.architecture import Architecture
 from archgen.data_files import shared_data_path  # re-exported: the test kit offered it first
 from archgen.errors import InvalidArchitectureError
-from archgen.protocols import EquivalentForms, SearchSpace, missing_members
-from archgen.testing.space_capabilities import check_capabilities
+from archgen.protocols import ChecksPaperValidity, EquivalentForms, SearchSpace, missing_members
+from archgen.testing.space_capabilities import CHECKS, check_capabilities
 
 
 #: Strings no architecture format should accept; ``from_string`` must raise for each.
@@ -24,6 +26,11 @@ NOT_ARCHITECTURES = ("", "   ", "\x00not an architecture\x00", "\u2603 ?! \u2603
 
 #: Characters of its input a ``from_string`` error may quote (the message is one line, not a paste).
 MAX_ECHO = 120
+
+#: Where a 100 KB run of ``filler`` goes in a real native string (``check_huge_input``).
+HUGE_INPUT_PLACES = ("append", "prepend", "alone", "truncated", "replace-word", "replace-number")
+#: The fillers: letters, digits (a 100,000-digit number) and brackets (100,000 nested lists).
+HUGE_INPUT_FILLERS = ("Z", "9", "[")
 
 
 def check_search_space(
@@ -37,14 +44,17 @@ def check_search_space(
     """Asserts the SearchSpace contract on ``space`` with hypothesis-drawn seeds.
 
     Checked: the protocol's members exist (the message names the missing ones);
-    ``space.name`` equals the entry-point name it is installed under; sampling is
-    reproducible and yields valid architectures tagged with the space's name; the
+    ``space.name`` equals the entry-point name it is installed under; ``Options``
+    is a pydantic model with ``extra="forbid"``; sampling is reproducible and
+    yields valid architectures tagged with the space's name, which the space's
+    paper-protocol rule (``paper_valid``, where it has one) accepts too (or, for
+    a space that declares ``paper_refuses_members``, some of them); the
     native string and the tensor round trips are exact; ``canonical_key`` is
     invariant under the space's ``equivalent_forms`` (when it offers them), agrees
     with ``key`` and does not lump distinct sampled architectures into one value;
     corrupted architectures are rejected with a reason; ``from_string`` rejects
-    garbage (what it does accept is valid and round-trips) without quoting a huge
-    input back; ``enumerate`` (for spaces of at most ``enumerate_limit`` members)
+    garbage (what it does accept is valid and round-trips) and a 100 KB input
+    (:func:`check_huge_input`) with one short line; ``enumerate`` (for spaces of at most ``enumerate_limit`` members)
     yields ``size()`` distinct keys; and each optional capability the space has
     (:data:`archgen.protocols.SPACE_CAPABILITIES`) keeps its contract
     (:func:`archgen.testing.space_capabilities.check_capabilities`).
@@ -68,6 +78,11 @@ def check_search_space(
             f"entry point {entry_point_name!r} builds a space named {space.name!r}; "
             "set the class's name to the entry-point name"
         )
+    options = getattr(type(space), "Options", None)
+    assert isinstance(options, type) and issubclass(options, BaseModel), (
+        f"{type(space).__name__}.Options must be a pydantic BaseModel class, got {options!r}"
+    )
+    assert options.model_config.get("extra") == "forbid", f"{type(space).__name__}.Options must set extra='forbid'"
     size = space.size()
     assert isinstance(size, int) and size > 0, f"size() must be a positive int, got {size!r}"
     _check_properties(space, batch, max_examples)
@@ -124,6 +139,8 @@ def _check_sampled(space: SearchSpace, batch: int, seed: int) -> None:
     assert torch.all(torch.triu(adjacency, 1) == adjacency), "adjacency tensor is not strictly upper triangular"
     assert space.from_tensors(adjacency, ops) == archs, "tensor round trip is not exact"
     assert space.from_tensors(adjacency.numpy(), ops.argmax(-1).numpy()) == archs
+    if isinstance(space, ChecksPaperValidity) and getattr(space, "paper_refuses_members", None) is None:
+        CHECKS[ChecksPaperValidity](space, archs)
 
 
 def _check_equivalent_forms(space: SearchSpace, batch: int, seed: int) -> None:
@@ -248,18 +265,53 @@ def _check_canonical_key_separates(space: SearchSpace, batch: int) -> None:
 
 def _check_short_echo(space: SearchSpace) -> None:
     """A huge bad input is not quoted back whole: the error stays one readable line."""
-    real = space.to_string(space.sample(1, seed=0)[0])
-    for text in (real + "\x00" + "Z" * 100_000, "Z" * 100_000, real[: len(real) // 2] + "Z" * 100_000):
-        try:
-            space.from_string(text)
-        except InvalidArchitectureError as error:
-            message = str(error)
-            assert "Z" * MAX_ECHO not in message and len(message) < 2_000, (
-                f"from_string's error quotes {len(message)} characters of a 100 KB input; "
-                f"clip what it echoes (archgen.errors.clipped): {message[:200]!r}..."
-            )
-        else:
-            raise AssertionError(f"from_string accepted a 100 KB garbage string starting {text[:60]!r}")
+    for place in HUGE_INPUT_PLACES:
+        for filler in HUGE_INPUT_FILLERS:
+            check_huge_input(space, place, filler)
+
+
+def check_huge_input(space: SearchSpace, place: str, filler: str) -> None:
+    """``from_string`` of a real string with 100 KB of ``filler`` at ``place`` fails in one short line.
+
+    Issue 8: a space echoed a 100 KB input into its error; JSON forms raised a bare
+    ``ValueError`` on a 100,000-digit number and a ``MemoryError`` on 100,000 brackets.
+
+    Args:
+        space: The space under test.
+        place: One of :data:`HUGE_INPUT_PLACES` (``truncated`` follows the first half of a
+            sampled string; ``replace-word`` / ``replace-number`` replace its first run of
+            letters / digits).
+        filler: One of :data:`HUGE_INPUT_FILLERS`.
+
+    Raises:
+        AssertionError: If the error quotes the input, is not one short line, or is not an
+            ``InvalidArchitectureError``; or if the text is accepted as something other than a
+            member (digits may round to an allowed number).
+    """
+    real = space.to_string(space.sample(1, seed=1)[0])
+    huge = filler * 100_000
+    token = re.search(r"[A-Za-z_]+" if place == "replace-word" else r"\d+", real)
+    spliced = real[: token.start()] + huge + real[token.end() :] if token else huge
+    text = {"append": real + huge, "prepend": huge + real, "alone": huge, "truncated": real[: len(real) // 2] + huge}.get(
+        place, spliced
+    )
+    try:
+        parsed = space.from_string(text)
+    except InvalidArchitectureError as error:
+        message = str(error)
+        assert filler * MAX_ECHO not in message and len(message) < 600, (
+            f"from_string's error quotes {len(message)} characters of a 100 KB input ({place}, {filler!r}); "
+            f"clip what it echoes (archgen.errors.clipped): {message[:200]!r}..."
+        )
+    except Exception as error:  # noqa: BLE001 - the wrong exception type is the finding
+        raise AssertionError(
+            f"from_string on a 100 KB input ({place}, {filler!r}) raised {type(error).__name__}, "
+            "not InvalidArchitectureError"
+        ) from None
+    else:
+        assert filler == "9" and space.is_valid(parsed), (
+            f"from_string accepted a 100 KB garbage string ({place}, {filler!r}) starting {text[:60]!r}"
+        )
 
 
 def require_shared_data(folder: str, *parts: str) -> Path:

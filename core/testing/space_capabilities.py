@@ -34,9 +34,12 @@ from archgen.protocols import (
     TabulatesOracles,
 )
 from archgen.published import PublishedResults
+from archgen.space_base import GraphSpaceBase
 
 #: An oracle metric no space offers.
 NO_SUCH_METRIC = "\x00no such metric\x00"
+#: Members drawn to see that a paper rule that refuses some by design still accepts some.
+PAPER_SAMPLE = 32
 
 
 def check_capabilities(space: SearchSpace, archs: Sequence[Architecture]) -> list[str]:
@@ -75,10 +78,47 @@ def _equivalent_forms(space: SearchSpace, archs: Sequence[Architecture]) -> None
 
 
 def _paper_valid(space: SearchSpace, archs: Sequence[Architecture]) -> None:
-    for arch in archs:
-        answer = space.paper_valid(arch)  # type: ignore[attr-defined]
-        assert isinstance(answer, (bool, np.bool_)), f"paper_valid gave {answer!r}, not a bool"
-        assert answer, f"paper_valid refuses {arch}, a valid member (the paper rule is the looser one)"
+    rule = paper_rule(space)
+    answers = [space.paper_valid(arch) for arch in archs]  # type: ignore[attr-defined]
+    for answer in answers:
+        assert isinstance(answer, (bool, np.bool_)), f"paper_valid gave {answer!r}, not a bool ({rule})"
+    # A rule that refuses the space's own samples scores every generator, the uniform baseline
+    # included, near 0 % paper validity: a silently wrong figure, not a stricter one.
+    why = getattr(space, "paper_refuses_members", None)
+    if why is None:
+        for arch, answer in zip(archs, answers):
+            assert answer, (
+                f"paper_valid refuses {arch}, a member drawn by the space's own sample(); the paper rule is {rule}, "
+                "and it must accept every member (override paper_valid, or leave paper_ops_check off to use is_valid)"
+            )
+        return
+    drawn = space.sample(PAPER_SAMPLE, seed=0)
+    assert any(space.paper_valid(arch) for arch in drawn), (  # type: ignore[attr-defined]
+        f"paper_valid refuses all {PAPER_SAMPLE} members of sample({PAPER_SAMPLE}, seed=0); the paper rule is {rule} "
+        f"(it refuses some members by design: {why}), and it must accept some"
+    )
+
+
+def paper_rule(space: SearchSpace) -> str:
+    """Names the paper-protocol validity rule ``space`` applies, for the kit's messages.
+
+    Args:
+        space: A space with ``paper_valid``.
+
+    Returns:
+        ``"GraphSpaceBase's arch2vec-style ops check (paper_ops_check = True: ...)"``,
+        ``"is_valid (GraphSpaceBase's default)"`` or ``"<Class>.paper_valid"``.
+    """
+    method = getattr(type(space), "paper_valid", None)
+    if method is not None and method is getattr(GraphSpaceBase, "paper_valid"):
+        if getattr(space, "paper_ops_check", False):
+            return (
+                f"GraphSpaceBase's arch2vec-style ops check (paper_ops_check = True: first node "
+                f"{space.input_op!r}, last node {space.output_op!r}, every other node a space op)"  # type: ignore[attr-defined]
+            )
+        return "is_valid (GraphSpaceBase's default)"
+    owner = next((cls for cls in type(space).__mro__ if "paper_valid" in vars(cls)), type(space))
+    return f"{owner.__qualname__}.paper_valid"
 
 
 def _prunes(space: SearchSpace, archs: Sequence[Architecture]) -> None:
@@ -117,8 +157,8 @@ def _offers_oracles(space: SearchSpace, archs: Sequence[Architecture]) -> None:
     except DataFileError as error:
         assert str(error), "DataFileError without a message"
         return
-    assert metrics and all(isinstance(k, str) and isinstance(v, str) for k, v in metrics.items()), (
-        f"oracle_metrics() must be a non-empty {{name: unit}}, got {metrics!r}"
+    assert metrics and all(isinstance(k, str) and isinstance(v, str) and v for k, v in metrics.items()), (
+        f"oracle_metrics() must be a non-empty {{name: unit}} with non-empty units, got {metrics!r}"
     )
     first = next(iter(metrics))
     assert space.oracle().metric == first, "oracle() is not the oracle of the first of oracle_metrics()"  # type: ignore[attr-defined]
@@ -128,6 +168,12 @@ def _offers_oracles(space: SearchSpace, archs: Sequence[Architecture]) -> None:
         pass
     else:
         raise AssertionError("oracle() accepted an unknown metric; raise ConfigError listing the accepted ones")
+    for metric, unit in metrics.items():
+        oracle = space.oracle(metric)  # type: ignore[attr-defined]
+        named = (getattr(oracle, "metric", None), getattr(oracle, "unit", None))
+        assert named == (metric, unit), (
+            f"oracle({metric!r}) has (metric, unit) {named!r}; oracle_metrics() says {(metric, unit)!r}"
+        )
 
 
 def _tabulates_oracles(space: SearchSpace, archs: Sequence[Architecture]) -> None:

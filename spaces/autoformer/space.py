@@ -32,6 +32,7 @@ from torch import nn
 
 from archgen.architecture import Architecture
 from archgen.benchmark import BenchmarkTable
+from archgen.config import RelativeToConfig
 from archgen.errors import InvalidArchitectureError
 from archgen.oracle import ComputedOracle, MetricSpec
 from archgen.space_base import GraphSpaceBase
@@ -89,7 +90,7 @@ class AutoFormerOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     size: Literal["tiny", "small", "base"] = "tiny"
     ranges: Literal["release", "nni"] = "release"
-    benchmark: Path | None = None
+    benchmark: RelativeToConfig | None = None
 
 
 class AutoFormerSpace(GraphSpaceBase):

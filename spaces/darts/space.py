@@ -20,6 +20,7 @@ from torch import nn
 
 from archgen.architecture import Architecture
 from archgen.benchmark import BenchmarkTable
+from archgen.config import RelativeToConfig
 from archgen.errors import InvalidArchitectureError
 from archgen.oracle import MetricSpec
 from archgen.space_base import GraphSpaceBase
@@ -54,7 +55,7 @@ class DartsOptions(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid")
-    benchmark: Path | None = None
+    benchmark: RelativeToConfig | None = None
 
 
 class DartsSpace(GraphSpaceBase):

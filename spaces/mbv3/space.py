@@ -22,7 +22,6 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Hashable
-from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -30,6 +29,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from archgen.architecture import Architecture
+from archgen.config import RelativeToConfig
 from archgen.errors import ConfigError, DataFileError, InvalidArchitectureError, choices_text
 from archgen.oracle import ComputedOracle, MetricSpec
 from archgen.space_base import GraphSpaceBase
@@ -91,8 +91,8 @@ class MobileNetV3Options(BaseModel):
     resolution: int = Field(224, ge=32, le=1024)
     num_classes: int = Field(1000, ge=1)
     sampling: Literal["ofa", "uniform"] = "ofa"
-    predictor: Path | None = None
-    latency_tables: Path | None = None
+    predictor: RelativeToConfig | None = None
+    latency_tables: RelativeToConfig | None = None
 
     @field_validator("width_mult")
     @classmethod
@@ -111,6 +111,8 @@ class MobileNetV3Space(GraphSpaceBase):
     op_vocabulary: ClassVar[tuple[str, ...]] = ("input", *BLOCK_OPS, SKIP_OP, "output")
     max_nodes: ClassVar[int] = NUM_NODES
     Options: ClassVar[type[BaseModel]] = MobileNetV3Options
+    # arch2vec has no MobileNetV3 rule; its published-style figures use the generic ops check.
+    paper_ops_check: ClassVar[bool] = True
 
     def __init__(self, options: MobileNetV3Options | None = None):
         super().__init__(options)

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict
 
 from archgen.architecture import Architecture
 from archgen.benchmark import BenchmarkTable
+from archgen.config import OutputRelativeToConfig, RelativeToConfig
 from archgen.errors import InvalidArchitectureError, clipped
 from archgen.oracle import MetricSpec
 from archgen.space_base import GraphSpaceBase
@@ -62,8 +63,8 @@ class NB101Options(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid")
-    benchmark: Path | None = None
-    cache_dir: Path | None = None
+    benchmark: RelativeToConfig | None = None
+    cache_dir: OutputRelativeToConfig | None = None
 
 
 class NB101Space(GraphSpaceBase):
@@ -78,6 +79,8 @@ class NB101Space(GraphSpaceBase):
     # their padding rows of the op matrix all zero.
     zero_padding: ClassVar[bool] = True
     oversize_hint: ClassVar[str] = "prune it first"
+    # Declared for check_search_space: paper_valid below refuses smaller cells on purpose.
+    paper_refuses_members: ClassVar[str | None] = "arch2vec counts only 7-vertex decodes (about 14 % of cells have fewer)"
     #: What NAS searches on NB101 select by; NASLib's CSV has ``val_accuracy`` instead (then the default).
     default_metric: ClassVar[str | None] = "validation_accuracy@108"
     benchmark_formats: ClassVar[str] = "nasbench_only108.tfrecord, nasbench_full.tfrecord, its converted .npz, or a NASLib CSV such as nb101_zc_naslib_500.csv.gz"

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from archgen.architecture import Architecture
 from archgen.benchmark import BenchmarkTable
+from archgen.config import RelativeToConfig
 from archgen.errors import InvalidArchitectureError, clipped
 from archgen.oracle import MetricSpec
 from archgen.published import PublishedResults
@@ -76,9 +77,9 @@ class NB201Options(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid")
-    benchmark: Path | None = None
-    hw_benchmark: Path | None = None
-    extra_benchmarks: list[Path] = []
+    benchmark: RelativeToConfig | None = None
+    hw_benchmark: RelativeToConfig | None = None
+    extra_benchmarks: list[RelativeToConfig] = []
 
 
 class NB201Space(GraphSpaceBase):
