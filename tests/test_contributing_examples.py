@@ -135,3 +135,30 @@ def test_archgen_predict_ranks_with_the_example_predictor(example, tmp_path, cap
     # The score is linear in the one-hot ops, so ridge regression on them ranks almost perfectly.
     assert all(math.isfinite(t["kendall_tau"]) and t["kendall_tau"] > 0.8 for t in point["trials"])
     assert archgen.load("space", "example").size() == 81
+
+
+#: archgen's own tests that are parametrized over every installed plugin (the timm-style registry tests).
+REGISTRY_PARAMETRIZED = ("tests/test_spaces_contract.py", "tests/test_oracle.py", "tests/testing/test_kits_over_registry.py")
+
+
+def test_archgen_own_suite_stays_green_with_the_example_installed(example, tmp_path):
+    """Issue 27's row: a kit-passing third-party package must not make archgen's own suite fail.
+
+    The registry-parametrized tests run in a fresh interpreter that sees the installed example, limited
+    to the example's parameters (``-k example``) so that the run stays short.
+    """
+    import os
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), os.environ.get("PYTHONPATH", "")]),
+           "ARCHGEN_PROGRESS": "0", "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-k", "example", "-rA", *REGISTRY_PARAMETRIZED],
+        cwd=root, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    passed = [line for line in result.stdout.splitlines() if line.startswith("PASSED") and "example" in line]
+    # Each of the four plugins reaches its slot's registry test; the space reaches the contract tests.
+    for name in ("[example[archgen-example]]", "example_counts]", "example_ridge]", "example_hill]"):
+        assert any(name in line for line in passed), f"no registry test ran on {name}:\n" + "\n".join(passed)
