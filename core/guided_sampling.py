@@ -14,6 +14,7 @@ import numpy as np
 
 from archgen.architecture import Architecture
 from archgen.generation import SampleBatch
+from archgen.plugin_outputs import check_predictions, check_sample_batch, handed_over
 
 if TYPE_CHECKING:
     from archgen.protocols import Predictor, SearchSpace
@@ -49,7 +50,8 @@ def member_scores(space: SearchSpace, predictor: Predictor, archs: list[Architec
     members = [i for i, arch in enumerate(archs) if arch is not None and space.is_valid(arch)]
     scores = np.full(len(archs), np.nan)
     if members:
-        scores[members] = np.asarray(predictor.predict(space, [archs[i] for i in members]), dtype=np.float64)
+        predictions = predictor.predict(space, [archs[i] for i in members])
+        scores[members] = check_predictions(predictions, len(members), plugin=handed_over("predictor", predictor))
     return scores
 
 
@@ -89,7 +91,10 @@ def best_of_candidates(
         target: ``"maximize"``, ``"minimize"`` or a number.
         sampling: The generator's sampling options.
     """
-    drawn = generator.sample(space, n * candidates, seed=seed, **(sampling or {}))
+    drawn = check_sample_batch(
+        generator.sample(space, n * candidates, seed=seed, **(sampling or {})), space, n=n * candidates, seed=seed,
+        plugin=handed_over("generator", generator),
+    )
     archs = drawn.architectures(space)
     scores = member_scores(space, predictor, archs)
     # argmax keeps the first of equal values; a group with no member falls back to its first draw.

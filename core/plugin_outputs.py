@@ -61,13 +61,25 @@ class PluginRef:
             pass
         # Not resolvable by name alone (e.g. declared twice): the loaded class says which entry point it is.
         try:
-            found = [i for i in installed(self.slot) if i.name == split_name(self.name)[1]]
+            every = list(installed(self.slot))
         except Exception:  # noqa: BLE001 - as above
-            found = []
+            every = []
+        found = [i for i in every if i.name == split_name(self.name)[1]]
         if self.instance is not None:
+            # A plugin handed over as an object (a run's generator inside a searcher) is found by its class.
             target = f"{type(self.instance).__module__}:{type(self.instance).__qualname__}"
-            found = [i for i in found if i.target == target] or found
+            found = [i for i in found or every if i.target == target] or found
         return ", ".join(sorted({f"{i.distribution} {i.version}" for i in found})) or "distribution unknown"
+
+
+def handed_over(slot: str, instance: Any) -> PluginRef:
+    """The reference of a plugin that reached core code as an object, not by name (named by its class).
+
+    Args:
+        slot: The plugin's slot.
+        instance: The plugin object; its entry point (and so its distribution) is found by its class.
+    """
+    return PluginRef(slot, type(instance).__name__, instance)
 
 
 @contextlib.contextmanager

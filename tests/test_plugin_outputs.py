@@ -251,3 +251,43 @@ def test_the_kits_see_the_same_text_as_an_assertion():
     with pytest.raises(AssertionError) as caught, as_assertion():
         check_sample_batch([], SPACE, n=3, seed=7, plugin="Gen.sample(n=3, seed=7)")
     assert str(caught.value) == "Gen.sample(n=3, seed=7) broke the SampleBatch contract: sample() returned a list, not an archgen.generation.SampleBatch"
+
+
+# -- plugins handed to core code as objects (guided sampling inside a searcher) ------------------
+def test_a_plugin_handed_over_as_an_object_is_named_by_its_entry_point(install_plugin):
+    from archgen.plugin_outputs import handed_over
+
+    install_plugin("toy_obj", "class Gen:\n    pass\n", {"archgen.generators": {"toy_obj": "toy_obj:Gen"}}, dist="archgen-obj")
+    import toy_obj
+
+    assert str(handed_over("generator", toy_obj.Gen())) == "generator 'Gen' (archgen-obj 1.2.3)"
+
+
+def test_guided_draws_check_the_generator_batch_and_the_predictions():
+    import archgen
+    from archgen.guided_sampling import best_of_candidates
+
+    space = archgen.load("space", "nb201")
+
+    class LowerTriangle:
+        def sample(self, space, n, *, seed=0, **sampling):
+            batch = SampleBatch.from_architectures(space, space.sample(n, seed=seed))
+            return dataclasses.replace(batch, adjacency=batch.adjacency.transpose(0, 2, 1).copy(), seed=seed)
+
+    class Fine:
+        def sample(self, space, n, *, seed=0, **sampling):
+            return dataclasses.replace(SampleBatch.from_architectures(space, space.sample(n, seed=seed)), seed=seed)
+
+    class NaNPredictor:
+        def predict(self, space, archs):
+            return np.full(len(archs), np.nan)
+
+    class Ranker:
+        def predict(self, space, archs):
+            return np.arange(len(archs), dtype=float)
+
+    with pytest.raises(PluginOutputError, match=r"generator 'LowerTriangle' .* below the diagonal"):
+        best_of_candidates(LowerTriangle(), space, Ranker(), 2, 3, seed=0)
+    with pytest.raises(PluginOutputError, match=r"predictor 'NaNPredictor' .*finite"):
+        best_of_candidates(Fine(), space, NaNPredictor(), 2, 3, seed=0)
+    assert len(best_of_candidates(Fine(), space, Ranker(), 2, 3, seed=0).chosen) == 2
