@@ -10,19 +10,24 @@ or holds a special token among its codes is reported as not well formed.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from archgen.generation import TokenSamplingOptions, validate_sampling
 from archgen.nn import KVCache, TransformerBlock, filter_logits, init_weights, nucleus, sample_tokens
 from archgen.runtime import Runtime
-from archgen.training import Callback, ScheduleName, train_epochs
+from archgen.training import Callback, EarlyStopping, ScheduleName, train_epochs
+
+
+_CPU_FUSED_ADAMW = tuple(int(part) for part in torch.__version__.split("+")[0].split(".")[:2]) >= (2, 4)
 
 
 class TransformerPriorOptions(BaseModel):
@@ -41,6 +46,16 @@ class TransformerPriorOptions(BaseModel):
         schedule: Learning-rate schedule (``"constant"``: the paper's; ``"cosine"``: linear
             warm-up then cosine decay, :mod:`archgen.training.schedule`).
         warmup: Fraction of the steps spent warming up (``"cosine"``).
+        validation_fraction: Share of the training sequences held out (a fixed draw per seed) to
+            measure the next-token NLL after every epoch (``validation_nll`` in the epoch logs);
+            ``0``: train on every sequence, no held-out figure (the paper's).
+        early_stopping_patience: Stop once the held-out NLL has not improved for this many
+            epochs and keep the weights of its best epoch (needs ``validation_fraction > 0``;
+            ``None``: run every epoch).
+        fast_kernels: Train with the explicit ("math") attention kernel -- on a CPU at these
+            short sequences torch's fused one is slower, above all backward -- and the fused
+            AdamW step (one kernel for every parameter). The same mathematics; ``False``: torch's
+            default kernels (with dropout the draws of the masks then differ).
     """
 
     # Bad values fail here, naming the key, not as a shape error or a nan loss mid-training.
@@ -56,6 +71,9 @@ class TransformerPriorOptions(BaseModel):
     batch_size: int = Field(128, ge=1, le=10_000_000)
     schedule: ScheduleName = "constant"
     warmup: float = Field(0.0, ge=0.0, lt=1.0)
+    validation_fraction: float = Field(0.0, ge=0.0, lt=1.0)
+    early_stopping_patience: int | None = Field(None, ge=1)
+    fast_kernels: bool = False
 
     @field_validator("d_model")
     @classmethod
@@ -65,6 +83,12 @@ class TransformerPriorOptions(BaseModel):
         if heads is not None and d_model % heads:
             raise ValueError(f"d_model={d_model} must be divisible by heads={heads}")
         return d_model
+
+    @model_validator(mode="after")
+    def _stopping_needs_held_out(self) -> TransformerPriorOptions:
+        if self.early_stopping_patience is not None and self.validation_fraction <= 0.0:
+            raise ValueError("early_stopping_patience needs validation_fraction > 0 (the held-out NLL it watches)")
+        return self
 
 
 class TransformerPrior(nn.Module):
@@ -128,7 +152,8 @@ class TransformerPrior(nn.Module):
         # ``model`` is this prior or its DDP wrapper: calling the wrapper's forward is what
         # synchronises gradients across ranks.
         inputs, targets = self.sequences(codes)
-        logits = model(inputs)
+        with sdpa_kernel(SDPBackend.MATH) if self.options.fast_kernels else contextlib.nullcontext():
+            logits = model(inputs)
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1), ignore_index=self.pad)
 
     def fit(
@@ -150,23 +175,48 @@ class TransformerPrior(nn.Module):
             callbacks: Called on rank 0 with ``("prior", epoch, logs)`` after each epoch.
 
         Returns:
-            The last epoch's mean training ``loss``.
+            The last epoch's mean training ``loss``, ``epochs_run``, and with a held-out share its
+            last ``validation_nll`` and ``best_validation_nll`` / ``best_epoch``.
         """
         o = self.options
         runtime = runtime or Runtime(device=self.device)
         self.to(runtime.device)
-        optimizer = torch.optim.AdamW(self.parameters(), lr=o.lr, weight_decay=o.weight_decay)
+        train, held_out = self._held_out_split(sequences.to(runtime.device, torch.long), seed)
+        # Fused AdamW runs on CPUs from torch 2.4 on (on CUDA before); older torch keeps the default.
+        fused = {"fused": True} if o.fast_kernels and (runtime.device.type != "cpu" or _CPU_FUSED_ADAMW) else {}
+        optimizer = torch.optim.AdamW(self.parameters(), lr=o.lr, weight_decay=o.weight_decay, **fused)
 
         def step(model: nn.Module, batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
             loss = self._loss(model, batch[0])
             return loss, {"loss": loss}
 
+        best = _BestWeights(self)
+
+        def validate() -> dict[str, float]:
+            nll = float(self.loss(held_out))  # eval mode, no grad, fp32: the loop's validation
+            best.offer(nll)
+            return {"validation_nll": nll}
+
+        patience = o.early_stopping_patience
         result = train_epochs(
-            self, optimizer, [sequences.to(runtime.device, torch.long)], step,
+            self, optimizer, [train], step,
             stage="prior", epochs=epochs, batch_size=o.batch_size, seed=seed, runtime=runtime, callbacks=callbacks,
-            schedule=o.schedule, warmup=o.warmup,
+            schedule=o.schedule, warmup=o.warmup, validate=validate if held_out is not None else None,
+            early_stopping=EarlyStopping("validation_nll", patience) if patience is not None else None,
         )
-        return result.logs
+        if patience is not None:
+            best.restore()
+        return {**result.logs, "epochs_run": float(result.epochs_run), **best.logs()}
+
+    def _held_out_split(self, sequences: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``(training rows, held-out rows or None)``: ``validation_fraction`` of the rows, drawn with ``seed``."""
+        count = int(round(self.options.validation_fraction * len(sequences)))
+        if count == 0:
+            return sequences, None
+        if count >= len(sequences):
+            raise ValueError(f"validation_fraction={self.options.validation_fraction} leaves no training sequence of {len(sequences)}")
+        order = torch.randperm(len(sequences), generator=torch.Generator().manual_seed(seed)).to(sequences.device)
+        return sequences[order[count:]], sequences[order[:count]]
 
     @torch.no_grad()
     def sample(self, n: int, *, seed: int = 0, batch_size: int = 20_000, **sampling: Any) -> tuple[torch.Tensor, torch.Tensor]:
@@ -207,6 +257,25 @@ class TransformerPrior(nn.Module):
             drawn.append(token)
         return torch.cat(drawn, 1)
 
+
+class _BestWeights:
+    """The weights of the epoch with the lowest held-out NLL so far (a copy on the host)."""
+
+    def __init__(self, model: nn.Module):
+        self.model, self.best, self.epoch, self.offers, self.state = model, math.inf, 0, 0, None
+
+    def offer(self, nll: float) -> None:
+        self.offers += 1
+        if nll < self.best:
+            self.best, self.epoch = nll, self.offers
+            self.state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+
+    def restore(self) -> None:
+        if self.state is not None:
+            self.model.load_state_dict(self.state)
+
+    def logs(self) -> dict[str, float]:
+        return {"best_validation_nll": self.best, "best_epoch": float(self.epoch)} if self.offers else {}
 
 
 # The building blocks are listed so that importing them from here, as code written before
