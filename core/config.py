@@ -10,6 +10,7 @@ every command calls before it does any work.
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import os
 import tomllib
@@ -33,6 +34,9 @@ from archgen.registry import PluginChoice
 from archgen.validation_messages import describe_validation_error
 
 DEFAULT_REGISTRY = "registry.toml"
+#: The folder inside the installed package holding the registry and the example configs archgen
+#: ships (in a checkout, links to the top-level ``registry.toml`` and ``examples/``, so one copy exists).
+PACKAGED_FOLDER = "defaults"
 
 #: The validation-context key holding the folder of the registry file being read.
 CONFIG_DIR = "config_dir"
@@ -51,13 +55,22 @@ def shared_data_redirect(path: Path) -> Path | None:
         path: A path as written.
     """
     root = os.environ.get("ARCHGEN_SHARED_DATA")
-    parts = path.parts
-    if not root:
+    tail = shared_data_tail(path)
+    if not root or tail is None:
         return None
+    candidate = Path(root).joinpath(*tail)
+    return candidate if candidate.exists() else None
+
+
+def shared_data_tail(path: Path | str) -> tuple[str, ...] | None:
+    """The parts of ``path`` after its first ``shared/data`` folder (``None``: not under one).
+
+    Such a path names third-party data, which archgen never ships.
+    """
+    parts = Path(path).parts
     for index in range(len(parts) - 1):
         if parts[index : index + 2] == ("shared", "data"):
-            candidate = Path(root).joinpath(*parts[index + 2 :])
-            return candidate if candidate.exists() else None
+            return parts[index + 2 :]
     return None
 
 
@@ -233,7 +246,8 @@ class RegistryConfig(BaseSettings):
 
     Attributes:
         missing_paths: Input paths written relative in the file whose resolved form does not
-            exist, as ``(where, written, resolved)``; :func:`validate_plugins` refuses them.
+            exist, as ``(where, written, resolved)``; :func:`check_paths` refuses them.
+        packaged: Whether this is archgen's packaged registry (no ``registry.toml`` was there).
     """
 
     model_config = SettingsConfigDict(
@@ -256,6 +270,11 @@ class RegistryConfig(BaseSettings):
         """``(where, as written, as resolved)`` of each input path of the file that does not exist."""
         return list(self._missing_paths)
 
+    @property
+    def packaged(self) -> bool:
+        """Whether this is the registry shipped inside archgen, read because no registry file was there."""
+        return self._source == PACKAGED_SOURCE
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -269,11 +288,27 @@ class RegistryConfig(BaseSettings):
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
 
 
-def load_config(path: str | os.PathLike[str] = DEFAULT_REGISTRY) -> RegistryConfig:
+#: How messages name the packaged registry (:attr:`RegistryConfig.packaged`).
+PACKAGED_SOURCE = "archgen's packaged registry.toml"
+
+
+def packaged_file(*parts: str) -> importlib.resources.abc.Traversable:
+    """A file or folder archgen ships: ``registry.toml``, ``examples/...`` (``archgen init`` copies them).
+
+    Args:
+        *parts: Path components below the packaged folder, e.g. ``("examples", "predict")``.
+    """
+    return importlib.resources.files("archgen").joinpath(PACKAGED_FOLDER, *parts)
+
+
+def load_config(path: str | os.PathLike[str] = DEFAULT_REGISTRY, *, packaged_fallback: bool = False) -> RegistryConfig:
     """Reads and validates a registry file, with environment overrides applied.
 
     Args:
         path: The TOML file.
+        packaged_fallback: When ``path`` is the default name and no such file exists, read
+            the registry archgen ships instead (:attr:`RegistryConfig.packaged`), its
+            relative paths meaning the current directory, as if it were ``./registry.toml``.
 
     Relative paths written in the file (``runs_dir``, every :data:`RelativeToConfig`
     option of a plugin) are resolved against the file's folder (:func:`resolve_paths`).
@@ -284,8 +319,17 @@ def load_config(path: str | os.PathLike[str] = DEFAULT_REGISTRY) -> RegistryConf
             instead (an unknown section, JSON that does not parse, a bad value).
     """
     file = Path(path)
+    if packaged_fallback and os.fspath(path) == DEFAULT_REGISTRY and not file.is_file():
+        # as_file: a real path even where the package is not a folder (a zip import).
+        with importlib.resources.as_file(packaged_file(DEFAULT_REGISTRY)) as shipped:
+            return _read_registry(shipped, Path.cwd() / DEFAULT_REGISTRY, PACKAGED_SOURCE)
     if not file.is_file():
         raise ConfigError(f"registry file {str(file)!r} not found (pass --config PATH)")
+    return _read_registry(file, file, str(file))
+
+
+def _read_registry(file: Path, place: Path, source: str) -> RegistryConfig:
+    """Validates the registry ``file`` as if it lived at ``place`` (its relative paths' base), named ``source``."""
     try:
         with file.open("rb") as handle:
             written = tomllib.load(handle)
@@ -304,8 +348,10 @@ def load_config(path: str | os.PathLike[str] = DEFAULT_REGISTRY) -> RegistryConf
     except SettingsError as error:
         raise ConfigError(_describe_settings_error(error, overrides)) from None
     except pydantic.ValidationError as error:
-        raise ConfigError(_blame(error, file, overrides)) from None
-    return resolve_paths(config, file, written)
+        raise ConfigError(_blame(error, source, overrides)) from None
+    resolved = resolve_paths(config, place, written)
+    resolved._source = source
+    return resolved
 
 
 #: ``ARCHGEN_*`` variables that archgen reads itself; they are not registry overrides.
@@ -373,7 +419,7 @@ def _describe_settings_error(error: SettingsError, overrides: dict[str, tuple[st
     )
 
 
-def _blame(error: pydantic.ValidationError, file: Path, overrides: dict[str, tuple[str, ...]]) -> str:
+def _blame(error: pydantic.ValidationError, file: str, overrides: dict[str, tuple[str, ...]]) -> str:
     """One line per source: errors under a variable's key path name the variable, the rest the file."""
     by_source: dict[str, list[Any]] = {}
     for item in error.errors():
@@ -405,11 +451,14 @@ def validate_plugins(config: RegistryConfig) -> dict[str, Any]:
     Raises:
         PluginNotFoundError: For an unknown plugin name.
         ConfigError: For a bad option anywhere in the tree, naming its path, or an input
-            path of the file that does not exist (:func:`check_paths`).
+            path of the file that does not exist (:func:`check_paths`) -- except third-party
+            data under a ``shared/data`` folder: a command may not read it (``archgen run``
+            never reads a space's benchmark tables), so the plugin that does names it then,
+            and ``archgen search`` / ``predict``, which do, call :func:`check_paths` first.
     """
     from archgen.registry import validate_options
 
-    check_paths(config)
+    check_paths(config, shared_data=False)
     resolved: dict[str, Any] = {}
     for section, slot in PLUGIN_SECTIONS.items():
         choice = getattr(config, section)
@@ -504,18 +553,30 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def check_paths(config: RegistryConfig) -> None:
+def check_paths(config: RegistryConfig, *, shared_data: bool = True) -> None:
     """Refuses input paths of the registry file that do not exist, naming each as written and as resolved.
+
+    Args:
+        config: The registry.
+        shared_data: Refuse a missing path under a ``shared/data`` folder too (third-party
+            data, which archgen does not ship); the message then says how to point
+            ``$ARCHGEN_SHARED_DATA`` at it.
 
     Raises:
         ConfigError: For the first such path.
     """
-    if not config.missing_paths:
+    missing = [entry for entry in config.missing_paths if shared_data or shared_data_tail(entry[1]) is None]
+    if not missing:
         return
-    where, written, resolved = config.missing_paths[0]
+    where, written, resolved = missing[0]
+    tail = shared_data_tail(written)
     shared = os.environ.get("ARCHGEN_SHARED_DATA")
-    also = f"; ARCHGEN_SHARED_DATA={shared} does not hold it either" if shared and "shared/data" in Path(written).as_posix() else ""
+    also = ""
+    if tail is not None:
+        also = (f"; ARCHGEN_SHARED_DATA={shared} does not hold it either" if shared
+                else f"; or set ARCHGEN_SHARED_DATA to a folder holding {'/'.join(tail)!r}")
+    base = "the current folder" if config.packaged else "the file's folder"
     raise ConfigError(
-        f"{config._source}: {where} = {written!r} resolves to {resolved!r} (relative to the file's folder), "
+        f"{config._source}: {where} = {written!r} resolves to {resolved!r} (relative to {base}), "
         f"which does not exist{also}"
     )

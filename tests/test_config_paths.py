@@ -72,7 +72,7 @@ def test_shared_data_redirects_a_data_option_written_under_shared_data(elsewhere
     resolved = tmp_path / "project" / "shared" / "data" / "toy" / "toy.csv.gz"
     assert str(caught.value) == (
         f"{registry}: [space.options] benchmark = '../shared/data/toy/toy.csv.gz' resolves to '{resolved}' "
-        "(relative to the file's folder), which does not exist"
+        "(relative to the file's folder), which does not exist; or set ARCHGEN_SHARED_DATA to a folder holding 'toy/toy.csv.gz'"
     )
     assert main(["search", "--config", str(registry)]) == 2
     assert capsys.readouterr().err == f"archgen: error: {caught.value}\n"

@@ -18,7 +18,10 @@ _OVERWRITE_HELP = "replace an existing run of the same name (only once this one 
 
 def add_config(parser: argparse.ArgumentParser) -> None:
     """The flags naming the registry file and the run directory (every command that acts on a run)."""
-    parser.add_argument("--config", default=DEFAULT_REGISTRY, help="registry file (default: %(default)s)")
+    parser.add_argument(
+        "--config", default=DEFAULT_REGISTRY,
+        help="registry file (default: %(default)s; where there is none, the one packaged with archgen)",
+    )
     parser.add_argument("--name", help="run name: a plain folder name under [run] runs_dir (default: [run] name)")
     parser.add_argument("--run-dir", type=Path, help="explicit run directory path (instead of --name)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], help="override [run] device")
@@ -144,6 +147,15 @@ def search_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--label", help="folder name of this searcher's trials (default: the searcher's name)")
     parser.add_argument("--overwrite", action="store_true", help="discard this searcher's earlier trials of the same experiment")
+
+
+def init_arguments(parser: argparse.ArgumentParser) -> None:
+    """``archgen init [FOLDER]``: where the editable registry and the example configs go."""
+    parser.add_argument(
+        "folder", nargs="?", default=".", metavar="FOLDER",
+        help="write FOLDER/registry.toml and FOLDER/examples/ (default: the current folder)",
+    )
+    parser.add_argument("--force", action="store_true", help="replace those files where they exist (no other file is touched)")
 
 
 def plugins_arguments(parser: argparse.ArgumentParser) -> None:

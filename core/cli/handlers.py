@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     _bounded(args.seeds, "--seeds", 1000)
     _bounded(args.n, "--n", 10_000_000)
     sampling = _sampling_overrides(args)
-    config = load_config(args.config)
+    config = _registry(args.config)
     if (status := _relaunched(args, config)) is not None:
         return status
     run_dir = _run_dir(args, config)
@@ -52,7 +52,7 @@ def train(args: argparse.Namespace) -> int:
     from archgen.pipeline import commands
 
     _bounded(args.seeds, "--seeds", 1000)
-    config = load_config(args.config)
+    config = _registry(args.config)
     if (status := _relaunched(args, config)) is not None:
         return status
     run_dir = _run_dir(args, config)
@@ -70,6 +70,8 @@ def generate(args: argparse.Namespace) -> int:
     _bounded(args.n, "--n", 10_000_000)
     sampling = _sampling_overrides(args)
     run_dir = _run_dir(args, _config_if_present(args))
+    # The pipeline re-scores a run it finds evaluated (archgen.pipeline.evaluate.rescore_if_scored).
+    scored = not args.distinct and any((Path(run_dir) / name).exists() for name in ("metrics.json", "report.md"))
     path = commands.generate(
         run_dir, n=args.n, sampling=sampling, device=args.device, distinct=args.distinct, max_draws=args.max_draws
     )
@@ -78,7 +80,26 @@ def generate(args: argparse.Namespace) -> int:
 
         print(distinct_summary(path))
     print(f"wrote {path}")
+    if scored:
+        _say_rescored(Path(run_dir))
+    elif args.distinct and (Path(run_dir) / "metrics.json").exists():
+        print("samples.jsonl, metrics.json and report.md are unchanged (distinct draws are not i.i.d.; evaluate never reads them)")
     return 0
+
+
+def _say_rescored(run_dir: Path) -> None:
+    """After ``generate`` replaced the samples of an evaluated run: the new table, or why the old scores were set aside."""
+    from archgen.pipeline.evaluate import STALE_FILES
+    from archgen.pipeline.report import results_table
+
+    if (run_dir / "metrics.json").exists():
+        print(results_table(json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))))
+        print(f"re-scored: {run_dir}/metrics.json and report.md described the samples this command replaced; "
+              "they now describe the new ones (above)")
+        return
+    reason = (run_dir / STALE_FILES[1]).read_text(encoding="utf-8").split("\n", 1)[0] if (run_dir / STALE_FILES[1]).exists() else ""
+    print(f"stale: could not re-score the new samples ({reason.rsplit('failed: ', 1)[-1]}); the old metrics.json and "
+          f"report.md are now {' and '.join(STALE_FILES)} in {run_dir}; run 'archgen evaluate'")
 
 
 def evaluate(args: argparse.Namespace) -> int:
@@ -124,7 +145,7 @@ def sweep(args: argparse.Namespace) -> int:
 
 
 def analyze(args: argparse.Namespace) -> int:
-    """``archgen analyze <run> <analysis>``: run one analysis and name the files it wrote."""
+    """``archgen analyze <run> <analysis>``: run one analysis, print its headline figure and name the files it wrote."""
     from archgen.pipeline import commands
 
     _bounded(args.n, "--n", 10_000_000)
@@ -137,6 +158,11 @@ def analyze(args: argparse.Namespace) -> int:
         run_dir = Path(config.run.runs_dir if config is not None else "runs") / check_run_name(args.run)
     result = commands.analyze(run_dir, args.analysis, options=options, sampling=_sampling_overrides(args), device=args.device)
     if result:
+        from archgen.analysis import analysis_module
+
+        headline = getattr(analysis_module(args.analysis), "headline", None)
+        if headline is not None:
+            print(f"{args.analysis}: {headline(result)}")
         print(f"wrote {run_dir}/analysis/{args.analysis}.json and {run_dir}/{result['figure']}")
     return 0
 
@@ -146,7 +172,7 @@ def predict(args: argparse.Namespace) -> int:
     from archgen.pipeline import commands
     from archgen.pipeline.predict import parse_train_sizes, predict_table
 
-    registry = load_config(args.config)
+    registry = _registry(args.config)
     check_paths(registry)
     _note_dropped_options(registry, "predictor", args.predictor, args.config)
     config = with_overrides(
@@ -166,7 +192,7 @@ def search(args: argparse.Namespace) -> int:
     from archgen.pipeline import commands
     from archgen.pipeline.search_command import search_table
 
-    registry = load_config(args.config)
+    registry = _registry(args.config)
     check_paths(registry)
     _note_dropped_options(registry, "searcher", args.searcher, args.config)
     config = with_overrides(
@@ -181,6 +207,19 @@ def search(args: argparse.Namespace) -> int:
     summary = commands.search(config, run_dir=run_dir, label=label, overwrite=args.overwrite, device=args.device)
     print(search_table(summary))
     print(f"\nwrote {run_dir}/search/ (trial files, search.json, search.md, search.png)")
+    return 0
+
+
+def init(args: argparse.Namespace) -> int:
+    """``archgen init [FOLDER]``: write an editable registry.toml and the example configs."""
+    from archgen.cli.starter import write_starter_files
+
+    folder = Path(args.folder)
+    written = write_starter_files(folder, force=args.force)
+    examples = [path for path in written if path.name != DEFAULT_REGISTRY]
+    print(f"wrote {folder / DEFAULT_REGISTRY} and {len(examples)} example configs under {folder / 'examples'}/")
+    print(f"`archgen run` in {folder} reads {DEFAULT_REGISTRY}; the benchmark tables of `archgen search` / `predict` "
+          f"are read from $ARCHGEN_SHARED_DATA, else from {folder / '..' / 'shared' / 'data'}/")
     return 0
 
 
@@ -301,4 +340,13 @@ def _config_if_present(args: argparse.Namespace) -> RegistryConfig | None:
         return None
     if not Path(args.config).is_file() and args.config == DEFAULT_REGISTRY and args.name is not None:
         return None
-    return load_config(args.config)
+    return _registry(args.config)
+
+
+def _registry(path: str) -> RegistryConfig:
+    """The registry at ``path``; without a ``./registry.toml``, the packaged one, said in one line."""
+    config = load_config(path, packaged_fallback=True)
+    if config.packaged and not under_launcher():  # the launching process has said it
+        print(f"note: no ./{DEFAULT_REGISTRY}: using the one packaged with archgen "
+              "(`archgen init` writes an editable copy and the example configs here)", file=sys.stderr)
+    return config

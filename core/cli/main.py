@@ -28,7 +28,8 @@ Discrete neural-architecture generation: learn VQ-VAE codes of a search space,
 fit a prior over them, sample, and score the samples.
 
 With no command, `archgen` prints this help. `archgen run` reads ./registry.toml
-(NB201 + Arch-VQ by default) and does everything: train, generate, evaluate."""
+(NB201 + Arch-VQ by default; without one, the registry packaged with archgen, which
+`archgen init` copies out with the example configs) and does everything: train, generate, evaluate."""
 
 EPILOG = """\
 run directory: runs/<name>/ holds config.json, split.npz, checkpoints/seed-<s>/,
@@ -68,6 +69,10 @@ COMMANDS: dict[str, Command] = {
     "search": Command(
         "run a [searcher] against the space's oracle; write search/<experiment>/ (table, anytime curve)",
         arguments.search_arguments, handlers.search,
+    ),
+    "init": Command(
+        "write an editable registry.toml and the example configs (examples/) into a folder",
+        arguments.init_arguments, handlers.init,
     ),
     "plugins": Command(
         "list installed plugins by group (name, class, distribution, version; BROKEN if it does not import), "
