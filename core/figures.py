@@ -44,3 +44,32 @@ def save_figure(figure: Any, path: str | os.PathLike[str]) -> Path:
     finally:
         plt.close(figure)  # pyplot keeps every open figure alive until it is closed
     return Path(path)
+
+
+def legend_outside(axis: Any, **kwargs: Any) -> Any:
+    """The axis's legend to the right of its data area, so that no entry hides a curve.
+
+    Args:
+        axis: A matplotlib ``Axes`` with labelled artists.
+        **kwargs: Passed to ``axis.legend`` (e.g. ``fontsize``, ``title``).
+
+    Returns:
+        The ``Legend``; :func:`save_figure`'s tight layout shrinks the axes to make room for it.
+    """
+    return axis.legend(**{"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "borderaxespad": 0.0, "fontsize": 7, **kwargs})
+
+
+def clipped_band(axis: Any, x: Any, low: Any, high: Any, limits: tuple[float, float], **kwargs: Any) -> Any:
+    """``fill_between`` with both edges clipped to ``limits``, the y-limits the axis will show.
+
+    A ± std band around a mean near a bound (accuracy near its maximum, a rate near 0) would
+    otherwise run off the plot, which reads as a spread the data cannot have.
+
+    Returns:
+        The ``PolyCollection`` of the band.
+    """
+    import numpy as np
+
+    lower, upper = limits
+    return axis.fill_between(x, np.clip(np.asarray(low, dtype=float), lower, upper),
+                             np.clip(np.asarray(high, dtype=float), lower, upper), **kwargs)

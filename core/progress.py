@@ -140,3 +140,93 @@ class LineProgress:
 def _clock_text(seconds: float) -> str:
     """``0:01:05`` style, whole seconds."""
     return str(timedelta(seconds=round(seconds)))
+
+
+class Stages:
+    """One overall progress line over the stages of a multi-stage command, with an ETA.
+
+    Each stage has a weight, its expected share of the time (e.g. the epochs of a training
+    stage); the ETA is the elapsed time per unit of weight done times the weight left, so it
+    sharpens as the command goes. A stage reports progress inside it with :meth:`within`.
+    Bars mode shows a tqdm bar at position 0 (the steps' own bars open below it); lines mode
+    writes ``run: stage 3/5 (prior seed 1) [0:02:10, eta 0:04:20]`` when a stage or its detail
+    changes, so a log gets a handful of lines, not one per epoch.
+
+    Args:
+        name: The command, shown first (``"run"``).
+        stages: ``(label, weight)`` in the order they run; weights > 0.
+        mode: ``"off"``, ``"bars"`` or ``"lines"`` (default: :func:`progress_mode`).
+        stream: Where lines go (default: ``sys.stderr`` at write time).
+        clock: Seconds since some fixed point (tests pass a fake one).
+    """
+
+    def __init__(self, name: str, stages: Iterable[tuple[str, float]], *, mode: str | None = None,
+                 stream: IO[str] | None = None, clock: Any = time.monotonic):
+        self.name = name
+        self.labels, self.weights = zip(*stages) if stages else ((), ())
+        if not self.labels or min(self.weights) <= 0:
+            raise ValueError(f"Stages needs at least one stage and positive weights, got {list(zip(self.labels, self.weights))}")
+        self.total = float(sum(self.weights))
+        self.index, self.fraction, self.detail, self.closed = -1, 0.0, "", False
+        self._mode = mode or progress_mode()
+        self._stream, self._clock = stream, clock
+        self._started = clock()
+        self._bar = tqdm(total=1000, desc=name, position=0, dynamic_ncols=True, leave=False,
+                         bar_format="{desc} {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]") if self._mode == "bars" else None
+
+    @property
+    def done(self) -> float:
+        """Weight done: the finished stages and the current one's finished fraction."""
+        finished = sum(self.weights[: max(self.index, 0)])
+        return finished + (self.weights[self.index] * self.fraction if self.index >= 0 else 0.0)
+
+    def start(self, label: str, detail: str | None = None) -> None:
+        """Begins stage ``label`` (the stages before it count as done).
+
+        Raises:
+            ValueError: For a label that is not a stage after the current one.
+        """
+        later = [i for i, name in enumerate(self.labels) if name == label and i > self.index]
+        if not later:
+            raise ValueError(f"no stage {label!r} after stage {self.index + 1} of {list(self.labels)}")
+        self.index, self.fraction, self.detail = later[0], 0.0, detail or label
+        self._show(force=True)
+
+    def within(self, fraction: float, detail: str | None = None) -> None:
+        """The current stage is ``fraction`` done (clipped to [0, 1]); a new ``detail`` names its sub-step."""
+        self.fraction = min(max(float(fraction), 0.0), 1.0)
+        changed = detail is not None and detail != self.detail
+        self.detail = detail if detail is not None else self.detail
+        self._show(force=changed)
+
+    def close(self) -> None:
+        """Counts every stage done and writes the last line (or closes the bar)."""
+        if self.index < 0 or self.closed:
+            return
+        self.index, self.fraction, self.detail = len(self.labels) - 1, 1.0, "done"
+        self._show(force=True)
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        self.closed = True
+
+    def line(self, now: float) -> str:
+        """The overall record at time ``now``."""
+        elapsed = now - self._started
+        timing = _clock_text(elapsed)
+        done = self.done
+        if 0 < done < self.total:
+            timing += f", eta {_clock_text(elapsed / done * (self.total - done))}"
+        return f"{self.name}: stage {self.index + 1}/{len(self.labels)} ({self.detail}) [{timing}]"
+
+    def _show(self, force: bool) -> None:
+        if self.closed or self._mode == "off":
+            return
+        if self._bar is not None:
+            self._bar.set_description_str(f"{self.name}: stage {self.index + 1}/{len(self.labels)} ({self.detail})", refresh=False)
+            self._bar.n = round(1000 * self.done / self.total)
+            self._bar.refresh()
+        elif self._mode == "lines" and force:
+            stream = self._stream if self._stream is not None else sys.stderr
+            stream.write(self.line(self._clock()) + "\n")
+            stream.flush()

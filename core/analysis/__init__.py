@@ -5,7 +5,9 @@ Every analysis module offers ``Options`` (a pydantic model, ``extra="forbid"``),
 ``analyze(inputs, options, figure) -> dict``: it reads the run through an
 :class:`archgen.analysis.inputs.AnalysisInputs`, writes its figure atomically to
 ``figure`` and returns the JSON-ready result that
-:mod:`archgen.pipeline.analyze` stores as ``<run>/analysis/<name>.json``.
+:mod:`archgen.pipeline.analyze` stores as ``<run>/analysis/<name>.json``; and
+``headline(result) -> str``, the one line ``archgen analyze`` prints: the figure
+the analysis is about.
 docs/analyses.md says what each one measures and where it comes from.
 """
 

@@ -133,17 +133,31 @@ def render(result: dict[str, Any]) -> str:
         "| Method | Protocol | Recon. Acc | Validity | Uniqueness | Abs. Uniq | Novelty | Abs. Novelty |",
         "|---|---|---|---|---|---|---|---|",
     ]
+    k = len(result["seeds"])
     for label, row in result["rows"].items():
         summary = row["summary"]
         for protocol in ("paper", "strict"):
-            cells = [_cell(summary["reconstruction_accuracy"])] + [_cell(summary[protocol][k]) for k in COLUMNS]
+            cells = [_cell(summary["reconstruction_accuracy"], k)] + [_cell(summary[protocol][c], k) for c in COLUMNS]
             lines.append(f"| {label} | {protocol} | " + " | ".join(cells) + " |")
         if label in result["paper_nb201"]:
             lines.append(f"| {label} | published | - | " + " | ".join(f"{v:.2f}" for v in result["paper_nb201"][label].values()) + " |")
     return "\n".join(lines) + "\n"
 
 
-def _cell(summary: dict[str, float] | None) -> str:
+def _cell(summary: dict[str, float] | None, replicates: int) -> str:
     if not summary or summary["mean"] != summary["mean"]:
         return "-"
+    if replicates == 1:  # one seed: no spread was measured, so none is shown
+        return f"{summary['mean']:.2f}"
     return f"{summary['mean']:.2f} ± {summary['std']:.2f}"
+
+
+def headline(result: dict[str, Any]) -> str:
+    """The figures the analysis is about: each variant's paper absolute uniqueness and novelty."""
+    rows = "; ".join(
+        f"{label} {_cell(row['summary']['paper']['absolute_uniqueness'], 1)}/{_cell(row['summary']['paper']['absolute_novelty'], 1)}"
+        for label, row in result["rows"].items()
+    )
+    seeds = len(result["seeds"])
+    return (f"paper Abs. Uniq/Abs. Novelty ({result['num_samples']} samples, "
+            f"{'1 seed' if seeds == 1 else f'means of {seeds} seeds'}): {rows}")

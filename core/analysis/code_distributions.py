@@ -107,6 +107,11 @@ def analyze(inputs: AnalysisInputs, options: Options, figure: Path) -> dict[str,
 
 def plot(result: dict[str, Any], path: Path) -> Path:
     """One two-row heatmap per position: training frequencies above, novel-sample frequencies below."""
+    return save_figure(draw(result), path)
+
+
+def draw(result: dict[str, Any]) -> Any:
+    """The figure of :func:`plot`, not yet saved; each colour bar is labelled with what its colour is."""
     plt = headless_pyplot()
 
     train, novel = np.asarray(result["train_counts"], float), np.asarray(result["novel_counts"], float)
@@ -121,11 +126,25 @@ def plot(result: dict[str, Any], path: Path) -> Path:
         axis.set_ylabel(f"pos {position}", fontsize=7, rotation=0, ha="right", va="center")
         axis.set_title(f"JS distance {shown}", fontsize=7, loc="right", pad=2)
         axis.tick_params(axis="x", labelsize=6, labelbottom=position == length - 1)
-        figure.colorbar(image, ax=axis, pad=0.01, fraction=0.02).ax.tick_params(labelsize=5)
-    axes[-1, 0].set_xlabel("codebook index")
+        bar = figure.colorbar(image, ax=axis, pad=0.01, fraction=0.02)
+        bar.set_label("share", fontsize=5)
+        bar.ax.tick_params(labelsize=5)
+    axes[-1, 0].set_xlabel("codebook index (colour: share of the row's codes at that position)")
     figure.suptitle(
         f"{result['space']} · {result['generator']}: code frequencies, {result['train_sequences']} training vs "
-        f"{result['novel_samples']} novel ({result['novel_protocol']}) samples, sampling {result['sampling'].get('temperature', '')}",
+        f"{result['novel_samples']} novel ({result['novel_protocol']}) samples, sampling "
+        + (", ".join(f"{k}={v}" for k, v in result["sampling"].items() if v is not None) or "defaults"),
         fontsize=8,
     )
-    return save_figure(figure, path)
+    return figure
+
+
+def headline(result: dict[str, Any]) -> str:
+    """The figure the analysis is about: how far the novel samples' codes are from the training codes."""
+    distances = [d for d in result["js_distance_train_vs_novel"] if d is not None]
+    if not distances:
+        return f"no {result['novel_protocol']}-novel samples among {result['samples']}: no code distances to report"
+    worst = max(range(len(distances)), key=distances.__getitem__)
+    return (f"JS distance of training vs {result['novel_protocol']}-novel codes: mean {sum(distances) / len(distances):.3f} "
+            f"over {len(distances)} positions (largest {distances[worst]:.3f}); {result['novel_samples']} novel of "
+            f"{result['samples']} samples")

@@ -20,7 +20,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from archgen.analysis.inputs import AnalysisInputs
-from archgen.figures import headless_pyplot, save_figure
+from archgen.figures import headless_pyplot, legend_outside, save_figure
 
 FIGURE = "codebook.png"
 
@@ -96,10 +96,15 @@ def _mean_std(values: list[Any]) -> dict[str, float]:
 
 def plot(result: dict[str, Any], path: Path) -> Path:
     """Rank-frequency of code usage per replicate, and the restart curve where one was recorded."""
+    return save_figure(draw(result), path)
+
+
+def draw(result: dict[str, Any]) -> Any:
+    """The figure of :func:`plot`, not yet saved; legends sit outside the data."""
     plt = headless_pyplot()
 
     curves = [s for s in result["per_seed"] if s["training"]["dead_code_restarts_per_epoch"]]
-    figure, axes = plt.subplots(1, 2 if curves else 1, figsize=(11 if curves else 6.5, 4), dpi=110, squeeze=False)
+    figure, axes = plt.subplots(1, 2 if curves else 1, figsize=(13 if curves else 8.5, 4), dpi=110, squeeze=False)
     axis = axes[0, 0]
     for s in result["per_seed"]:
         usage = np.asarray(s["sorted_usage"], float)
@@ -110,7 +115,7 @@ def plot(result: dict[str, Any], path: Path) -> Path:
     axis.set_ylabel("share of training codes")
     axis.set_title(f"{result['space']} · {result['generator']}: codebook use ({result['train_sequences']} training cells)", fontsize=9)
     axis.grid(alpha=0.3)
-    axis.legend(fontsize=7)
+    legend_outside(axis)
     if curves:
         axis = axes[0, 1]
         for s in curves:
@@ -119,5 +124,22 @@ def plot(result: dict[str, Any], path: Path) -> Path:
         axis.set_xlabel("VQ-VAE epoch")
         axis.set_ylabel("dead-code restarts")
         axis.grid(alpha=0.3)
-        axis.legend(fontsize=7)
-    return save_figure(figure, path)
+        legend_outside(axis)
+    return figure
+
+
+def headline(result: dict[str, Any]) -> str:
+    """The figure the analysis is about: how much of the codebook the training set uses."""
+    summary, seeds = result["summary"], len(result["per_seed"])
+    size = result["per_seed"][0]["codebook_size"] if result["per_seed"] else 0
+    k = 1 if seeds == 1 else 2
+    return (f"codebook use: {_shown(summary['used'], k, 0)} of {size} codes used, perplexity {_shown(summary['perplexity'], k, 1)}, "
+            f"{_shown(summary['distinct_sequences'], k, 0)} distinct code sequences for {result['train_sequences']} "
+            f"training cells ({seeds} seed{'s' if seeds != 1 else ''})")
+
+
+def _shown(summary: dict[str, float], replicates: int, digits: int) -> str:
+    if summary["mean"] != summary["mean"]:
+        return "-"
+    value = f"{summary['mean']:.{digits}f}"
+    return value if replicates == 1 else f"{value} ± {summary['std']:.{digits}f}"

@@ -107,3 +107,13 @@ def render(result: dict[str, Any]) -> str:
             f"{row['valid_draws']} | {row['malformed_draws']} | {row['novel']} | {row['heldout']} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def headline(result: dict[str, Any]) -> str:
+    """The figure the analysis is about: draws per distinct valid architecture, per generator."""
+    parts = []
+    for name, row in result["generators"].items():
+        ratio = "-" if row["draws_per_distinct"] is None else f"{row['draws_per_distinct']:.2f}"
+        parts.append(f"{name} {row['distinct']} in {row['draws']:,} draws ({ratio} per distinct"
+                     + ("" if row["complete"] else ", max_draws reached") + ")")
+    return f"{result['n']} distinct valid architectures: " + "; ".join(parts)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from archgen.analysis.inputs import AnalysisInputs
 from archgen.analysis.novelty import novel_rows
-from archgen.figures import headless_pyplot, save_figure
+from archgen.figures import headless_pyplot, legend_outside, save_figure
 
 FIGURE = "neighbours.png"
 #: Samples per distance block: ``[chunk, T]`` float32 distances stay within a few hundred MB on NB101.
@@ -121,9 +121,14 @@ def _summary(values: np.ndarray) -> dict[str, Any]:
 
 def plot(result: dict[str, Any], path: Path) -> Path:
     """Histogram of the nearest-training distances, members of the space and off-topology decodes stacked."""
+    return save_figure(draw(result), path)
+
+
+def draw(result: dict[str, Any]) -> Any:
+    """The figure of :func:`plot`, not yet saved; the legend sits outside the bars."""
     plt = headless_pyplot()
 
-    figure, axis = plt.subplots(figsize=(6.5, 4), dpi=110)
+    figure, axis = plt.subplots(figsize=(8, 4), dpi=110)
     width = max(len(result["histogram"]["all"]), 1)
     bottom = np.zeros(width)
     for name, color in (("members", "tab:blue"), ("off_topology", "tab:orange")):
@@ -136,6 +141,18 @@ def plot(result: dict[str, Any], path: Path) -> Path:
     axis.set_ylabel("novel samples")
     axis.set_title(f"{result['space']} · {result['generator']}: {result['novel_samples']} {result['novel_protocol']}-novel "
                    f"of {result['samples']} samples", fontsize=9)
-    axis.legend(fontsize=8)
+    legend_outside(axis, fontsize=8)
     axis.grid(alpha=0.3, axis="y")
-    return save_figure(figure, path)
+    return figure
+
+
+def headline(result: dict[str, Any]) -> str:
+    """The figure the analysis is about: how far the novel samples lie from the training graphs."""
+    summary = result["summary"]
+
+    def median(name: str) -> str:
+        return f"{summary[name]['median']:g}" if summary[name]["count"] else "-"
+
+    return (f"distance of the {result['novel_samples']} {result['novel_protocol']}-novel samples (of {result['samples']}) "
+            f"to their nearest training graph: median {median('all')} (members {median('members')}, "
+            f"off-topology {median('off_topology')}; {summary['off_topology']['count']} off-topology)")

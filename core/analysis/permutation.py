@@ -251,3 +251,11 @@ def render(result: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def headline(result: dict[str, Any]) -> str:
+    """The figure the analysis is about: how often a permuted code sequence still decodes to the original."""
+    s, exact, canonical = result["sequences"], result["exact"], result["canonical"]
+    return (f"permuted sequences decoded to the original: {exact['permutations_percent']:.2f} % of permutations exactly "
+            f"({exact['sequences_with_any']} of {s} sequences at least once), {canonical['permutations_percent']:.2f} % "
+            f"by canonical key ({canonical['sequences_with_any']} of {s}); Arch-VQ (NB101): 5.1 %")

@@ -160,3 +160,13 @@ def table(result: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def headline(result: dict[str, Any]) -> str:
+    """The figure the analysis is about: exact reconstruction beside the position-blind ceiling."""
+    rows = result["per_seed"]
+    exact = sum(r["exact"] for r in rows) / len(rows)
+    ceiling = sum(r["ceiling_position_blind"] for r in rows) / len(rows)
+    over = f"seed {rows[0]['seed']}" if len(rows) == 1 else f"mean of {len(rows)} seeds"
+    return (f"exact reconstruction of the {result['split']} split: {exact:.2f} % ({over}, {rows[0]['cells']} cells); "
+            f"position-blind ceiling {ceiling:.2f} %")

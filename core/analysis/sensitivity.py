@@ -89,6 +89,11 @@ def analyze(inputs: AnalysisInputs, options: Options, figure: Path) -> dict[str,
 
 def plot(result: dict[str, Any], path: Path) -> Path:
     """Reconstruction accuracy against each hyperparameter, one panel each (Figure 5's layout)."""
+    return save_figure(draw(result), path)
+
+
+def draw(result: dict[str, Any]) -> Any:
+    """The figure of :func:`plot`, not yet saved."""
     plt = headless_pyplot()
 
     figure, axes = plt.subplots(1, 3, figsize=(12, 3.6), dpi=110)
@@ -103,4 +108,16 @@ def plot(result: dict[str, Any], path: Path) -> Path:
         axis.grid(alpha=0.3)
     figure.suptitle(f"{result['space']} · {result['generator']}: sensitivity ({result['vqvae_epochs']} VQ-VAE epochs, seed {result['seed']})",
                     fontsize=9)
-    return save_figure(figure, path)
+    return figure
+
+
+def headline(result: dict[str, Any]) -> str:
+    """The figure the analysis is about: the best held-out reconstruction per hyperparameter, and its range."""
+    parts = []
+    for parameter in ("codebook_size", "beta", "decay"):
+        points = [p for p in result["points"] if p["parameter"] == parameter]
+        if points:
+            best = max(points, key=lambda p: p["reconstruction_accuracy"])
+            low = min(p["reconstruction_accuracy"] for p in points)
+            parts.append(f"{parameter} best {best['reconstruction_accuracy']:.2f} at {best['value']} (lowest {low:.2f})")
+    return "held-out reconstruction accuracy (%): " + "; ".join(parts)

@@ -20,6 +20,7 @@ from archgen.pipeline import generate as generate_step
 from archgen.pipeline import sweep as sweep_step
 from archgen.pipeline import train as train_step
 from archgen.pipeline.session import command_session, resolve_config
+from archgen.pipeline.stages import RunProgress
 from archgen.registry import load
 from archgen.runs import RunConfig
 
@@ -43,11 +44,15 @@ def run(config: RegistryConfig, *, run_dir: Path, seeds: int, overwrite: bool = 
     _check_sampling(RunConfig.model_validate(resolved), sampling)
     with command_session("run", run_dir, resolved=resolved, overwrite=overwrite, device=device,
                          extra_hooks=extra_hooks) as session:
-        train_step.train(session)
+        overall = RunProgress(session)
+        train_step.train(session, overall)
         if not session.runtime.is_main:
             return {}  # under torchrun, sampling and scoring are rank 0's (the others hold no checkpoints)
+        overall.start("generate")
         generate_step.generate(session, n=n, sampling=sampling)
-        metrics = evaluate_step.evaluate(session)
+        overall.start("evaluate")
+        metrics = evaluate_step.evaluate(session, overall=overall)
+        overall.close()
     return metrics
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
 from typing import Any
 
 from archgen.atomic import write_text
-from archgen.errors import RunDirectoryError
+from archgen.errors import ArchgenError, RunDirectoryError
 from archgen.metrics import GenerationReference, evaluate_samples, iid_uniqueness_ceiling
+from archgen.metrics.ceilings import uniqueness_ceilings
 from archgen.pipeline import samples_file
 from archgen.pipeline.report import aggregate, render_report
 from archgen.pipeline.session import Session
@@ -16,12 +20,17 @@ from archgen.protocols import Reconstructs
 from archgen.registry import load
 
 
-def evaluate(session: Session, *, seeds: int | None = None) -> dict[str, Any]:
+def evaluate(session: Session, *, seeds: int | None = None, overall: Any = None) -> dict[str, Any]:
     """Scores the stored graphs; writes ``metrics.json`` and ``report.md``.
 
     Reconstruction accuracy is computed for generators that can reconstruct
     (the :class:`archgen.protocols.Reconstructs` capability); the samples themselves
     are scored from the file alone.
+
+    Args:
+        session: The staged run.
+        seeds: Score the first ``seeds`` replicates (default: all).
+        overall: The command's overall progress, moved to its ``baseline`` stage when one is scored.
     """
     run = session.run
     head, batches = samples_file.read_samples(run.samples_file, session.space, run.describe(run.samples_file))
@@ -42,6 +51,8 @@ def evaluate(session: Session, *, seeds: int | None = None) -> dict[str, Any]:
         per_seed.append(figures)
     summary = aggregate(per_seed)
     baseline = session.run_config.evaluate.baseline
+    if baseline and overall is not None:
+        overall.start("baseline")
     baselines = {baseline: score_baseline(session, baseline, chosen, head["num_samples"], reference)} if baseline else {}
     metrics = {
         "space": session.space.name,
@@ -49,6 +60,7 @@ def evaluate(session: Session, *, seeds: int | None = None) -> dict[str, Any]:
         "sampling": head.get("sampling", {}),
         "num_samples": head["num_samples"],
         "iid_uniqueness_ceiling": iid_uniqueness_ceiling(session.space.size(), head["num_samples"]),
+        "uniqueness_ceilings": uniqueness_ceilings(session.space, head["num_samples"]),
         "seeds": chosen,
         "per_seed": per_seed,
         "summary": summary,
@@ -56,8 +68,56 @@ def evaluate(session: Session, *, seeds: int | None = None) -> dict[str, Any]:
     }
     run.write_json("metrics.json", metrics)
     write_text(run.report_file, render_report(session.run_config, session.space.size(), metrics))
+    for name in STALE_FILES:  # left by a failed re-score: these fresh scores supersede them
+        (run.path / name).unlink(missing_ok=True)
     session.summary = summary
     return metrics
+
+
+#: What ``archgen evaluate`` derives from ``samples.jsonl``: stale once the samples change.
+SCORED_FILES = ("metrics.json", "report.md")
+#: Where they are moved when the new samples cannot be scored (same names, ``.stale`` before the suffix).
+STALE_FILES = ("metrics.stale.json", "report.stale.md")
+#: The first line of ``report.stale.md``; the reason follows it.
+STALE_MARK = "> STALE: these figures describe samples that `archgen generate` replaced; re-scoring them failed: "
+
+
+def rescore_if_scored(session: Session) -> dict[str, Any] | None:
+    """Scores the new ``samples.jsonl`` again when the run holds scores of the previous one.
+
+    Evaluation is one pass over the samples plus reconstruction, so a command that replaces the
+    samples re-scores them in the same staged commit rather than leave a ``report.md`` describing
+    samples that no longer exist. The previous evaluation's seed count is kept (``--seeds``). If the
+    new samples cannot be scored (an :class:`~archgen.errors.ArchgenError`, e.g. a missing checkpoint),
+    the samples are still kept and the old scores are moved aside to :data:`STALE_FILES`, the report
+    headed by :data:`STALE_MARK` and the reason, so that no file under its usual name is untrue.
+
+    Returns:
+        The new metrics, or ``None`` when the run had never been evaluated or could not be re-scored.
+    """
+    folder = session.run.path
+    if not any((folder / name).exists() for name in SCORED_FILES):
+        return None
+    try:
+        previous = len(json.loads((folder / "metrics.json").read_text(encoding="utf-8"))["seeds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        previous = None  # a report without readable metrics: score every seed
+    try:
+        metrics = evaluate(session, seeds=previous if previous is not None and 0 < previous <= len(session.seeds) else None)
+    except ArchgenError as error:
+        _set_aside(folder, str(error))
+        return None
+    return metrics
+
+
+def _set_aside(folder: Path, reason: str) -> None:
+    """Moves the scores of replaced samples to their stale names, the report headed by the reason."""
+    for name, stale in zip(SCORED_FILES, STALE_FILES):
+        if (folder / name).exists():
+            os.replace(folder / name, folder / stale)
+    if (folder / STALE_FILES[1]).exists():
+        text = (folder / STALE_FILES[1]).read_text(encoding="utf-8")
+        write_text(folder / STALE_FILES[1], f"{STALE_MARK}{reason}\n\n{text}")
 
 
 def score_baseline(session: Session, name: str, seeds: list[int], n: int, reference: GenerationReference) -> dict[str, Any]:

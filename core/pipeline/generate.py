@@ -12,6 +12,7 @@ from archgen.atomic import write_with
 from archgen.distinct_sampling import distinct_sample
 from archgen.generation import SampleBatch
 from archgen.pipeline import samples_file
+from archgen.pipeline.evaluate import rescore_if_scored
 from archgen.pipeline.session import Session, require_trained
 from archgen.plugin_outputs import PluginRef, check_sample_batch
 from archgen.progress import progress
@@ -38,6 +39,10 @@ def draw(session: Session, generator: Any, seed: int, n: int, sampling: dict[str
 def generate(session: Session, *, n: int | None = None, sampling: dict[str, Any] | None = None) -> Path:
     """Samples every replicate and writes ``samples.jsonl`` (one decoded graph a line).
 
+    A run already evaluated is re-scored on the new samples in the same commit
+    (:func:`archgen.pipeline.evaluate.rescore_if_scored`), so ``metrics.json`` and ``report.md``
+    never describe samples that were replaced.
+
     Args:
         session: The staged run.
         n: Samples per seed (default ``[evaluate] num_samples``).
@@ -51,14 +56,17 @@ def generate(session: Session, *, n: int | None = None, sampling: dict[str, Any]
         batch = draw(session, session.generator(seed), seed, n, knobs)
         lines.extend(samples_file.sample_lines(session.space, batch))
     head = samples_file.header(session.space, session.generator_name, knobs, n, session.seeds)
-    return write_with(session.run.samples_file, lambda handle: handle.writelines([head, *lines]))
+    path = write_with(session.run.samples_file, lambda handle: handle.writelines([head, *lines]))
+    rescore_if_scored(session)
+    return path
 
 
 def generate_distinct(session: Session, *, n: int | None = None, sampling: dict[str, Any] | None = None,
                       max_draws: int | None = None) -> Path:
     """Draws until every replicate has ``n`` valid architectures with distinct canonical keys; writes ``distinct.jsonl``.
 
-    Not an i.i.d. sample, so it never touches ``samples.jsonl`` (what ``archgen evaluate`` scores): the
+    Not an i.i.d. sample, so it never touches ``samples.jsonl`` (what ``archgen evaluate`` scores, so
+    ``metrics.json`` and ``report.md`` stay true without re-scoring): the
     header line holds, per seed, the draws it took (valid, malformed, whether ``n`` was reached); each
     further line one kept architecture, ``{"seed": s, "arch": "<native string>"}``.
 

@@ -21,10 +21,10 @@ from archgen.architecture import Architecture
 from archgen.atomic import write_text
 from archgen.config import DataSection, PredictSection, RegistryConfig
 from archgen.errors import ConfigError, DataFileError, InvalidArchitectureError
-from archgen.figures import headless_pyplot, save_figure
 from archgen.overrides import with_overrides
 from archgen.pipeline import dataset as datasets
-from archgen.pipeline.report import markdown_table, mean_std, text_table
+from archgen.pipeline.predict_figure import plot_predict  # noqa: F401 - also imported from here
+from archgen.pipeline.report import cell, markdown_table, mean_std, replicates_text, text_table
 from archgen.pipeline.session import Session
 from archgen.plugin_outputs import PluginRef, check_predictions, check_statistics
 from archgen.progress import progress
@@ -256,8 +256,8 @@ def _rows(result: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
         rows.append([
             str(p["n"]),
             f"{min(test_sizes):,}",
-            f"{p['kendall_tau']['mean']:.3f} ± {p['kendall_tau']['std']:.3f}",
-            f"{p['spearman']['mean']:.3f} ± {p['spearman']['std']:.3f}",
+            cell(p["kendall_tau"], result["trials"], digits=3),
+            cell(p["spearman"], result["trials"], digits=3),
             f"{p['fit_seconds']['mean']:.0f}",
             *(f"{p['reference'][name]:.3f}" if name in p["reference"] else "" for name in names),
         ])
@@ -268,7 +268,16 @@ def predict_table(result: dict[str, Any]) -> str:
     """The terminal table: τ and ρ (mean ± std over trials) per N, beside the published τ."""
     table = text_table(*_rows(result))
     note = f"\n({result['reference_note']})" if result["reference_note"] else ""
-    return table + note
+    return f"{table}\n{predict_legend(result)}{note}"
+
+
+def predict_legend(result: dict[str, Any]) -> str:
+    """The legend under the predict table: what is ranked, on what, over how many trials."""
+    seeds = [t["seed"] for t in result["points"][0]["trials"]] if result["points"] else result["trials"]
+    test = "every architecture of the pool" if result["test_on"] == "all" else "the rest of the pool"
+    return (f"legend: rank correlation of predicted and true {result['test_metric']} on {test} "
+            f"({result['pool_size']:,} labelled); trained on N labelled by {result['metric']}; "
+            f"{replicates_text(seeds, 'trial')}; fit s: mean seconds per fit")
 
 
 def _markdown(result: dict[str, Any]) -> str:
@@ -286,24 +295,3 @@ def _markdown(result: dict[str, Any]) -> str:
         lines += ["", f"Reference: {result['reference_note']}."]
     return "\n".join(lines) + "\n"
 
-
-def plot_predict(result: dict[str, Any], path: str | Path) -> Path:
-    """Kendall τ against N (log scale), ± one std, beside the published τ (the Arch-VQ paper's Figure 3)."""
-    plt = headless_pyplot()
-
-    sizes = [p["n"] for p in result["points"]]
-    mean = np.array([p["kendall_tau"]["mean"] for p in result["points"]])
-    std = np.array([p["kendall_tau"]["std"] for p in result["points"]])
-    figure, axis = plt.subplots(figsize=(6, 4), dpi=120)
-    axis.plot(sizes, mean, "o-", label=f"{result['predictor']['name']} (archgen)")
-    axis.fill_between(sizes, mean - std, mean + std, alpha=0.2)
-    for name in sorted({name for p in result["points"] for name in p["reference"]}):
-        known = [(p["n"], p["reference"][name]) for p in result["points"] if name in p["reference"]]
-        axis.plot(*zip(*known), "s--", ms=4, label=f"{name} (published)")
-    axis.set_xscale("log")
-    axis.set_xlabel("labelled architectures N")
-    axis.set_ylabel("Kendall τ")
-    axis.set_title(f"{result['space']} · {result['metric']} · {result['trials']} trial(s)")
-    axis.grid(alpha=0.3)
-    axis.legend(fontsize=8)
-    return save_figure(figure, path)

@@ -8,9 +8,10 @@ from typing import Any
 
 from archgen.errors import ConfigError
 from archgen.metrics import GenerationReference, evaluate_samples, iid_uniqueness_ceiling
+from archgen.metrics.ceilings import ceiling_text, uniqueness_ceilings
 from archgen.pipeline.evaluate import choose_seeds
 from archgen.pipeline.generate import draw
-from archgen.pipeline.report import aggregate, plot_sweep, text_table
+from archgen.pipeline.report import PROTOCOLS_TEXT, aggregate, plot_sweep, sampling_text, text_table
 from archgen.pipeline.session import Session, require_trained
 from archgen.progress import progress
 
@@ -97,6 +98,8 @@ def sweep(session: Session, over: str, values: list[Any], *, n: int | None = Non
         "over": over,
         "num_samples": n,
         "iid_uniqueness_ceiling": iid_uniqueness_ceiling(session.space.size(), n),
+        "uniqueness_ceilings": uniqueness_ceilings(session.space, n),
+        "sampling": {key: value for key, value in grid[0].items() if key != over} if grid else {},
         "seeds": len(chosen),
         "points": points,
         "best": best,
@@ -108,8 +111,9 @@ def sweep(session: Session, over: str, values: list[Any], *, n: int | None = Non
 
 
 def sweep_table(result: dict[str, Any]) -> str:
-    """One row per grid point: paper and strict figures."""
-    header = [result["over"], "Validity", "Abs. Uniq", "Abs. Novelty", "strict Validity", "strict Abs. Uniq", "Held-out cov."]
+    """One row per grid point: paper and strict figures (means over seeds), then the legend line."""
+    header = [result["over"], "paper Validity", "paper Abs. Uniq", "paper Abs. Novelty",
+              "strict Validity", "strict Abs. Uniq", "strict Held-out cov."]
     rows = []
     for p in result["points"]:
         value = p["value"]
@@ -118,4 +122,18 @@ def sweep_table(result: dict[str, Any]) -> str:
             *(f"{p['paper'][k]['mean']:.2f}" for k in ("validity", "absolute_uniqueness", "absolute_novelty")),
             *(f"{p['strict'][k]['mean']:.2f}" for k in ("validity", "absolute_uniqueness", "heldout_coverage")),
         ])
-    return text_table(header, rows)
+    return f"{text_table(header, rows)}\n{sweep_legend(result)}"
+
+
+def sweep_legend(result: dict[str, Any]) -> str:
+    """The legend under the sweep table: protocols, samples, seeds, the fixed sampling options, ceilings."""
+    seeds = result["seeds"]
+    parts = [
+        PROTOCOLS_TEXT,
+        f"{result['num_samples']:,} samples per seed and point",
+        "1 seed" if seeds == 1 else f"means over {seeds} seeds (± std in sweep.json)",
+        f"{result['over']} swept, {sampling_text(result.get('sampling'))}" if result.get("sampling")
+        else f"{result['over']} swept",
+        ceiling_text(result.get("uniqueness_ceilings"), result.get("iid_uniqueness_ceiling")),
+    ]
+    return "legend: " + "; ".join(p for p in parts if p)

@@ -13,8 +13,12 @@ from archgen.plugin_outputs import PluginRef, check_statistics
 from archgen.runs import write_run_config
 
 
-def train(session: Session) -> dict[str, Any]:
+def train(session: Session, overall: Any = None) -> dict[str, Any]:
     """Builds the data and split and trains every replicate into the (staged) run.
+
+    Args:
+        session: The staged run.
+        overall: The command's overall progress (:class:`archgen.pipeline.stages.RunProgress`), if any.
 
     Returns:
         Per seed, the training statistics written to ``checkpoints/seed-<s>/training.json``.
@@ -36,9 +40,10 @@ def train(session: Session) -> dict[str, Any]:
     for seed in session.seeds:
         generator = session.new_generator()
         started = time.perf_counter()
+        feed = () if overall is None else (overall.training(seed),)
         fitted = generator.fit(
             session.space, data.train, validation=data.heldout, runtime=session.runtime, seed=seed,
-            callbacks=(session.epoch_callback,),
+            callbacks=(session.epoch_callback, *feed),
         )
         stats = check_statistics(fitted, plugin=PluginRef("generator", session.generator_name, generator))
         stats["seconds"] = time.perf_counter() - started
