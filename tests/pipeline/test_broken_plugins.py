@@ -1,8 +1,8 @@
 """Broken plugins, installed as real authors ship them: each ends in one line and exit 2, or correct figures.
 
 Issue 27's table, the rows about plugin outputs. The distribution ``archgen-bad`` is built by the
-test (as ``test_third_party.py`` builds ``archgen-chains``): the chain space and the counting
-generator of that test, copied, and one subclass per defect, each under its own entry point. A
+test: archgen-chains' module (``chains_plugin_source``, the one ``test_third_party.py`` installs)
+and one subclass per defect, each under its own entry point. A
 broken output must be refused where it enters archgen -- one line naming the plugin, its
 distribution and the rule broken, exit status 2, nothing written -- never stored as a wrong
 figure or left to a traceback further on.
@@ -18,129 +18,7 @@ import archgen
 from archgen.cli.main import main
 
 BROKEN = '''
-"""archgen-bad: the chain space and counting generator of test_third_party, and broken variants."""
-
 import dataclasses
-import json
-from pathlib import Path
-from typing import Any, ClassVar
-
-import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
-
-from archgen import Architecture, CheckpointError, InvalidArchitectureError
-from archgen.atomic import atomic_path
-from archgen.errors import clipped
-from archgen.generation import SampleBatch, validate_sampling
-from archgen.space_base import GraphSpaceBase
-
-LAYERS = ("conv", "pool", "skip")
-DEPTH = 4
-CHAIN = tuple(tuple(int(j == i + 1) for j in range(DEPTH + 2)) for i in range(DEPTH + 2))
-
-
-class ChainOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ChainSpace(GraphSpaceBase):
-    name: ClassVar[str] = "chains"
-    op_vocabulary: ClassVar[tuple[str, ...]] = ("input", *LAYERS, "output")
-    max_nodes: ClassVar[int] = DEPTH + 2
-    Options: ClassVar[type[BaseModel]] = ChainOptions
-
-    def _make(self, layers) -> Architecture:
-        return Architecture(self.name, CHAIN, ("input", *layers, "output"))
-
-    def size(self) -> int:
-        return len(LAYERS) ** DEPTH
-
-    def enumerate(self):
-        for index in range(self.size()):
-            yield self._make(LAYERS[index // len(LAYERS) ** k % len(LAYERS)] for k in range(DEPTH))
-
-    def sample(self, n: int, seed: int = 0) -> list[Architecture]:
-        rng = np.random.default_rng(seed)
-        return [self._make(LAYERS[i] for i in row) for row in rng.integers(0, len(LAYERS), size=(n, DEPTH))]
-
-    def why_invalid(self, arch: Architecture) -> str | None:
-        if arch.space != self.name:
-            return f"belongs to space {arch.space!r}"
-        if arch.num_nodes != DEPTH + 2:
-            return f"has {arch.num_nodes} nodes, not {DEPTH + 2}"
-        if arch.ops[0] != "input" or arch.ops[-1] != "output":
-            return "must start with input and end with output"
-        bad = [op for op in arch.ops[1:-1] if op not in LAYERS]
-        if bad:
-            return f"unknown layer {bad[0]!r}; expected one of {list(LAYERS)}"
-        if arch.adjacency != CHAIN:
-            return "is not a chain"
-        return None
-
-    def canonical_key(self, arch: Architecture):
-        return tuple(op for op in arch.ops[1:-1] if op != "skip")
-
-    def to_string(self, arch: Architecture) -> str:
-        return "-".join(arch.ops[1:-1])
-
-    def from_string(self, text: str) -> Architecture:
-        layers = text.split("-")
-        if len(layers) != DEPTH or any(op not in LAYERS for op in layers):
-            raise InvalidArchitectureError(f"{clipped(text)} is not {DEPTH} of {list(LAYERS)} joined by '-'")
-        return self._make(layers)
-
-
-class PositionalOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class PositionalSampling(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    smoothing: float = Field(0.0, ge=0.0)
-
-
-class PositionalCategorical:
-    """Each node's op drawn from its position's counted frequencies; the commonest adjacency."""
-
-    Options: ClassVar[type[BaseModel]] = PositionalOptions
-    SamplingOptions: ClassVar[type[BaseModel]] = PositionalSampling
-    TEST_OPTIONS: ClassVar[dict[str, Any]] = {}
-
-    def __init__(self, options=None):
-        self.counts = self.adjacency = None
-
-    def fit(self, space, train, *, validation=(), runtime=None, seed=0, callbacks=()):
-        adjacency, ops = space.to_tensors(train)
-        self.counts = ops.numpy().sum(0)
-        self.adjacency = (adjacency.numpy().mean(0) > 0.5).astype(np.uint8)
-        return {"architectures": len(train)}
-
-    def sample(self, space, n, *, seed=0, **sampling):
-        knobs = validate_sampling(self.SamplingOptions, sampling)
-        weights = self.counts + knobs.smoothing
-        cumulative = (weights / weights.sum(-1, keepdims=True)).cumsum(-1)
-        u = np.random.default_rng(seed).random((n, len(weights), 1))
-        ops = (u > cumulative[None]).sum(-1).clip(max=weights.shape[-1] - 1)
-        adjacency = np.repeat(self.adjacency[None], n, axis=0)
-        return SampleBatch(adjacency, ops, np.ones(n, dtype=bool), ops.tolist(), knobs.model_dump(), seed)
-
-    def save(self, directory):
-        path = Path(directory) / "positional.json"
-        with atomic_path(path) as temporary:
-            Path(temporary).write_text(json.dumps({"counts": self.counts.tolist(), "adjacency": self.adjacency.tolist()}))
-        return [path]
-
-    def load(self, directory, space, runtime=None):
-        path = Path(directory) / "positional.json"
-        if not path.is_file():
-            raise CheckpointError(f"checkpoint {str(path)!r} not found")
-        try:
-            state = json.loads(path.read_text())
-            self.counts = np.asarray(state["counts"], dtype=float)
-            self.adjacency = np.asarray(state["adjacency"], dtype=np.uint8)
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-            raise CheckpointError(f"checkpoint {str(path)!r} is corrupt") from None
-        return self
 
 
 # -- the defects, one per class ------------------------------------------------------------------
@@ -260,11 +138,11 @@ WHO = "(archgen-bad 1.2.3) broke the"
 
 
 @pytest.fixture
-def bad(install_plugin):
+def bad(install_plugin, chains_plugin_source):
     """Installs archgen-bad: the chain space, the counting generator and its broken variants, two searchers."""
     install_plugin(
         "archgen_bad",
-        BROKEN,
+        chains_plugin_source + BROKEN,
         {
             "archgen.spaces": {"chains": "archgen_bad:ChainSpace"},
             "archgen.generators": {name: f"archgen_bad:{cls}" for name, cls in GENERATORS.items()},
