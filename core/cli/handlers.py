@@ -167,19 +167,32 @@ def analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _experiment_config(
+    args: argparse.Namespace, slot: str, plugin: str | None, section: str, values: dict[str, Any]
+) -> RegistryConfig:
+    """The registry of ``predict``/``search`` with its data checked and the command line's plugin and section applied.
+
+    Args:
+        args: The parsed command line (its ``config`` is the registry file).
+        slot: ``"predictor"`` or ``"searcher"``.
+        plugin: The ``--predictor``/``--searcher`` flag (``None``: the registry's).
+        section: ``"predict"`` or ``"search"``.
+        values: The section's flags (``None``: the registry's).
+    """
+    registry = _registry(args.config)
+    check_paths(registry)
+    _note_dropped_options(registry, slot, plugin, args.config)
+    return with_overrides(registry, plugins={slot: plugin}, **{section: values})
+
 def predict(args: argparse.Namespace) -> int:
     """``archgen predict``: train the predictor on N labelled architectures, rank the rest; print the table."""
     from archgen.pipeline import commands
     from archgen.pipeline.predict import parse_train_sizes, predict_table
 
-    registry = _registry(args.config)
-    check_paths(registry)
-    _note_dropped_options(registry, "predictor", args.predictor, args.config)
-    config = with_overrides(
-        registry, plugins={"predictor": args.predictor},
-        predict={"metric": args.metric, "train_sizes": parse_train_sizes(args.train_sizes), "trials": args.trials,
-                 "test_on": args.test_on, "test_size": args.test_size},
-    )
+    config = _experiment_config(args, "predictor", args.predictor, "predict", {
+        "metric": args.metric, "train_sizes": parse_train_sizes(args.train_sizes), "trials": args.trials,
+        "test_on": args.test_on, "test_size": args.test_size,
+    })
     run_dir = _run_dir(args, config)
     result = commands.predict(config, run_dir=run_dir, overwrite=args.overwrite, device=args.device)
     print(predict_table(result))
@@ -192,14 +205,9 @@ def search(args: argparse.Namespace) -> int:
     from archgen.pipeline import commands
     from archgen.pipeline.search_command import search_table
 
-    registry = _registry(args.config)
-    check_paths(registry)
-    _note_dropped_options(registry, "searcher", args.searcher, args.config)
-    config = with_overrides(
-        registry, plugins={"searcher": args.searcher},
-        search={"signal": args.signal, "report": args.report, "budget": args.budget, "trials": args.trials,
-                "pool": args.pool},
-    )
+    config = _experiment_config(args, "searcher", args.searcher, "search", {
+        "signal": args.signal, "report": args.report, "budget": args.budget, "trials": args.trials, "pool": args.pool,
+    })
     run_dir = _run_dir(args, config)
     label = args.label
     if label is None and config.searcher is not None:
