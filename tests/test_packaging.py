@@ -64,9 +64,22 @@ def _run(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Compl
     return done
 
 
+def _can_build_wheels() -> bool:
+    """Whether ``pip wheel --no-build-isolation`` can work here: setuptools has bdist_wheel built in or beside it."""
+    import importlib.util
+
+    import setuptools
+
+    major, minor = (int(part) for part in setuptools.__version__.split(".")[:2])
+    return (major, minor) >= (70, 1) or importlib.util.find_spec("wheel") is not None
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
     """A venv with the wheel built from this checkout installed; returns the venv's folder."""
+    if not _can_build_wheels():
+        pytest.skip("this interpreter's setuptools cannot build a wheel offline (needs setuptools>=70.1 or the "
+                    "'wheel' package; a fresh venv's ensurepip setuptools 65 has neither)")
     base = tmp_path_factory.mktemp("wheel")
     _copy_checkout(base / "src")
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
