@@ -326,6 +326,61 @@ class NB101Space(GraphSpaceBase):
             cells.setdefault(self.canonical_key(arch), arch)
         return [self.prune(arch) for arch in cells.values()]
 
+    # -- networks -------------------------------------------------------------------
+    def build_model(
+        self,
+        arch: Architecture,
+        *,
+        num_classes: int = 10,
+        in_channels: int = 3,
+        stem_channels: int = 128,
+        num_stacks: int = 3,
+        cells_per_stack: int = 3,
+    ) -> torch.nn.Module:
+        """The NAS-Bench-101 network of ``arch``'s pruned cell (the release's ``build_model_fn``).
+
+        Args:
+            arch: A valid cell (pruned first, as the release's ``ModelSpec`` does).
+            num_classes: Dense-layer outputs.
+            in_channels: Image channels.
+            stem_channels: Channels after the stem (128 in the benchmark).
+            num_stacks: Stacks, each after the first behind a 2x2 max pool that doubles the channels (3).
+            cells_per_stack: Modules per stack (3).
+
+        Returns:
+            A :class:`archgen.spaces.nb101.model.NASBench101Network`; ``forward`` gives logits
+            ``[B, num_classes]`` for any input side of at least 8.
+
+        Raises:
+            InvalidArchitectureError: If ``arch`` is not a valid cell.
+        """
+        from archgen.spaces.nb101.model import NASBench101Network
+
+        matrix, ops = self.pruned(arch)
+        return NASBench101Network(matrix, ops, num_classes, in_channels, stem_channels, num_stacks, cells_per_stack)
+
+    def count_params(
+        self,
+        arch: Architecture,
+        *,
+        num_classes: int = 10,
+        in_channels: int = 3,
+        stem_channels: int = 128,
+        num_stacks: int = 3,
+        cells_per_stack: int = 3,
+    ) -> int:
+        """Every parameter of :meth:`build_model`'s network, computed without building it.
+
+        With the defaults it is the dataset's ``trainable_parameters`` (NASLib's ``params`` times 10**6).
+
+        Raises:
+            InvalidArchitectureError: If ``arch`` is not a valid cell.
+        """
+        from archgen.spaces.nb101.model import parameter_count
+
+        matrix, ops = self.pruned(arch)
+        return parameter_count(matrix, ops, num_classes, in_channels, stem_channels, num_stacks, cells_per_stack)
+
     # -- oracles --------------------------------------------------------------------
     def metric_spec(self, metric: str) -> MetricSpec | None:
         """Accuracies in % (the official fractions times 100), times in s, parameters, FLOPs.

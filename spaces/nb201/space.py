@@ -18,6 +18,7 @@ from typing import ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
+from torch import nn
 
 from archgen.architecture import Architecture
 from archgen.benchmark import BenchmarkTable
@@ -204,10 +205,18 @@ class NB201Space(GraphSpaceBase):
                 return child
 
     # -- native format ----------------------------------------------------------
+    def edge_ops(self, arch: Architecture) -> tuple[str, ...]:
+        """The cell's six ops in the official string's order: edges 0->1, 0->2, 1->2, 0->3, 1->3, 2->3.
+
+        Raises:
+            InvalidArchitectureError: If ``arch`` is not a valid cell.
+        """
+        self.require_valid(arch)
+        return tuple(arch.ops[node] for node in NODE_OF_STRING_POSITION)
+
     def to_string(self, arch: Architecture) -> str:
         """The official ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`` string."""
-        self.require_valid(arch)
-        ops = [arch.ops[node] for node in NODE_OF_STRING_POSITION]
+        ops = self.edge_ops(arch)
         return f"|{ops[0]}~0|+|{ops[1]}~0|{ops[2]}~1|+|{ops[3]}~0|{ops[4]}~1|{ops[5]}~2|"
 
     def from_string(self, text: str) -> Architecture:
@@ -255,6 +264,57 @@ class NB201Space(GraphSpaceBase):
         from archgen.spaces.nb201.tables import load_benchmark
 
         return load_benchmark(path, self)
+
+    # -- networks -------------------------------------------------------------------
+    def build_model(
+        self,
+        arch: Architecture,
+        *,
+        num_classes: int = 10,
+        in_channels: int = 3,
+        C: int = 16,
+        N: int = 5,
+    ) -> nn.Module:
+        """The NAS-Bench-201 / NATS-Bench network of ``arch`` (xautodl's ``TinyNetwork``).
+
+        Args:
+            arch: A valid cell.
+            num_classes: Classifier outputs (10 for CIFAR-10, 100 for CIFAR-100, 120 for ImageNet16-120).
+            in_channels: Image channels.
+            C: Channels of the first stage (16 in the benchmark).
+            N: Cells per stage (5 in the benchmark).
+
+        Returns:
+            A :class:`archgen.spaces.nb201.model.TinyNetwork`; ``forward`` gives logits
+            ``[B, num_classes]`` for any input side of at least 8.
+
+        Raises:
+            InvalidArchitectureError: If ``arch`` is not a valid cell.
+        """
+        from archgen.spaces.nb201.model import TinyNetwork
+
+        return TinyNetwork(self.edge_ops(arch), C, N, num_classes, in_channels)
+
+    def count_params(
+        self,
+        arch: Architecture,
+        *,
+        num_classes: int = 10,
+        in_channels: int = 3,
+        C: int = 16,
+        N: int = 5,
+    ) -> int:
+        """Every parameter of :meth:`build_model`'s network, computed without building it.
+
+        With the defaults it is the benchmark's CIFAR-10 ``params`` times 10**6 (NATS-Bench's
+        ``count_parameters_in_MB``); ``num_classes=100`` / ``120`` give CIFAR-100's / ImageNet16-120's.
+
+        Raises:
+            InvalidArchitectureError: If ``arch`` is not a valid cell.
+        """
+        from archgen.spaces.nb201.model import parameter_count
+
+        return parameter_count(self.edge_ops(arch), C, N, num_classes, in_channels)
 
     # -- oracles --------------------------------------------------------------------
     def metric_spec(self, metric: str) -> MetricSpec | None:
