@@ -229,9 +229,13 @@ class SearchSection(BaseModel):
             labelled rows, AutoFormer's 200 Auto-Prox subnets), drawn uniformly,
             mutations moved to the nearest labelled architecture; the output
             says it is not the full space.
+        oracle: Where the metrics come from: ``None`` for the space's own tables and
+            predictors, or an ``archgen.oracles`` plugin, e.g. ``{ name = "train", options =
+            { dataset = { name = "digits" }, epochs = 1 } }`` to train every queried network.
     """
 
     model_config = ConfigDict(extra="forbid")
+    oracle: PluginChoice | None = None
     signal: str | None = None
     report: str | None = None
     budget: int = Field(400, ge=1, le=10_000_000)
@@ -466,6 +470,10 @@ def validate_plugins(config: RegistryConfig) -> dict[str, Any]:
             continue
         options = validate_options(slot, choice.name, choice.options)
         resolved[section] = {"name": choice.name, "options": options.model_dump(mode="json") if options else {}}
+    if config.search.oracle is not None:
+        oracle = config.search.oracle
+        options = validate_options("oracle", oracle.name, oracle.options, within="[search] ")
+        resolved["search_oracle"] = {"name": oracle.name, "options": options.model_dump(mode="json") if options else {}}
     return resolved
 
 
@@ -503,6 +511,12 @@ def resolve_paths(config: RegistryConfig, file: Path, written: Mapping[str, Any]
             resolved = _resolve_choice(slot, choice, written[section], folder, f"[{section}", missing)
             if resolved is not choice:
                 update[section] = resolved
+    search_written = written.get("search")
+    oracle = config.search.oracle
+    if oracle is not None and isinstance(search_written, dict) and isinstance(search_written.get("oracle"), dict):
+        resolved = _resolve_choice("oracle", oracle, search_written["oracle"], folder, "[search.oracle", missing)
+        if resolved is not oracle:
+            update["search"] = config.search.model_copy(update={"oracle": resolved})
     copy = config.model_copy(update=update) if update else config.model_copy()
     copy._missing_paths = missing
     copy._source = str(file)

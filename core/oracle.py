@@ -30,6 +30,7 @@ import numpy as np
 
 from archgen.architecture import Architecture
 from archgen.errors import BudgetExhaustedError, ConfigError, InvalidArchitectureError
+from archgen.protocols import QueriesBatches
 
 if TYPE_CHECKING:
     from archgen.benchmark import BenchmarkTable
@@ -297,6 +298,38 @@ class BudgetedOracle:
         self._trajectory.append(Query(self.num_queries + 1, self._space.to_string(arch), value, best))
         return value
 
+    def prefetch(self, archs: Sequence[Architecture]) -> int:
+        """Lets an oracle that answers batches (:class:`archgen.protocols.QueriesBatches`) compute ahead.
+
+        A searcher about to query ``archs`` in order calls this first; the architectures its
+        loop would then be charged for -- the new canonical keys among them, in order, up to the
+        remaining budget -- are evaluated as one batch (a training oracle trains them in
+        parallel). Nothing is charged and nothing is recorded: the searcher's own ``query``
+        calls follow, answered from the oracle's memory, so the trajectory is exactly a serial
+        run's. Invalid architectures are skipped, as ``query`` would refuse them.
+
+        Args:
+            archs: The architectures about to be queried, in query order.
+
+        Returns:
+            How many were handed to the oracle (0 for an oracle that answers one at a time).
+        """
+        if not isinstance(self.oracle, QueriesBatches):
+            return 0
+        ahead: dict[Hashable, Architecture] = {}
+        for arch in archs:
+            if len(ahead) >= self.remaining:
+                break
+            try:
+                key = self._space.canonical_key(arch)
+            except InvalidArchitectureError:
+                continue
+            if key not in self._seen and key not in ahead:
+                ahead[key] = arch
+        if ahead:
+            self.oracle.query_many(list(ahead.values()))
+        return len(ahead)
+
     def best(self) -> Query | None:
         """The best query so far (the earliest among equals), or ``None`` before the first."""
         if not self._trajectory:
@@ -306,8 +339,18 @@ class BudgetedOracle:
         return self._trajectory[index]
 
 
+def prefetch(oracle: Oracle, archs: Sequence[Architecture]) -> int:
+    """``oracle.prefetch(archs)`` where the oracle has it (a :class:`BudgetedOracle`), else nothing.
+
+    Searchers call this before querying a batch they have already chosen, so a training oracle
+    trains the batch in parallel while the searcher's loop stays the serial one.
+    """
+    method = getattr(oracle, "prefetch", None)
+    return int(method(archs)) if callable(method) else 0
+
+
 def _better(a: float, b: float, higher_is_better: bool) -> float:
     return max(a, b) if higher_is_better else min(a, b)
 
 
-__all__ = ["BudgetedOracle", "ComputedOracle", "MetricSpec", "Query", "TableOracle", "describe"]
+__all__ = ["BudgetedOracle", "ComputedOracle", "MetricSpec", "Query", "TableOracle", "describe", "prefetch"]

@@ -490,6 +490,74 @@ class Oracle(Protocol):
 
 
 @runtime_checkable
+class QueriesBatches(Protocol):
+    """Capability of oracles that answer many architectures at once faster than one by one.
+
+    A training oracle trains a batch on parallel workers; :meth:`archgen.oracle.BudgetedOracle.prefetch`
+    hands it the architectures a searcher is about to query, so the searcher's own loop stays serial
+    and its results are those of a serial run.
+    """
+
+    def query_many(self, archs: Sequence[Architecture]) -> list[float]:
+        """The metric of each of ``archs``, in order (each evaluated at most once).
+
+        Raises:
+            InvalidArchitectureError: If one is not a member (none is evaluated then).
+        """
+
+
+@runtime_checkable
+class Dataset(Protocol):
+    """Labelled images in fixed train / validation / test splits: an ``archgen.datasets`` plugin.
+
+    Attributes:
+        name: The dataset's name as recorded with every result (e.g. ``"cifar10"``, ``"digits"``).
+        num_classes: Classes of its labels ``0 .. num_classes - 1``.
+        input_shape: ``(channels, height, width)`` of one image as the network receives it.
+    """
+
+    name: str
+    num_classes: int
+    input_shape: tuple[int, int, int]
+
+    def split(self, which: str) -> torch.utils.data.Dataset:
+        """The ``"train"``, ``"valid"`` or ``"test"`` split: items ``(image float tensor, int label)``.
+
+        The train split applies the training augmentation (drawn from torch's global generator, so a
+        seeded single-process loader is deterministic); the others apply the evaluation transform.
+
+        Raises:
+            ConfigError: For another split name.
+        """
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-ready record of the source, transforms, split sizes and split seed (stored with results)."""
+
+
+@runtime_checkable
+class OracleSource(Protocol):
+    """An ``archgen.oracles`` plugin: oracles for a space that the space itself does not tabulate.
+
+    ``[search] oracle = { name = "train", options = {...} }`` makes ``archgen search`` take its
+    signal, report and constraint metrics from the source instead of the space's tables.
+    """
+
+    def oracle_metrics(self, space: SearchSpace) -> dict[str, str]:
+        """Metric name -> one-line description, the default first.
+
+        Raises:
+            ConfigError: If the source cannot serve ``space`` (say why: e.g. it builds no network).
+        """
+
+    def oracle(self, space: SearchSpace, metric: str, runtime: Runtime | None = None) -> Oracle:
+        """The oracle of ``metric`` over ``space``, computing where ``runtime`` says.
+
+        Raises:
+            ConfigError: For a metric not in :meth:`oracle_metrics` (listing them).
+        """
+
+
+@runtime_checkable
 class Searcher(Protocol):
     """Proposes architectures to evaluate, given the scores of earlier ones."""
 
@@ -521,6 +589,7 @@ SLOT_PROTOCOLS: dict[str, type] = {
     "generator": Generator,
     "predictor": Predictor,
     "searcher": Searcher,
+    "oracle": OracleSource,
 }
 
 

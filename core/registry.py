@@ -43,6 +43,8 @@ GROUPS: dict[str, str] = {
     "generator": "archgen.generators",
     "predictor": "archgen.predictors",
     "searcher": "archgen.searchers",
+    "dataset": "archgen.datasets",
+    "oracle": "archgen.oracles",
     "hooks": "archgen.hooks",
 }
 

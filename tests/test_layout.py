@@ -68,6 +68,8 @@ SLOT_FOLDERS = {
     "archgen.generators": ROOT / "plugins" / "generators",
     "archgen.predictors": ROOT / "plugins" / "predictors",
     "archgen.searchers": ROOT / "plugins" / "searchers",
+    "archgen.datasets": ROOT / "plugins" / "datasets",
+    "archgen.oracles": ROOT / "plugins" / "oracles",
 }
 
 

@@ -147,6 +147,14 @@ def search_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--label", help="folder name of this searcher's trials (default: the searcher's name)")
     parser.add_argument("--overwrite", action="store_true", help="discard this searcher's earlier trials of the same experiment")
+    parser.add_argument(
+        "--executor", choices=["serial", "ray"],
+        help="a training [search] oracle: train in this process or on Ray workers (default: its executor option)",
+    )
+    parser.add_argument(
+        "--workers", type=int, metavar="N",
+        help="a training [search] oracle on Ray: trainings in flight at once (default: its workers option)",
+    )
 
 
 def init_arguments(parser: argparse.ArgumentParser) -> None:

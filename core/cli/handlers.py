@@ -20,7 +20,7 @@ from archgen.cli.launch import relaunch, under_launcher
 from archgen.config import DEFAULT_REGISTRY, RegistryConfig, check_paths, load_config
 from archgen.errors import ArchgenError, ConfigError
 from archgen.overrides import with_overrides
-from archgen.registry import resolve, same_plugin, split_name
+from archgen.registry import PluginChoice, resolve, same_plugin, split_name
 from archgen.pipeline.rundir import check_run_name
 
 
@@ -208,6 +208,7 @@ def search(args: argparse.Namespace) -> int:
     config = _experiment_config(args, "searcher", args.searcher, "search", {
         "signal": args.signal, "report": args.report, "budget": args.budget, "trials": args.trials, "pool": args.pool,
     })
+    config = with_overrides(config, search={"oracle": _oracle_with_flags(args, config.search.oracle)})
     run_dir = _run_dir(args, config)
     label = args.label
     if label is None and config.searcher is not None:
@@ -216,6 +217,22 @@ def search(args: argparse.Namespace) -> int:
     print(search_table(summary))
     print(f"\nwrote {run_dir}/search/ (trial files, search.json, search.md, search.png)")
     return 0
+
+
+def _oracle_with_flags(args: argparse.Namespace, oracle: PluginChoice | None) -> dict[str, Any] | None:
+    """``[search] oracle`` with ``--executor`` / ``--workers`` applied (``None``: no flag given).
+
+    Raises:
+        ConfigError: If a flag is given and the registry has no ``[search] oracle``.
+    """
+    given = {key: value for key, value in (("executor", args.executor), ("workers", args.workers)) if value is not None}
+    if not given:
+        return None
+    if oracle is None:
+        flags = ", ".join(f"--{key}" for key in given)
+        raise ConfigError(f"{flags}: applies to a training [search] oracle, and the registry has none "
+                          "(docs/training.md shows one)")
+    return {"name": oracle.name, "options": {**oracle.options, **given}}
 
 
 def init(args: argparse.Namespace) -> int:

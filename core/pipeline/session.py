@@ -136,10 +136,18 @@ def resolve_config(config: RegistryConfig, seeds: int, device: str | None = None
         "data": config.data.model_dump(mode="json"),
         "evaluate": evaluate,
         "predict": config.predict.model_dump(mode="json"),
-        "search": config.search.model_dump(mode="json"),
+        "search": _search_section(config, plugins),
         "seeds_trained": [config.run.seed + k for k in range(seeds)],
         "environment": {"archgen": _version(), "torch": torch.__version__, "python": platform.python_version()},
     }
+
+
+def _search_section(config: RegistryConfig, plugins: dict[str, Any]) -> dict[str, Any]:
+    """``[search]`` with its oracle plugin's options validated (defaults filled in, paths resolved)."""
+    search = config.search.model_dump(mode="json")
+    if "search_oracle" in plugins:
+        search["oracle"] = plugins["search_oracle"]
+    return search
 
 
 def _check_baseline(name: str) -> None:

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from archgen.architecture import Architecture
 from archgen.errors import ConfigError, InvalidArchitectureError
+from archgen.oracle import prefetch
 from archgen.protocols import Mutates
 
 if TYPE_CHECKING:
@@ -94,7 +95,9 @@ class RegularizedEvolution:
         population: collections.deque[tuple[Architecture, float]] = collections.deque()
         stale = 0
         while len(population) < options.population and oracle.remaining > 0:
-            for arch in space.sample(options.population, seed=int(seeds.integers(2**63))):
+            draws = space.sample(options.population, seed=int(seeds.integers(2**63)))
+            prefetch(oracle, draws[: options.population - len(population)])  # a training oracle trains these at once
+            for arch in draws:
                 if len(population) == options.population or oracle.remaining <= 0:
                     break
                 value = self._ask(oracle, arch)

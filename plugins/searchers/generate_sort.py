@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from archgen.architecture import Architecture
 from archgen.config import RelativeToConfig
 from archgen.errors import ConfigError, InvalidArchitectureError
+from archgen.plugins.searchers.ledger import prefetch_new
 from archgen.plugins.searchers.proposals import ProposalSource
 from archgen.registry import PluginChoice, Slot, load
 
@@ -175,6 +176,8 @@ class GenerateSort:
             if round_index > 0:
                 candidates, _ = rank(space, pool, fit())
             spent = 0
+            prefetch_new(oracle, [pool[i] for i in candidates], [keys[i] for i in candidates], _Known(measured, unanswered),
+                         min(quota, oracle.remaining - verify))
             for index in candidates:
                 if spent >= quota or oracle.remaining <= verify:
                     break
@@ -194,6 +197,8 @@ class GenerateSort:
 
         order = trusted_order()
         verified = 0
+        prefetch_new(oracle, [pool[i] for i in order], [keys[i] for i in order], _Known(measured, unanswered),
+                     min(verify, oracle.remaining))
         for index in order:
             if verified >= verify or oracle.remaining <= 0:
                 break
@@ -213,3 +218,13 @@ class GenerateSort:
 
 
 __all__ = ["GenerateSort", "GenerateSortOptions", "rank", "top_statistics"]
+
+
+class _Known:
+    """Keys already measured or refused: what :func:`prefetch_new` must not hand over again."""
+
+    def __init__(self, measured: dict[Any, float], unanswered: set[Any]):
+        self.measured, self.unanswered = measured, unanswered
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.measured or key in self.unanswered

@@ -139,6 +139,7 @@ class GuidedSearch:
         while sum(1 for _, y in seen.values() if y == y) < o.initial and oracle.remaining > 0:
             archs, invalid = source.draw(space, o.initial, seed=int(draw_seeds.integers(2**63)))
             stats["invalid_draws"] += invalid
+            ledger.prefetch(archs, o.initial - sum(1 for _, y in seen.values() if y == y))
             new = sum(ask(arch) for arch in archs if sum(1 for _, y in seen.values() if y == y) < o.initial)
             stale = 0 if new else stale + 1
             if stale >= o.patience:
@@ -153,7 +154,9 @@ class GuidedSearch:
                 predictions = np.stack([self._member(space, archs, targets, seed, member, runtime).predict(space, candidates)
                                         for member in range(o.ensemble)])
                 score = acquire(predictions.mean(0), predictions.std(0), o.acquisition, beta=o.beta, rng=noise)
-                for index in np.argsort(-score, kind="stable"):
+                ranked = np.argsort(-score, kind="stable")
+                ledger.prefetch([candidates[int(index)] for index in ranked], o.batch)
+                for index in ranked:
                     if new >= o.batch or oracle.remaining <= 0:
                         break
                     new += ask(candidates[int(index)])

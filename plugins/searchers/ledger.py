@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Container, Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from archgen.architecture import Architecture
 from archgen.errors import InvalidArchitectureError
+from archgen.oracle import prefetch
 
 if TYPE_CHECKING:
     from archgen.protocols import Oracle, SearchSpace
@@ -44,6 +46,29 @@ class QueryLedger:
         self.seen[key] = (arch, self.sign * value)
         return True
 
+    def prefetch(self, archs: Sequence[Architecture], limit: int) -> None:
+        """Hands the oracle the first ``limit`` new architectures of ``archs`` (what :meth:`ask` is about to query)."""
+        prefetch_new(self.oracle, archs, [self.space.canonical_key(arch) for arch in archs], self.seen, limit)
+
     def labelled(self) -> list[tuple[Architecture, float]]:
         """Every queried architecture with its signed label (refused ones left out)."""
         return [(arch, y) for arch, y in self.seen.values() if y == y]
+
+
+def prefetch_new(oracle: Oracle, archs: Sequence[Architecture], keys: Sequence[Hashable], known: Container[Hashable],
+                 limit: int) -> int:
+    """Prefetches the first ``limit`` architectures whose keys are neither ``known`` nor repeated.
+
+    A searcher that queries a ranked list until ``limit`` new answers calls this first, so a
+    training oracle trains those networks as one parallel batch (:func:`archgen.oracle.prefetch`).
+
+    Returns:
+        How many were handed over.
+    """
+    chosen: dict[Hashable, Architecture] = {}
+    for arch, key in zip(archs, keys):
+        if len(chosen) >= limit:
+            break
+        if key not in known and key not in chosen:
+            chosen[key] = arch
+    return prefetch(oracle, list(chosen.values())) if chosen else 0

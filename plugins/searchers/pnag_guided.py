@@ -193,8 +193,10 @@ class PNAGGuidedSearch:
         stale = 0
         while len(labelled()) < o.initial and oracle.remaining > 0:
             batch = model.sample(space, o.initial, seed=int(draw_seeds.integers(2**63)), **o.sampling)
+            drawn = batch.architectures(space)
+            ledger.prefetch([a for a in drawn if a is not None and space.is_valid(a)], o.initial - len(labelled()))
             new = 0
-            for arch in batch.architectures(space):
+            for arch in drawn:
                 if arch is None or not space.is_valid(arch):
                     stats["invalid_draws"] += 1
                 elif len(labelled()) < o.initial:
@@ -216,8 +218,10 @@ class PNAGGuidedSearch:
                 key = space.canonical_key(arch)
                 if key not in seen and key not in proposals:
                     proposals[key] = (arch, score)
+            ranked = [arch for arch, _ in sorted(proposals.values(), key=lambda item: -item[1])]  # stable: draw order breaks ties
+            ledger.prefetch(ranked, o.batch)
             new = 0
-            for arch, _ in sorted(proposals.values(), key=lambda item: -item[1]):  # stable: draw order breaks ties
+            for arch in ranked:
                 if new >= o.batch or oracle.remaining <= 0:
                     break
                 new += ask(arch)

@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from archgen.errors import InvalidArchitectureError
+from archgen.oracle import prefetch
 
 if TYPE_CHECKING:
     from archgen.protocols import Oracle, SearchSpace
@@ -61,7 +62,9 @@ class RandomSearch:
         seeds = np.random.default_rng(seed)
         draws = stale = 0
         while oracle.remaining > 0:
-            for arch in space.sample(self.options.batch, seed=int(seeds.integers(2**63))):
+            batch = space.sample(self.options.batch, seed=int(seeds.integers(2**63)))
+            prefetch(oracle, batch)  # a training oracle trains the ones about to be queried at once
+            for arch in batch:
                 if oracle.remaining <= 0:
                     break
                 draws += 1

@@ -279,14 +279,26 @@ class MobileNetV3Space(GraphSpaceBase):
         return self.from_subnet(subnet_from_json(text))
 
     # -- concrete networks ----------------------------------------------------------
-    def blueprint(self, arch: Architecture, resolution: int | None = None) -> Blueprint:
-        """The layer plan (channels, strides, feature-map sizes) of ``arch``."""
-        resolution = self._resolution(resolution)
-        return blueprint(self.subnet(arch), self.options.width_mult, resolution, self.options.num_classes)
+    def blueprint(self, arch: Architecture, resolution: int | None = None, num_classes: int | None = None) -> Blueprint:
+        """The layer plan (channels, strides, feature-map sizes) of ``arch``.
 
-    def build_model(self, arch: Architecture) -> torch.nn.Module:
-        """A runnable, randomly initialised PyTorch network of ``arch`` (any input side >= 32)."""
-        return build_network(self.blueprint(arch))
+        Args:
+            arch: A valid architecture.
+            resolution: Input side (default: the space's ``resolution``).
+            num_classes: Classifier outputs (default: the space's ``num_classes``).
+        """
+        resolution = self._resolution(resolution)
+        classes = self.options.num_classes if num_classes is None else num_classes
+        return blueprint(self.subnet(arch), self.options.width_mult, resolution, classes)
+
+    def build_model(self, arch: Architecture, num_classes: int | None = None) -> torch.nn.Module:
+        """A runnable, randomly initialised PyTorch network of ``arch`` (any input side >= 32).
+
+        Args:
+            arch: A valid architecture.
+            num_classes: Classifier outputs (default: the space's ``num_classes``, 1000 for ImageNet).
+        """
+        return build_network(self.blueprint(arch, num_classes=num_classes))
 
     def count_params(self, arch: Architecture) -> int:
         """Exact trainable parameters of :meth:`build_model`'s network."""

@@ -84,8 +84,21 @@ def run_search(
     _refuse_other_space(run_dir, typed.space.name)
     runtime = Runtime.resolve(device or typed.run.device, typed.run.threads, typed.run.precision)
     space = load("space", typed.space.name, **typed.space.options)
-    plan = plan_search(space, typed.search)
     load("searcher", searcher.name, **searcher.options)  # refuse a broken plugin before any trial
+    plan = plan_search(space, typed.search, runtime)
+    try:
+        return _run_trials(plan, typed, resolved, run_dir=run_dir, label=label, overwrite=overwrite,
+                           extra_hooks=extra_hooks, after_trial=after_trial, runtime=runtime)
+    finally:
+        plan.close()
+
+
+def _run_trials(plan: SearchPlan, typed: RunConfig, resolved: dict[str, Any], *, run_dir: Path, label: str,
+                overwrite: bool, extra_hooks: Sequence[object], after_trial: Callable[[int, dict[str, Any]], None] | None,
+                runtime: Runtime) -> dict[str, Any]:
+    """Every pending trial of the planned experiment, each committed on its own, then the summary."""
+    searcher = typed.searcher
+    assert searcher is not None
 
     folder = Path("search") / plan.experiment / label
     settings = plan.settings(searcher, typed.space)

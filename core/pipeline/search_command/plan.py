@@ -12,7 +12,8 @@ from archgen.pipeline.search_command.naming import experiment_name, pool_note, s
 from archgen.pipeline.search_command.pool import LabelledPool, labelled_pool
 from archgen.protocols import OffersOracles, PublishesResults
 from archgen.published import PublishedResults
-from archgen.registry import PluginChoice
+from archgen.registry import PluginChoice, load
+from archgen.runtime import Runtime
 
 
 @dataclass
@@ -29,6 +30,7 @@ class SearchPlan:
         signal_oracle: The signal's oracle (refusing what breaks the constraint).
         report_oracle: The reported metric's oracle.
         pool: The labelled pool, if ``[search] pool = "labelled"``.
+        source: Where the oracles come from: the space, or the ``[search] oracle`` plugin bound to it.
     """
 
     space: Any
@@ -40,6 +42,12 @@ class SearchPlan:
     signal_oracle: Any
     report_oracle: Any
     pool: LabelledPool | None = None
+    source: Any = None
+
+    def close(self) -> None:
+        """Releases what an ``[search] oracle`` plugin holds (a Ray it started)."""
+        if callable(getattr(self.source, "close", None)):
+            self.source.close()
 
     @property
     def budget(self) -> int:
@@ -65,6 +73,8 @@ class SearchPlan:
             "budget": self.budget,
             "constraint": None if self.constraint is None else self.constraint.model_dump(mode="json"),
         }
+        if self.section.oracle is not None:  # absent for the space's own tables, likewise
+            settings["oracle"] = self.section.oracle.model_dump(mode="json")
         if self.pool is not None:  # absent for the whole space, so earlier runs' settings still match
             settings["pool"] = {"kind": self.section.pool, "size": len(self.pool)}
         return settings
@@ -82,36 +92,70 @@ class SearchPlan:
         return published.search_anchors(self.report)
 
 
-def plan_search(space: Any, section: SearchSection) -> SearchPlan:
+def plan_search(space: Any, section: SearchSection, runtime: Runtime | None = None) -> SearchPlan:
     """Checks ``[search]`` against the space and builds what the searcher sees.
+
+    Args:
+        space: The loaded space.
+        section: ``[search]``.
+        runtime: Where an ``[search] oracle`` plugin computes (a training oracle's ``device = "auto"``).
 
     Raises:
         ConfigError: For an unknown signal, report or constraint metric (listing the accepted
             ones), a space without oracles, or a budget past the labelled pool.
     """
-    metrics = space.oracle_metrics() if isinstance(space, OffersOracles) else {}
+    source = _oracle_source(space, section, runtime)
+    metrics = source.oracle_metrics() if isinstance(source, OffersOracles) else {}
     report = section.report or next(iter(metrics), None)
     if report is None:
         raise ConfigError(f"space {space.name!r} offers no oracle metric to search")
-    signal = section.signal or report
+    signal = section.signal or getattr(source, "default_signal", None) or report
     for key, metric in (("signal", signal), ("report", report)):
         if metric not in metrics:
             raise ConfigError(f"[search] {key}: unknown metric {metric!r} for space {space.name!r}; accepted: {sorted(metrics)}")
     checkpoints = sorted({c for c in section.checkpoints if c <= section.budget}) or [section.budget]
-    report_oracle, signal_oracle = space.oracle(report), space.oracle(signal)
+    report_oracle, signal_oracle = source.oracle(report), source.oracle(signal)
     constraint = section.constraint
     if constraint and constraint.metric not in metrics:
         raise ConfigError(
             f"[search] constraint: unknown metric {constraint.metric!r} for space {space.name!r}; "
             f"accepted: {sorted(metrics)}"
         )
-    plan = SearchPlan(space, section, signal, report, checkpoints, space, signal_oracle, report_oracle)
+    plan = SearchPlan(space, section, signal, report, checkpoints, space, signal_oracle, report_oracle, source=source)
     if section.pool == "labelled":
+        if section.oracle is not None:
+            raise ConfigError(f"[search] pool = 'labelled' draws from the architectures a table answers; "
+                              f"oracle {section.oracle.name!r} answers any, so use pool = 'space'")
         plan.pool = plan.searched = _pool(plan)
     if constraint:
-        plan.searched = ConstrainedSpace(plan.searched, space.oracle(constraint.metric), constraint.max)
+        plan.searched = ConstrainedSpace(plan.searched, source.oracle(constraint.metric), constraint.max)
         plan.signal_oracle = ConstrainedOracle(signal_oracle, plan.searched)
     return plan
+
+
+class _PluginOracles:
+    """An ``archgen.oracles`` plugin seen as the space's own oracles (``oracle_metrics`` / ``oracle``)."""
+
+    def __init__(self, plugin: Any, space: Any, runtime: Runtime | None):
+        self.plugin, self.space, self.runtime = plugin, space, runtime
+        self.default_signal = getattr(plugin, "DEFAULT_SIGNAL", None)
+
+    def oracle_metrics(self) -> dict[str, str]:
+        return dict(self.plugin.oracle_metrics(self.space))
+
+    def oracle(self, metric: str) -> Any:
+        return self.plugin.oracle(self.space, metric, self.runtime)
+
+    def close(self) -> None:
+        if callable(getattr(self.plugin, "close", None)):
+            self.plugin.close()
+
+
+def _oracle_source(space: Any, section: SearchSection, runtime: Runtime | None) -> Any:
+    """The space itself, or the ``[search] oracle`` plugin bound to it."""
+    if section.oracle is None:
+        return space
+    return _PluginOracles(load("oracle", section.oracle.name, **section.oracle.options), space, runtime)
 
 
 def _pool(plan: SearchPlan) -> LabelledPool:
