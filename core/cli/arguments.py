@@ -157,6 +157,13 @@ def search_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def store_arguments(parser: argparse.ArgumentParser) -> None:
+    """``archgen store PATH``: a training oracle's result store, summarised or exported."""
+    parser.add_argument("path", metavar="PATH", help="the SQLite result store (the train oracle's store option)")
+    parser.add_argument("--top", type=int, default=10, metavar="N", help="list the N best results by validation accuracy (default 10)")
+    parser.add_argument("--export", metavar="FILE", help="write every result to FILE (.csv or .json)")
+
+
 def init_arguments(parser: argparse.ArgumentParser) -> None:
     """``archgen init [FOLDER]``: where the editable registry and the example configs go."""
     parser.add_argument(

@@ -219,6 +219,29 @@ def search(args: argparse.Namespace) -> int:
     return 0
 
 
+def store(args: argparse.Namespace) -> int:
+    """``archgen store PATH``: the counts and best results of a result store; ``--export`` writes them all."""
+    from archgen.errors import DataFileError
+    from archgen.plugins.oracles.train.store import ResultStore
+
+    if not Path(args.path).is_file():
+        raise DataFileError(f"no result store at {args.path!r} (the train oracle's store option names it)")
+    results = ResultStore(args.path)
+    counts = results.counts()
+    print(f"{args.path}: {counts['results']} results; {counts['completed']} trainings completed, "
+          f"{counts['interrupted']} interrupted, {counts['retrained']} networks trained twice; {counts['claims']} open claims")
+    rows = sorted(results.rows(), key=lambda row: -row["valid"])[: max(args.top, 0)]
+    if rows:
+        print(f"{'valid':>6}  {'test':>6}  {'params':>9}  {'seconds':>7}  {'space':<10}  {'dataset':<18}  arch")
+        for row in rows:
+            params = "-" if row["params"] is None else f"{row['params'] / 1e6:.3f}M"
+            print(f"{row['valid']:6.2f}  {row['test']:6.2f}  {params:>9}  {row['train_seconds']:7.1f}  {row['space']:<10}  "
+                  f"{row['dataset']:<18}  {row['arch']}")
+    if args.export:
+        print(f"wrote {results.export(args.export)} results to {args.export}")
+    return 0
+
+
 def _oracle_with_flags(args: argparse.Namespace, oracle: PluginChoice | None) -> dict[str, Any] | None:
     """``[search] oracle`` with ``--executor`` / ``--workers`` applied (``None``: no flag given).
 

@@ -70,6 +70,11 @@ COMMANDS: dict[str, Command] = {
         "run a [searcher] against the space's oracle; write search/<experiment>/ (table, anytime curve)",
         arguments.search_arguments, handlers.search,
     ),
+    "store": Command(
+        "a training oracle's result store: its counts (results, completed, interrupted trainings), the best "
+        "results, --export to CSV/JSON",
+        arguments.store_arguments, handlers.store,
+    ),
     "init": Command(
         "write an editable registry.toml and the example configs (examples/) into a folder",
         arguments.init_arguments, handlers.init,
