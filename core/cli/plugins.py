@@ -170,7 +170,8 @@ def plugin_options_text(name: str) -> str:
             continue
         cls = plugin_class(slot, name)
         lines = [f"{slot} {name!r}: {info.target} ({info.distribution} {info.version})"]
-        lines += _model_lines("options", getattr(cls, "Options", None), f"[{slot}.options]")
+        table = {"oracle": "search.oracle", "dataset": "search.oracle.options.dataset"}.get(slot, slot)  # where it is chosen
+        lines += _model_lines("options", getattr(cls, "Options", None), f"[{table}.options]")
         if slot == "generator":
             lines += _model_lines("sampling options", getattr(cls, "SamplingOptions", None), "[evaluate.sampling], --sampling KEY=VALUE")
         blocks.append("\n".join(lines))
