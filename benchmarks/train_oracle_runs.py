@@ -258,7 +258,7 @@ def trial_queries(run_dir: Path) -> dict[int, list[dict[str, Any]]]:
 
 def store_summary(path: Path) -> dict[str, Any]:
     """The result store's counts and the training seconds its results record (summed, and the longest)."""
-    from archgen.plugins.oracles.train.store import ResultStore
+    from archgen.result_store import ResultStore
 
     store = ResultStore(path)
     counts = store.counts()

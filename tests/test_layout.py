@@ -236,7 +236,8 @@ def test_core_never_names_a_first_party_space():
 LAYERS = (
     ("foundation", ("archgen.errors", "archgen.architecture", "archgen.atomic", "archgen.io", "archgen.nn",
                     "archgen.runtime", "archgen.device", "archgen.progress", "archgen.figures", "archgen.benchmark",
-                    "archgen.published", "archgen.plain_names", "archgen.validation_messages", "archgen.data_files")),
+                    "archgen.published", "archgen.plain_names", "archgen.validation_messages", "archgen.data_files",
+                    "archgen.result_store")),
     ("contracts", ("archgen.protocols", "archgen.generation", "archgen.space_base", "archgen.oracle",
                    "archgen.registry", "archgen.config", "archgen.overrides", "archgen.hooks", "archgen.training",
                    "archgen.metrics", "archgen.two_stage", "archgen.guided_sampling", "archgen.distinct_sampling",

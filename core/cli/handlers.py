@@ -222,7 +222,7 @@ def search(args: argparse.Namespace) -> int:
 def store(args: argparse.Namespace) -> int:
     """``archgen store PATH``: the counts and best results of a result store; ``--export`` writes them all."""
     from archgen.errors import DataFileError
-    from archgen.plugins.oracles.train.store import ResultStore
+    from archgen.result_store import ResultStore
 
     if not Path(args.path).is_file():
         raise DataFileError(f"no result store at {args.path!r} (the train oracle's store option names it)")

@@ -18,7 +18,7 @@ from archgen.architecture import Architecture
 from archgen.errors import InvalidArchitectureError
 from archgen.oracle import describe
 from archgen.plugins.oracles.train.recipe import TrainRecipe, content_hash
-from archgen.plugins.oracles.train.store import ResultKey, ResultStore, TrainingResult
+from archgen.result_store import ResultKey, ResultStore, TrainingResult
 from archgen.plugins.oracles.train.trainer import TrainTask
 
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from archgen.errors import ConfigError
-from archgen.plugins.oracles.train.store import TrainingResult
+from archgen.result_store import TrainingResult
 from archgen.plugins.oracles.train.trainer import TrainTask, run_task
 
 

@@ -27,7 +27,7 @@ from archgen.plugins.oracles.train.evaluator import TrainingEvaluator
 from archgen.plugins.oracles.train.executors import RayExecutor, SerialExecutor
 from archgen.plugins.oracles.train.macs import count_forward_macs
 from archgen.plugins.oracles.train.recipe import TrainRecipe
-from archgen.plugins.oracles.train.store import ResultStore
+from archgen.result_store import ResultStore
 from archgen.plugins.oracles.train.trainer import build_for
 from archgen.protocols import BuildsModel
 from archgen.registry import PluginChoice, Slot, load

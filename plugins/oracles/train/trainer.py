@@ -24,7 +24,7 @@ from torch import nn
 from archgen.errors import ConfigError
 from archgen.plugins.oracles.train.macs import count_forward_macs
 from archgen.plugins.oracles.train.recipe import TrainRecipe
-from archgen.plugins.oracles.train.store import ResultKey, ResultStore, TrainingResult, this_worker
+from archgen.result_store import ResultKey, ResultStore, TrainingResult, this_worker
 from archgen.registry import load
 
 

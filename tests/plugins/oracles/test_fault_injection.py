@@ -23,7 +23,7 @@ import pytest
 
 from archgen.config import load_config
 from archgen.pipeline.search_command import run_search
-from archgen.plugins.oracles.train.store import ResultStore
+from archgen.result_store import ResultStore
 from archgen.registry import load
 
 from .conftest import TINY, search_toml

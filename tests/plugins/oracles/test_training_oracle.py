@@ -13,7 +13,7 @@ from archgen.errors import ConfigError
 from archgen.oracle import BudgetedOracle
 from archgen.pipeline.search_command import run_search
 from archgen.plugins.oracles.train.recipe import TrainRecipe
-from archgen.plugins.oracles.train.store import ResultStore
+from archgen.result_store import ResultStore
 from archgen.plugins.oracles.train.trainer import train_network
 from archgen.registry import load
 

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from archgen.errors import DataFileError
-from archgen.plugins.oracles.train.store import ResultKey, ResultStore, TrainingResult, this_worker
+from archgen.result_store import ResultKey, ResultStore, TrainingResult, this_worker
 
 KEY = ResultKey("nb201", "('a',)", "digits-0123", "recipe1", 0)
 

@@ -1,4 +1,4 @@
-"""The result store: every trained network's figures, committed the moment training ends.
+"""The result store of training oracles: every trained network's figures, committed the moment training ends.
 
 One SQLite database (stdlib :mod:`sqlite3`, write-ahead log) is the single record of a
 training oracle's work. A result is keyed by ``(space, canonical key, dataset, recipe hash,
