@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 
 from archgen.cli.main import main
-from archgen.plugins.oracles.train.store import ResultKey, ResultStore, TrainingResult
+from archgen.result_store import ResultKey, ResultStore, TrainingResult
 
 
 def _stored(path):
