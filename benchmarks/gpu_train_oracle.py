@@ -43,7 +43,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from train_oracle_runs import RESULTS, Mode, Setup, run_benchmark
+from train_oracle_runs import RESULTS, Mode, Setup, add_run_arguments, budget_of, chosen_spaces, run_benchmark
 
 SPACES = ("nb201", "mbv3")
 DATASETS = ("digits", "cifar10", "cifar100")
@@ -76,26 +76,15 @@ def modes(workers: int, gpus_per_trial: float, cpus_per_trial: float) -> list[Mo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--budget", type=int, help="networks trained per trial (default 16; 4 with --quick)")
-    parser.add_argument("--trials", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--spaces", default=",".join(SPACES), help=f"comma-separated: {', '.join(SPACES)}")
-    parser.add_argument("--searchers", default="random,evolution", help="comma-separated archgen.searchers plugins")
+    add_run_arguments(parser, list(SPACES))
     parser.add_argument("--dataset", choices=DATASETS, default="digits", help="digits (offline) or a CIFAR folder")
     parser.add_argument("--root", type=Path, help="the CIFAR folder (with --dataset cifar10 / cifar100)")
     parser.add_argument("--image-size", type=int, default=32, help="digits: side of the images (32)")
     parser.add_argument("--workers", type=int, default=2, help="Ray trainings in flight at once in the last mode (2)")
     parser.add_argument("--gpus-per-trial", type=float, default=0.5, help="GPU share each Ray training reserves (0.5)")
     parser.add_argument("--cpus-per-trial", type=float, default=1.0, help="CPUs each Ray training reserves (1)")
-    parser.add_argument("--quick", action="store_true", help="budget 4: a smoke run")
-    parser.add_argument("--work-dir", type=Path,
-                        help="keep the configs, stores, runs and logs in this (empty) folder (default: a temporary one)")
-    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds allowed per archgen search")
     args = parser.parse_args()
-    spaces = args.spaces.split(",")
-    unknown = [space for space in spaces if space not in SPACES]
-    if unknown:
-        parser.error(f"unknown space {unknown[0]!r}; accepted: {', '.join(SPACES)}")
+    spaces = chosen_spaces(parser, args, list(SPACES))
     if args.dataset != "digits" and args.root is None:
         parser.error(f"--dataset {args.dataset} needs --root, the folder holding the CIFAR batches")
     if args.workers < 2:
@@ -113,7 +102,7 @@ def main() -> None:
     options = dataset_options(args.dataset, args.root, args.image_size)
     run_benchmark([Setup(space, args.dataset, options) for space in spaces], args.searchers.split(","),
                   modes(args.workers, args.gpus_per_trial, args.cpus_per_trial),
-                  budget=args.budget if args.budget is not None else (4 if args.quick else 16), trials=args.trials,
+                  budget=budget_of(args), trials=args.trials,
                   seed=args.seed, device="cuda", threads=THREADS, timeout=args.timeout, work_dir=args.work_dir,
                   out=RESULTS / ("gpu_train_oracle_quick.json" if args.quick else "gpu_train_oracle.json"),
                   extra={"visible_gpus": gpus, "dataset": args.dataset})

@@ -41,7 +41,7 @@ import argparse
 import os
 from pathlib import Path
 
-from train_oracle_runs import RESULTS, Mode, Setup, run_benchmark
+from train_oracle_runs import RESULTS, Mode, Setup, add_run_arguments, budget_of, chosen_spaces, run_benchmark
 
 #: What each space trains on, on a CPU.
 SETUPS = {
@@ -55,22 +55,11 @@ THREADS = 1
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--budget", type=int, help="networks trained per trial (default 16; 4 with --quick)")
-    parser.add_argument("--trials", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--spaces", default="nb201,mbv3", help=f"comma-separated: {', '.join(SETUPS)}")
-    parser.add_argument("--searchers", default="random,evolution", help="comma-separated archgen.searchers plugins")
-    parser.add_argument("--quick", action="store_true", help="budget 4: a smoke run")
-    parser.add_argument("--work-dir", type=Path,
-                        help="keep the configs, stores, runs and logs in this (empty) folder (default: a temporary one)")
-    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds allowed per archgen search")
+    add_run_arguments(parser, list(SETUPS))
     args = parser.parse_args()
-    spaces = args.spaces.split(",")
-    unknown = [space for space in spaces if space not in SETUPS]
-    if unknown:
-        parser.error(f"unknown space {unknown[0]!r}; accepted: {', '.join(SETUPS)}")
-    run_benchmark([SETUPS[space] for space in spaces], args.searchers.split(","), MODES,
-                  budget=args.budget if args.budget is not None else (4 if args.quick else 16), trials=args.trials,
+    spaces = chosen_spaces(parser, args, list(SETUPS))
+    run_benchmark([SETUPS[space] for space in spaces], args.searchers.split(","), MODES, budget=budget_of(args),
+                  trials=args.trials,
                   seed=args.seed, device="cpu", threads=THREADS, timeout=args.timeout, work_dir=args.work_dir,
                   out=RESULTS / ("train_oracle_quick.json" if args.quick else "train_oracle.json"))
 

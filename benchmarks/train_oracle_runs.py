@@ -15,6 +15,7 @@ The scripts import this module from their own folder (``python benchmarks/<scrip
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import time
 import tomllib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,6 +82,34 @@ class Setup:
     model: dict[str, Any] = field(default_factory=dict)
     space_options: dict[str, Any] = field(default_factory=dict)
     recipe: dict[str, Any] = field(default_factory=dict)
+
+
+# -- command line ----------------------------------------------------------------------------------
+def add_run_arguments(parser: argparse.ArgumentParser, spaces: Sequence[str]) -> None:
+    """The flags both benchmark scripts take: budget, trials, seed, spaces, searchers, quick, work dir, timeout."""
+    parser.add_argument("--budget", type=int, help="networks trained per trial (default 16; 4 with --quick)")
+    parser.add_argument("--trials", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--spaces", default=",".join(spaces), help=f"comma-separated: {', '.join(spaces)}")
+    parser.add_argument("--searchers", default="random,evolution", help="comma-separated archgen.searchers plugins")
+    parser.add_argument("--quick", action="store_true", help="budget 4: a smoke run")
+    parser.add_argument("--work-dir", type=Path,
+                        help="keep the configs, stores, runs and logs in this (empty) folder (default: a temporary one)")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds allowed per archgen search")
+
+
+def chosen_spaces(parser: argparse.ArgumentParser, args: argparse.Namespace, spaces: Sequence[str]) -> list[str]:
+    """``--spaces`` as a list, refusing an unknown one (naming the accepted ones)."""
+    chosen = args.spaces.split(",")
+    unknown = [space for space in chosen if space not in spaces]
+    if unknown:
+        parser.error(f"unknown space {unknown[0]!r}; accepted: {', '.join(spaces)}")
+    return chosen
+
+
+def budget_of(args: argparse.Namespace) -> int:
+    """``--budget``, else 4 with ``--quick`` and 16 without."""
+    return args.budget if args.budget is not None else (4 if args.quick else 16)
 
 
 # -- machine ---------------------------------------------------------------------------------------
