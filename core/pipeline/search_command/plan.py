@@ -114,18 +114,19 @@ def plan_search(space: Any, section: SearchSection, runtime: Runtime | None = No
         if metric not in metrics:
             raise ConfigError(f"[search] {key}: unknown metric {metric!r} for space {space.name!r}; accepted: {sorted(metrics)}")
     checkpoints = sorted({c for c in section.checkpoints if c <= section.budget}) or [section.budget]
-    report_oracle, signal_oracle = source.oracle(report), source.oracle(signal)
     constraint = section.constraint
     if constraint and constraint.metric not in metrics:
         raise ConfigError(
             f"[search] constraint: unknown metric {constraint.metric!r} for space {space.name!r}; "
             f"accepted: {sorted(metrics)}"
         )
+    if section.pool == "labelled" and section.oracle is not None:
+        raise ConfigError(f"[search] pool = 'labelled' draws from the architectures a table answers; "
+                          f"oracle {section.oracle.name!r} answers any, so use pool = 'space'")
+    # Checked first: building an oracle plugin's oracles may start workers (a Ray), which plan.close() releases.
+    report_oracle, signal_oracle = source.oracle(report), source.oracle(signal)
     plan = SearchPlan(space, section, signal, report, checkpoints, space, signal_oracle, report_oracle, source=source)
     if section.pool == "labelled":
-        if section.oracle is not None:
-            raise ConfigError(f"[search] pool = 'labelled' draws from the architectures a table answers; "
-                              f"oracle {section.oracle.name!r} answers any, so use pool = 'space'")
         plan.pool = plan.searched = _pool(plan)
     if constraint:
         plan.searched = ConstrainedSpace(plan.searched, source.oracle(constraint.metric), constraint.max)
