@@ -30,6 +30,7 @@ import torch
 
 import archgen
 from archgen.atomic import write_json
+from archgen.device import cpu_model
 from archgen.plugin_outputs import check_sample_batch
 from archgen.registry import plugin_class
 from archgen.runtime import Runtime
@@ -37,16 +38,6 @@ from archgen.runtime import Runtime
 SPACE = "nb201"
 GENERATORS = ("uniform", "arch_vq")
 
-
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo (``"unknown"`` elsewhere)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def median_seconds(work: Any, repeats: int) -> tuple[float, Any]:

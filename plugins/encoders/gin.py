@@ -30,6 +30,17 @@ class GINOptions(BaseModel):
             decoder then joins them by an edge (``‖z‖² > 0``) they do not have: no cell with twins
             is ever reconstructed exactly (``archgen analyze <run> reconstruction`` counts them;
             docs/results/analyses.md). The node index tells twins apart and lifts that ceiling.
+        position_embedding: Add a learned vector per node index to the output ``Z_e`` (not in the
+            paper). The inner-product decoder needs the node vectors of a fixed topology in one
+            particular geometry -- on MBV3's 22-node chain, every neighbour pair acute and every
+            other pair obtuse -- and the GIN's output mixes each node's five-hop neighbourhood of
+            ops into its vector, so that geometry shifts with every op choice: from ``Z_e`` alone
+            no MBV3 chain is ever decoded (benchmarks/arch_vq_mbv3_positions.py). A vector per
+            index gives the geometry a term of its own, and the GIN's output carries the ops.
+        position_embedding_gain: The embedding is stored divided by this and multiplied back, so
+            Adam, which moves every parameter by about the learning rate per step, moves it this
+            many times faster than the GIN's weights: at the GIN's learning rate the vectors take
+            thousands of steps to grow to the norm the geometry needs (measured in the benchmark).
     """
 
     # Every bound is one that a value outside of would crash or exhaust memory later, mid-training
@@ -43,6 +54,8 @@ class GINOptions(BaseModel):
     mlp_layers: int = Field(2, ge=1, le=64)
     max_nodes: int = Field(0, ge=0, le=65_536)
     position_features: bool = False
+    position_embedding: bool = False
+    position_embedding_gain: float = Field(10.0, gt=0.0, le=1_000.0, allow_inf_nan=False)
 
 
 def _mlp(in_dim: int, out_dim: int, layers: int) -> nn.Sequential:
@@ -66,14 +79,19 @@ class GINEncoder(nn.Module):
         self.options = options or GINOptions()
         if self.options.input_dim <= 0:
             raise ValueError("GINEncoder needs input_dim > 0 (the size of the space's op vocabulary)")
-        if self.options.position_features and self.options.max_nodes <= 0:
-            raise ValueError("GINEncoder with position_features needs max_nodes > 0 (the space's node count)")
+        for flag in ("position_features", "position_embedding"):
+            if getattr(self.options, flag) and self.options.max_nodes <= 0:
+                raise ValueError(f"GINEncoder with {flag} needs max_nodes > 0 (the space's node count)")
         positions = self.options.max_nodes if self.options.position_features else 0
         dims = [self.options.input_dim + positions, *self.options.hidden_dims]
         self.mlps = nn.ModuleList(_mlp(dims[i], dims[i + 1], self.options.mlp_layers) for i in range(len(dims) - 1))
         self.eps = nn.Parameter(torch.zeros(len(self.mlps)))
         self.out = nn.Linear(dims[-1], self.options.out_dim)
         self.out_dim = self.options.out_dim
+        if self.options.position_embedding:
+            # Initial vectors of norm about 0.3 * sqrt(out_dim) once multiplied by the gain.
+            initial = 0.3 * torch.randn(self.options.max_nodes, self.options.out_dim)
+            self.position_embedding = nn.Parameter(initial / self.options.position_embedding_gain)
 
     def forward(self, adjacency: torch.Tensor, ops: torch.Tensor) -> torch.Tensor:
         """Encodes ``[B, N, N]`` adjacency and ``[B, N, K]`` ops into ``[B, N, out_dim]``."""
@@ -87,4 +105,7 @@ class GINEncoder(nn.Module):
             aggregated = (1 + self.eps[layer]) * h + symmetric @ h
             # BatchNorm1d normalises over every node of the batch, as arch2vec's encoder does.
             h = mlp(aggregated.reshape(batch * nodes, -1)).reshape(batch, nodes, -1)
-        return self.out(h)
+        z = self.out(h)
+        if self.options.position_embedding:
+            z = z + self.options.position_embedding_gain * self.position_embedding[:nodes]
+        return z
