@@ -1,18 +1,21 @@
-"""Why Arch-VQ reconstructs no MBV3 chain, and what each node-position option of the GIN changes.
+"""Why Arch-VQ reconstructs no MBV3 chain, and what each change of ``examples/mbv3-arch-vq.toml`` does.
 
 MBV3's graph is one fixed 22-node chain (``input``, 20 block slots, ``output``); only the ops vary.
 Arch-VQ's decoder reads an edge from ``σ(z_iᵀ z_j)`` (arch-vq.md eq. 4), so the node vectors must
 sit in one geometry: each neighbour pair acute, every other pair obtuse. Free vectors reach it from
 D = 12 (``benchmarks/arch_vq_decoder_capacity.py``); a GIN's output does not, because each node's
 vector also carries its five-hop neighbourhood of ops. This script trains the VQ-VAE of
-``examples/mbv3-arch-vq.toml`` (same encoder, quantizer, learning rate and schedule; the prior is
-skipped) on a sample of MBV3 for each encoder variant, in one process, and prints the held-out share
-of architectures whose edges, ops, and both come back exactly:
+``examples/mbv3-arch-vq.toml`` (its generator options, read from the file; the prior is skipped) on
+a sample of MBV3 once per variant, in one process, and prints the held-out share of architectures
+whose edges, ops, and both come back exactly:
 
-* ``paper``: the GIN of arch-vq.md (node index unseen);
-* ``position_features``: the node index one-hot appended to the GIN's input;
-* ``position_embedding``: a learned vector per node index added to ``Z_e`` (gain 10, the default);
-* ``position_embedding, gain 1``: the same vector moving at the GIN's learning rate.
+* ``profile``: the file as it is (GIN ``position_embedding``, ``dead_code_threshold = 1.0``,
+  ``vqvae_lr = 3e-3``);
+* ``paper encoder``: the profile without ``position_embedding`` (the GIN of arch-vq.md);
+* ``position_features``: the profile with the node index one-hot at the GIN's input instead;
+* ``gain 1``: the profile's position vectors moving at the GIN's learning rate;
+* ``dead codes at 1e-3``: the profile with the quantizer's default restart threshold;
+* ``lr 7e-4``: the profile at registry.toml's NB201 learning rate.
 
     python benchmarks/arch_vq_mbv3_positions.py [--train 8000] [--epochs 20] [--seed 0]
 """
@@ -20,8 +23,11 @@ of architectures whose edges, ops, and both come back exactly:
 from __future__ import annotations
 
 import argparse
+import copy
 import time
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -30,24 +36,26 @@ from archgen.atomic import write_json
 from archgen.device import cpu_model
 from archgen.registry import load
 
-VARIANTS: dict[str, dict[str, object]] = {
-    "paper": {},
-    "position_features": {"position_features": True},
-    "position_embedding": {"position_embedding": True},
-    "position_embedding, gain 1": {"position_embedding": True, "position_embedding_gain": 1.0},
+PROFILE = Path(__file__).resolve().parents[1] / "examples" / "mbv3-arch-vq.toml"
+
+#: name -> (encoder option changes, quantizer option changes, generator option changes) to the profile.
+VARIANTS: dict[str, tuple[dict[str, object], dict[str, object], dict[str, object]]] = {
+    "profile": ({}, {}, {}),
+    "paper encoder": ({"position_embedding": False}, {}, {}),
+    "position_features": ({"position_embedding": False, "position_features": True}, {}, {}),
+    "gain 1": ({"position_embedding_gain": 1.0}, {}, {}),
+    "dead codes at 1e-3": ({}, {"dead_code_threshold": 1e-3}, {}),
+    "lr 7e-4": ({}, {}, {"vqvae_lr": 7e-4}),
 }
 
 
-
-def generator_options(encoder_options: dict[str, object], epochs: int) -> dict[str, object]:
-    """examples/mbv3-arch-vq.toml's generator options with the encoder variant and no prior training."""
-    return {
-        "vqvae_epochs": epochs, "vqvae_batch_size": 64, "vqvae_lr": 7e-4, "vqvae_schedule": "cosine",
-        "vqvae_warmup": 0.02, "prior_epochs": 0,
-        "encoder": {"name": "gin", "options": {"hidden_dims": [128, 128, 128, 128, 16], **encoder_options}},
-        "quantizer": {"name": "ema", "options": {"codebook_size": 512, "dim": 16, "beta": 0.25, "decay": 0.99}},
-        "prior": {"name": "transformer", "options": {"layers": 4, "heads": 4}},
-    }
+def generator_options(variant: str, epochs: int) -> dict[str, Any]:
+    """The profile's generator options with ``variant``'s changes, ``epochs`` VQ-VAE epochs and no prior."""
+    options = copy.deepcopy(tomllib.loads(PROFILE.read_text(encoding="utf-8"))["generator"]["options"])
+    encoder_changes, quantizer_changes, generator_changes = VARIANTS[variant]
+    options["encoder"]["options"].update(encoder_changes)
+    options["quantizer"]["options"].update(quantizer_changes)
+    return {**options, **generator_changes, "vqvae_epochs": epochs, "prior_epochs": 0}
 
 
 def score(generator, space, archs) -> dict[str, float]:
@@ -82,21 +90,21 @@ def main() -> None:
     train, held_out = archs[: args.train], archs[args.train :]
     print(f"MBV3, {len(train)} training / {len(held_out)} held-out architectures, {args.epochs} epochs, seed {args.seed}; "
           f"{cpu_model()}, fp32, 1 thread")
-    print("| encoder | edges exact | ops exact | op accuracy | reconstruction | train s |")
+    print("| variant | edges exact | ops exact | op accuracy | reconstruction | train s |")
     print("|---|---|---|---|---|---|")
     rows = []
     for name in names:
-        generator = load("generator", "arch_vq", **generator_options(VARIANTS[name], args.epochs))
+        generator = load("generator", "arch_vq", **generator_options(name, args.epochs))
         started = time.perf_counter()
         generator.fit(space, train, seed=args.seed)
         seconds = time.perf_counter() - started
         figures = score(generator, space, held_out)
         print(f"| {name} | {figures['edges_exact']:.2f} | {figures['ops_exact']:.2f} | {figures['op_accuracy']:.2f} | "
               f"{figures['reconstruction']:.2f} | {seconds:.0f} |", flush=True)
-        rows.append({"encoder": name, "options": VARIANTS[name], **figures, "train_seconds": seconds})
+        rows.append({"variant": name, "generator_options": generator_options(name, args.epochs), **figures, "train_seconds": seconds})
     print("(held-out %; 'edges exact': the whole chain and no other edge; 'op accuracy': per node)")
     write_json(args.output, {
-        "train": len(train), "held_out": len(held_out), "epochs": args.epochs, "seed": args.seed,
+        "profile": str(PROFILE.relative_to(PROFILE.parents[1])), "train": len(train), "held_out": len(held_out), "epochs": args.epochs, "seed": args.seed,
         "cpu": cpu_model(), "precision": "fp32", "threads": 1, "rows": rows,
     })
     print(f"wrote {args.output}")
