@@ -35,7 +35,7 @@ class GINOptions(BaseModel):
             particular geometry -- on MBV3's 22-node chain, every neighbour pair acute and every
             other pair obtuse -- and the GIN's output mixes each node's five-hop neighbourhood of
             ops into its vector, so that geometry shifts with every op choice: from ``Z_e`` alone
-            no MBV3 chain is ever decoded (benchmarks/arch_vq_mbv3_positions.py). A vector per
+            no MBV3 chain is ever decoded (benchmarks/arch_vq_positions.py). A vector per
             index gives the geometry a term of its own, and the GIN's output carries the ops.
         position_embedding_gain: The embedding is stored divided by this and multiplied back, so
             Adam, which moves every parameter by about the learning rate per step, moves it this

@@ -90,7 +90,7 @@ def test_only_the_position_embedding_lets_the_inner_product_decoder_read_the_mbv
     # Arch-VQ's decoder reads edges as σ(z_iᵀ z_j) (arch-vq.md eq. 4). MBV3's graph is one 22-node
     # chain; the GIN's vectors carry each node's neighbourhood of ops, so no training of the paper's
     # encoder brings them into the chain's geometry, while a vector per node index does within a few
-    # hundred steps (at full size: benchmarks/arch_vq_mbv3_positions.py).
+    # hundred steps (at full size: benchmarks/arch_vq_positions.py).
     from archgen.plugins.generators.arch_vq.vqvae import edge_loss, edges_from_logits
 
     torch.set_num_threads(1)
