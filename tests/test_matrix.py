@@ -1,0 +1,87 @@
+"""benchmarks/matrix.py: the generator x space results matrix (issue 28) plans, resumes and reports cells."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from archgen.config import load_config
+from archgen.registry import names
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def matrix():
+    spec = importlib.util.spec_from_file_location("matrix", ROOT / "benchmarks" / "matrix.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["matrix"] = module
+    spec.loader.exec_module(module)
+    yield module
+    sys.modules.pop("matrix", None)
+
+
+def _profiles() -> list[tuple[str, str, str]]:
+    table = tomllib.loads((ROOT / "benchmarks" / "matrix.toml").read_text(encoding="utf-8"))
+    return [(generator, space, path) for generator, cells in table["profiles"].items() for space, path in cells.items()]
+
+
+@pytest.mark.parametrize(("generator", "space", "path"), _profiles(), ids=lambda value: str(value))
+def test_every_profile_trains_the_generator_on_the_space_it_is_listed_for(generator, space, path):
+    config = load_config(ROOT / path)
+    assert (config.generator.name, config.space.name) == (generator, space)
+
+
+def test_every_installed_generator_and_space_has_a_cell_and_darts_stands_on_darts_cell(matrix):
+    cells = matrix.plan(names("generator"), names("space"), matrix.read_table())
+    assert {(cell.generator, cell.listed_space) for cell in cells} == {
+        (generator, space) for generator in names("generator") for space in names("space")
+    }
+    darts = next(cell for cell in cells if cell.generator == "arch_vq" and cell.listed_space == "darts")
+    assert (darts.space, darts.name, darts.profile) == ("darts_cell", "arch_vq-darts_cell", ROOT / "examples" / "darts.toml")
+    assert "one-cell form" in darts.referred
+
+
+def test_a_generator_the_table_does_not_name_gets_the_default_profile(matrix, tmp_path):
+    # A third-party plugin has no entry in matrix.toml: it still gets a cell, with a valid default profile.
+    cell = matrix.plan(["uniform"], ["nb201", "mbv3"], {"profiles": {}})
+    assert [c.profile for c in cell] == [None, None]
+    for each, source in zip(cell, ('source = "enumerate"', 'source = "sample"\nnum_archs = 22000')):
+        text = matrix.default_profile(each)
+        assert source in text
+        (tmp_path / f"{each.name}.toml").write_text(text, encoding="utf-8")
+        config = load_config(tmp_path / f"{each.name}.toml")
+        assert (config.generator.name, config.space.name, config.evaluate.num_samples) == ("uniform", each.space, 10000)
+
+
+def test_a_finished_cell_is_never_run_again(matrix, tmp_path, monkeypatch):
+    (tmp_path / "uniform-nb201").mkdir()
+    (tmp_path / "uniform-nb201" / "metrics.json").write_text("{}", encoding="utf-8")
+
+    def no_run(*args, **kwargs):
+        raise AssertionError("a finished cell was started again")
+
+    monkeypatch.setattr(subprocess, "run", no_run)
+    cell = matrix.plan(["uniform"], ["nb201"], {})[0]
+    assert matrix.run_cell(cell, tmp_path / "uniform-nb201", seeds=1, samples=100) == {"state": "finished"}
+
+
+def test_a_cell_runs_and_lands_in_the_matrix_with_its_baseline(matrix, tmp_path):
+    output = tmp_path / "matrix.md"
+    command = [sys.executable, str(ROOT / "benchmarks" / "matrix.py"), "--generators", "uniform", "--spaces", "nb201",
+               "--n", "200", "--runs-dir", str(tmp_path / "runs"), "--output", str(output)]
+    subprocess.run(command, check=True, cwd=ROOT, capture_output=True, text=True)
+    row = next(line for line in output.read_text(encoding="utf-8").splitlines() if line.startswith("| uniform | nb201 |"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    # uniform draws members of the space only: both validities are exactly 100; it has no reconstruction.
+    assert cells[2:6] == ["1", "–", "100.00", "100.00"]
+    assert (tmp_path / "runs" / "uniform-nb201" / "matrix_cell.json").exists()
+    # A second invocation finds the cell finished and only rewrites the matrix.
+    again = subprocess.run(command, check=True, cwd=ROOT, capture_output=True, text=True)
+    assert "matrix: uniform-nb201:" not in again.stdout
+    assert "1 of 1 cells measured" in again.stdout
