@@ -78,10 +78,14 @@ def test_a_cell_runs_and_lands_in_the_matrix_with_its_baseline(matrix, tmp_path)
     subprocess.run(command, check=True, cwd=ROOT, capture_output=True, text=True)
     row = next(line for line in output.read_text(encoding="utf-8").splitlines() if line.startswith("| uniform | nb201 |"))
     cells = [cell.strip() for cell in row.strip("|").split("|")]
-    # uniform draws members of the space only: both validities are exactly 100; it has no reconstruction.
-    assert cells[2:6] == ["1", "–", "100.00", "100.00"]
+    # uniform draws members of the space only: both validities are exactly 100; it has no reconstruction,
+    # so the cell is met on strict validity alone.
+    assert cells[2:7] == ["yes", "1", "–", "100.00", "100.00"]
+    # The page lists every installed cell, not only the one this call ran.
+    assert "| arch_vq | mbv3 | – | – | not run |" in output.read_text(encoding="utf-8")
     assert (tmp_path / "runs" / "uniform-nb201" / "matrix_cell.json").exists()
     # A second invocation finds the cell finished and only rewrites the matrix.
     again = subprocess.run(command, check=True, cwd=ROOT, capture_output=True, text=True)
     assert "matrix: uniform-nb201:" not in again.stdout
-    assert "1 of 1 cells measured" in again.stdout
+    every = {cell.name for cell in matrix.plan(names("generator"), names("space"), matrix.read_table())}
+    assert f"1 of {len(every)} cells measured" in again.stdout
