@@ -23,7 +23,8 @@ class GINOptions(BaseModel):
         hidden_dims: Width of each GIN layer; the paper uses 128 x 4 then 16 (256 x 4 then 16 on DARTS).
         out_dim: Width of ``Z_e`` (the codebook dimension D).
         mlp_layers: Linear-BN-ReLU triplets per GIN layer.
-        max_nodes: Set by the generator from the space (needed by ``position_features``).
+        max_nodes: Set by the generator from the space (needed by ``position_features`` and
+            ``position_embedding``).
         position_features: Append a one-hot of each node's index to its op one-hot (not in the
             paper). Message passing cannot tell apart **twin nodes** (same op, same in- and
             out-neighbours, padding nodes included), so they get one code, and the inner-product
@@ -33,9 +34,10 @@ class GINOptions(BaseModel):
         position_embedding: Add a learned vector per node index to the output ``Z_e`` (not in the
             paper). The inner-product decoder needs the node vectors of a fixed topology in one
             particular geometry -- on MBV3's 22-node chain, every neighbour pair acute and every
-            other pair obtuse -- and the GIN's output mixes each node's five-hop neighbourhood of
-            ops into its vector, so that geometry shifts with every op choice: from ``Z_e`` alone
-            no MBV3 chain is ever decoded (benchmarks/arch_vq_positions.py). A vector per
+            other pair obtuse -- and the GIN's output mixes each node's neighbourhood of ops (five
+            hops with the paper's five layers) into its vector, so that geometry shifts with every
+            op choice: from the GIN's output alone no MBV3 chain is ever decoded
+            (benchmarks/arch_vq_positions.py; docs/results/arch-vq.md#mbv3). A vector per
             index gives the geometry a term of its own, and the GIN's output carries the ops.
         position_embedding_gain: The embedding is stored divided by this and multiplied back, so
             Adam, which moves every parameter by about the learning rate per step, moves it this
