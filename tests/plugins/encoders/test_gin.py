@@ -1,4 +1,4 @@
-"""The GIN encoder: message passing is blind to which component a node sits in; position features are not."""
+"""The GIN encoder: message passing is blind to which component a node sits in; node positions are not."""
 
 from __future__ import annotations
 
@@ -20,15 +20,16 @@ def _two_identical_components() -> tuple[torch.Tensor, torch.Tensor]:
     return adjacency, ops
 
 
-@pytest.mark.parametrize("position_features", [False, True])
-def test_position_features_are_what_tells_identical_components_apart(position_features):
+@pytest.mark.parametrize("option", ["position_features", "position_embedding"])
+@pytest.mark.parametrize("enabled", [False, True])
+def test_node_positions_are_what_tells_identical_components_apart(option, enabled):
     torch.manual_seed(0)
-    encoder = GINEncoder(GINOptions(input_dim=3, hidden_dims=[8, 8], out_dim=4, max_nodes=6, position_features=position_features)).eval()
+    encoder = GINEncoder(GINOptions(input_dim=3, hidden_dims=[8, 8], out_dim=4, max_nodes=6, **{option: enabled})).eval()
     adjacency, ops = _two_identical_components()
     with torch.no_grad():
         z = encoder(adjacency, ops)[0]
     # Without positions node i and node i + 3 have the same neighbourhood, hence the same embedding.
-    assert torch.equal(z[:3], z[3:]) is (not position_features)
+    assert torch.equal(z[:3], z[3:]) is (not enabled)
 
 
 def test_position_features_need_the_node_count():
@@ -42,17 +43,6 @@ def test_load_encoder_fills_the_space_sizes():
     assert (encoder.options.input_dim, encoder.options.out_dim, encoder.options.max_nodes) == (10, 5, 22)
     # The first layer reads the op one-hot and the 22-wide position one-hot.
     assert encoder.mlps[0][0].in_features == 10 + 22
-
-
-@pytest.mark.parametrize("position_embedding", [False, True])
-def test_position_embedding_tells_identical_components_apart(position_embedding):
-    torch.manual_seed(0)
-    options = GINOptions(input_dim=3, hidden_dims=[8, 8], out_dim=4, max_nodes=6, position_embedding=position_embedding)
-    encoder = GINEncoder(options).eval()
-    adjacency, ops = _two_identical_components()
-    with torch.no_grad():
-        z = encoder(adjacency, ops)[0]
-    assert torch.equal(z[:3], z[3:]) is (not position_embedding)
 
 
 def test_position_embedding_needs_the_node_count():
