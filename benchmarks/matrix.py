@@ -78,22 +78,22 @@ class Cell:
 
 
 def read_table(path: Path = TABLE) -> dict[str, Any]:
-    """``benchmarks/matrix.toml``."""
-    return tomllib.loads(path.read_text(encoding="utf-8"))
+    """``benchmarks/matrix.toml`` (or ``path``); a missing or malformed file is one line naming it."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise SystemExit(f"matrix: cannot read the cell table {str(path)!r}: {error}") from None
 
 
 def plan(generators: list[str], spaces: list[str], table: dict[str, Any]) -> list[Cell]:
-    """The cells of ``generators`` x ``spaces``; a referred space's cell is measured once, on its stand-in."""
-    cells, seen = [], set()
+    """The cells of ``generators`` x ``spaces``; a referred space's cell shares its stand-in's run (same name)."""
+    cells = []
     for generator in generators:
         for listed in spaces:
             refer = table.get("refer", {}).get(listed)
             space = refer["space"] if refer else listed
             profile = table.get("profiles", {}).get(generator, {}).get(space)
-            cell = Cell(generator, space, listed, ROOT / profile if profile else None, refer["reason"] if refer else None)
-            if (generator, space, listed) not in seen:
-                seen.add((generator, space, listed))
-                cells.append(cell)
+            cells.append(Cell(generator, space, listed, ROOT / profile if profile else None, refer["reason"] if refer else None))
     return cells
 
 
@@ -139,11 +139,12 @@ def run_cell(cell: Cell, run_dir: Path, seeds: int, samples: int | None) -> dict
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     print(f"matrix: {cell.name}: {' '.join(command[1:])}", flush=True)
     started = time.perf_counter()
-    finished = subprocess.run(command, env=env, cwd=ROOT, stdout=None, stderr=subprocess.PIPE, text=True)
+    # Output passes straight through: archgen's progress bars are the cell's progress.
+    finished = subprocess.run(command, env=env, cwd=ROOT)
     wall = time.perf_counter() - started
     if finished.returncode != 0:
-        error = (finished.stderr.strip().splitlines() or ["exit status " + str(finished.returncode)])[-1]
-        print(f"matrix: {cell.name} failed: {error}", flush=True)
+        error = f"failed: `archgen run` exit status {finished.returncode}"
+        print(f"matrix: {cell.name} {error} (its error is printed above)", flush=True)
         return {"state": "failed", "wall_seconds": wall, "error": error}
     write_json(run_dir / CELL_FILE, {"command": command[1:], "wall_seconds": wall, "cpu": cpu_model()})
     return {"state": "ran", "wall_seconds": wall}
