@@ -151,7 +151,7 @@ def run_cell(cell: Cell, run_dir: Path, seeds: int, samples: int | None) -> dict
 
 
 def samples_per_second(run_dir: Path) -> float:
-    """Draws per second of seed 0's model (1,000 draws, one thread, after one warm-up draw of 10)."""
+    """Draws per second of the first trained seed's model (1,000 draws, one thread, after a warm-up draw of 10)."""
     run = open_run(run_dir)
     seed = run.trained_seeds[0]
     generator = run.load_generator(seed)
@@ -250,7 +250,7 @@ def render(cells: list[Cell], rows: dict[str, dict[str, Any]], states: dict[str,
         f"`{shown(runs_dir)}`). One row per generator x space cell; strict figures are `is_valid` + `canonical_key`, "
         "paper figures arch2vec's counting (docs/metrics.md). A cell is met when strict validity and "
         "held-out reconstruction are both at least 95 % (`met`; a generator without reconstruction, "
-        "such as `uniform`, on strict validity alone). Samples/s: 1,000 draws of seed 0's model at one thread, "
+        "such as `uniform`, on strict validity alone). Samples/s: 1,000 draws of the first trained seed's model at one thread, "
         "timed when the matrix first read the cell, beside whatever else the machine ran.",
         "",
         "| generator | space | met | seeds | recon. | paper V | strict V | paper abs. U (ceiling) | strict abs. U (ceiling) | strict abs. N | held-out cov. | uniform: paper abs. U / strict abs. U / cov. | paper's figure | samples/s | train / seed | machine | profile |",
