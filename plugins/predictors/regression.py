@@ -3,8 +3,9 @@
 The options the predictor literature found to matter are the same for every model, so they live
 once, here: targets standardised to zero mean and unit variance (``normalise_targets``), a
 pairwise ranking loss beside the MSE (``rank_weight``; the figure of merit is Kendall's τ, a
-ranking statistic, and a ranking term is what TNASP-style and NPENAS-style predictors add), and
-ensembles of independently initialised members whose predictions are averaged (``ensemble``).
+ranking statistic, and a ranking term is what TNASP-style and NPENAS-style predictors add),
+ensembles of independently initialised members whose predictions are averaged (``ensemble``), and
+one written form per network (``canonical_inputs``: the space's equal cells featurized alike).
 A model plugs in by saying how architectures become tensors (:meth:`NeuralRegressor.featurize`)
 and which module maps them to one number each (:meth:`NeuralRegressor.build_model`).
 """
@@ -22,6 +23,7 @@ from torch import nn
 
 from archgen.architecture import Architecture
 from archgen.errors import ConfigError
+from archgen.plugins.predictors.canonical_forms import CanonicalForms
 from archgen.protocols import SearchSpace
 from archgen.runtime import Runtime
 from archgen.training import train_epochs
@@ -38,6 +40,9 @@ class RegressorOptions(BaseModel):
         normalise_targets: Standardise the targets (predictions are mapped back).
         rank_weight: Weight of the pairwise logistic ranking loss beside the MSE (0 = MSE only).
         ensemble: Independently initialised members, predictions averaged.
+        canonical_inputs: Featurize each architecture's class representative instead of the
+            architecture as written (:class:`~archgen.plugins.predictors.canonical_forms.CanonicalForms`),
+            so equal networks written apart get one prediction and share their labels.
     """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -48,6 +53,7 @@ class RegressorOptions(BaseModel):
     normalise_targets: bool = True
     rank_weight: float = Field(0.5, ge=0.0, le=1000.0)
     ensemble: int = Field(1, ge=1, le=100)
+    canonical_inputs: bool = False
 
 
 def pairwise_rank_loss(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -104,6 +110,7 @@ class NeuralRegressor:
         self.members: list[nn.Module] = []
         self.mean, self.scale = 0.0, 1.0
         self.device = torch.device("cpu")
+        self.forms: CanonicalForms | None = None
 
     # -- what a model supplies ----------------------------------------------------------------
     def featurize(self, space: SearchSpace, archs: Sequence[Architecture]) -> tuple[torch.Tensor, ...]:
@@ -134,7 +141,8 @@ class NeuralRegressor:
         reproducible and members differ. torch's global random state is left as it was.
 
         Returns:
-            ``{"epochs", "members", "loss", "mse", "rank", "seconds_per_epoch"}`` (last epoch, member mean).
+            ``{"epochs", "members", "canonical_inputs", "loss", "mse", "rank", "seconds_per_epoch"}``
+            (last epoch, member mean; ``canonical_inputs`` is the :class:`CanonicalForms` method or ``"off"``).
 
         Raises:
             ConfigError: If the targets do not match the architectures or are not finite.
@@ -148,7 +156,8 @@ class NeuralRegressor:
         else:
             self.mean, self.scale = 0.0, 1.0
         y = torch.as_tensor((values - self.mean) / self.scale, dtype=torch.float32, device=runtime.device)
-        features = [tensor.to(runtime.device) for tensor in self.featurize(space, archs)]
+        self.forms = CanonicalForms(space) if o.canonical_inputs else None
+        features = [tensor.to(runtime.device) for tensor in self.featurize(space, self._inputs(archs))]
         self.members, logs = [], []
         for member in range(o.ensemble):
             member_seed = seed * 1000 + member
@@ -158,7 +167,11 @@ class NeuralRegressor:
                 logs.append(self._train(model, features, y, member_seed, runtime))
             self.members.append(model.eval())
         summary = {key: float(np.mean([log[key] for log in logs])) for key in ("loss", "mse", "rank", "seconds_per_epoch")}
-        return {"epochs": o.epochs, "members": o.ensemble, **summary}
+        forms = self.forms.method if self.forms is not None else "off"
+        return {"epochs": o.epochs, "members": o.ensemble, "canonical_inputs": forms, **summary}
+
+    def _inputs(self, archs: Sequence[Architecture]) -> list[Architecture]:
+        return self.forms(archs) if self.forms is not None else list(archs)
 
     def _train(self, model: nn.Module, features: list[torch.Tensor], y: torch.Tensor, seed: int, runtime: Runtime) -> dict[str, float]:
         o = self.options
@@ -196,7 +209,7 @@ class NeuralRegressor:
         out = np.zeros(len(archs))
         for start in range(0, len(archs), batch_size):
             chunk = archs[start : start + batch_size]
-            features = tuple(tensor.to(self.device) for tensor in self.featurize(space, chunk))
+            features = tuple(tensor.to(self.device) for tensor in self.featurize(space, self._inputs(chunk)))
             total = sum(self.forward(member, features, None).double() for member in self.members)
             out[start : start + len(chunk)] = (total / len(self.members)).cpu().numpy()
         return out * self.scale + self.mean
