@@ -124,6 +124,10 @@ def predict_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--metric", help="oracle metric to train on (default: [predict] metric, else the space's first)")
     parser.add_argument("--train-sizes", metavar="N1,N2,...", help="labelled architectures per experiment (default: [predict] train_sizes)")
     parser.add_argument("--trials", type=int, help="repetitions per size (default: [predict] trials)")
+    parser.add_argument(
+        "--seed", type=int, metavar="S",
+        help="trial k splits and seeds with S + k (default: [run] seed); new seeds test a published figure",
+    )
     parser.add_argument("--test-on", choices=["rest", "all"], help="rank the untrained rest (TNASP/PINAT) or all (Arch-VQ)")
     parser.add_argument("--test-size", type=int, help="rank at most this many (a random subset)")
     parser.add_argument("--overwrite", action="store_true", help=_OVERWRITE_HELP)
@@ -141,6 +145,7 @@ def search_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", help="metric reported for the best-signal architecture (default: [search] report)")
     parser.add_argument("--budget", type=int, help="distinct oracle queries per trial (default: [search] budget)")
     parser.add_argument("--trials", type=int, help="independent trials, seeds [run] seed + k (default: [search] trials)")
+    parser.add_argument("--seed", type=int, metavar="S", help="trial k's seed is S + k (default: [run] seed)")
     parser.add_argument(
         "--pool", choices=["space", "labelled"],
         help="search the whole space, or only the architectures the oracle table labels (default: [search] pool)",

@@ -177,12 +177,12 @@ def _experiment_config(
         slot: ``"predictor"`` or ``"searcher"``.
         plugin: The ``--predictor``/``--searcher`` flag (``None``: the registry's).
         section: ``"predict"`` or ``"search"``.
-        values: The section's flags (``None``: the registry's).
+        values: The section's flags (``None``: the registry's); ``--seed`` sets ``[run] seed``.
     """
     registry = _registry(args.config)
     check_paths(registry)
     _note_dropped_options(registry, slot, plugin, args.config)
-    return with_overrides(registry, plugins={slot: plugin}, **{section: values})
+    return with_overrides(registry, plugins={slot: plugin}, run={"seed": args.seed}, **{section: values})
 
 def predict(args: argparse.Namespace) -> int:
     """``archgen predict``: train the predictor on N labelled architectures, rank the rest; print the table."""
