@@ -32,6 +32,7 @@ from archgen.config import RelativeToConfig
 from archgen.errors import ConfigError, InvalidArchitectureError
 from archgen.plugins.searchers.ledger import prefetch_new
 from archgen.plugins.searchers.proposals import ProposalSource
+from archgen.plugins.searchers.surrogate import default_surrogate
 from archgen.registry import PluginChoice, Slot, load
 
 if TYPE_CHECKING:
@@ -50,7 +51,8 @@ class GenerateSortOptions(BaseModel):
         samples: Architectures drawn (Arch-VQ: 10,000).
         top: Size of the ranked list reported (Arch-VQ: 1,000).
         distinct: Rank each canonical architecture once (duplicate draws add nothing to a top list).
-        predictor: The predictor plugin trained on the queried labels.
+        predictor: The predictor plugin trained on the queried labels (default: the default
+            surrogate, :mod:`archgen.plugins.searchers.surrogate`).
         labels: Queries spent on training labels (``None``: the budget less ``verify``).
         verify: Queries spent on the top of the ranking after training (``None``: the budget less ``labels``).
         rounds: The labels are spent in this many equal rounds: the first on random pool members,
@@ -68,7 +70,7 @@ class GenerateSortOptions(BaseModel):
     samples: int = Field(10_000, ge=1, le=10_000_000)
     top: int = Field(1_000, ge=1, le=10_000_000)
     distinct: bool = True
-    predictor: Annotated[PluginChoice, Slot("predictor")] = Field(default_factory=lambda: PluginChoice(name="gin"))
+    predictor: Annotated[PluginChoice, Slot("predictor")] = Field(default_factory=default_surrogate)
     labels: int | None = Field(None, ge=2)
     verify: int | None = Field(10, ge=0)
     rounds: int = Field(1, ge=1, le=1000)

@@ -17,7 +17,8 @@ Architectures for Neural Architecture Search" (AAAI 2021; naszilla/naszilla,
 
 Defaults are BANANAS's (``num_init = 10``, ``k = 10``, ``num_ensemble = 5``,
 ``explore_type = "its"``, 100 candidates, one parent mutated). The predictor is
-any ``archgen.predictors`` plugin (``gin`` by default); each ensemble member is a
+any ``archgen.predictors`` plugin (by default :func:`~archgen.plugins.searchers.surrogate.default_surrogate`,
+``gin`` over canonical cells with a ranking loss); each ensemble member is a
 fresh instance fitted with its own seed, so any predictor gives an ensemble
 spread.
 """
@@ -34,6 +35,7 @@ from archgen.architecture import Architecture
 from archgen.config import RelativeToConfig
 from archgen.plugins.searchers.ledger import QueryLedger
 from archgen.plugins.searchers.proposals import ProposalSource
+from archgen.plugins.searchers.surrogate import default_surrogate
 from archgen.protocols import Mutates
 from archgen.registry import PluginChoice, Slot, load
 
@@ -52,7 +54,8 @@ class GuidedOptions(BaseModel):
             ``generator``) proposes candidates.
         generator_seed: The run's checkpoint seed (default: trial ``k`` uses the run's ``k``-th, cycling).
         sampling: Sampling options passed to the generator's ``sample``.
-        predictor: The predictor plugin each ensemble member is an instance of.
+        predictor: The predictor plugin each ensemble member is an instance of (default: the
+            default surrogate, :mod:`archgen.plugins.searchers.surrogate`).
         ensemble: Independently seeded predictors whose mean and spread drive the acquisition.
         initial: Architectures drawn from the generator and queried before the first round.
         batch: Architectures queried per round (BANANAS's ``k``).
@@ -70,7 +73,7 @@ class GuidedOptions(BaseModel):
     generator_run: RelativeToConfig | None = None
     generator_seed: int | None = Field(None, ge=0)
     sampling: dict[str, Any] = Field(default_factory=dict)
-    predictor: Annotated[PluginChoice, Slot("predictor")] = Field(default_factory=lambda: PluginChoice(name="gin"))
+    predictor: Annotated[PluginChoice, Slot("predictor")] = Field(default_factory=default_surrogate)
     ensemble: int = Field(5, ge=1, le=100)
     initial: int = Field(10, ge=2, le=1_000_000)
     batch: int = Field(10, ge=1, le=1_000_000)
