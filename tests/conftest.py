@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 import textwrap
 from pathlib import Path
@@ -58,6 +59,25 @@ temperature = 1.0
 # Tiny models gain nothing from intra-op threads, and on a busy 2-core machine the threads'
 # spin-waiting makes them many times slower.
 torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def benchmark_script():
+    """Loads ``benchmarks/<name>.py`` as module ``<name>`` (scripts, not a package), unloaded after the test module."""
+    root = Path(__file__).resolve().parents[1] / "benchmarks"
+    loaded: list[str] = []
+
+    def load(name: str):
+        spec = importlib.util.spec_from_file_location(name, root / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses and pickling look the module up by name
+        loaded.append(name)
+        spec.loader.exec_module(module)
+        return module
+
+    yield load
+    for name in loaded:
+        sys.modules.pop(name, None)
 
 
 @pytest.fixture(autouse=True)

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 @pytest.fixture(scope="module")
-def hits():
-    spec = importlib.util.spec_from_file_location("queries_to_optimum", ROOT / "benchmarks" / "queries_to_optimum.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["queries_to_optimum"] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop("queries_to_optimum", None)
+def hits(benchmark_script):
+    return benchmark_script("queries_to_optimum")
 
 
 def _write_trials(folder: Path, curves: dict[int, list[float]]) -> None:
