@@ -13,12 +13,15 @@ protocols (docs/metrics.md), strict absolute uniqueness and novelty, held-out co
 spaces), the i.i.d. ceiling of absolute uniqueness, the ``uniform`` baseline's strict figures on the
 same split, samples per second (1,000 draws of seed 0's model, timed here at one thread), training
 wall time per seed, the CPU model and precision, and the paper's figure where a paper has one.
-It writes ``docs/results/matrix.md`` and ``benchmarks/results/matrix.json``.
+It writes ``docs/results/matrix.md`` and its record ``docs/results/matrix.json``. The record is
+committed: a cell's row outlives its run directory (``runs/`` is not), so a clean clone shows every
+cell measured so far and does not retrain one that is recorded unless ``--rerun`` asks it to.
 
     python benchmarks/matrix.py                        # run what is missing, then write the matrix
     python benchmarks/matrix.py --plan                 # list the cells, their profiles and state
     python benchmarks/matrix.py --collect-only         # write the matrix from the runs there are
     python benchmarks/matrix.py --generators arch_vq --spaces mbv3,autoformer --seeds 5
+    python benchmarks/matrix.py --generators pnag --spaces nb201 --rerun   # measure a recorded cell again
 """
 
 from __future__ import annotations
@@ -45,7 +48,6 @@ from archgen.runs.run import open_run
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = ROOT / "benchmarks" / "matrix.toml"
-RESULTS_JSON = ROOT / "benchmarks" / "results" / "matrix.json"
 RESULTS_MD = ROOT / "docs" / "results" / "matrix.md"
 ENUMERATE_UP_TO = 500_000
 SAMPLED_ARCHS = 22_000
@@ -116,6 +118,20 @@ def archgen_command() -> list[str]:
     if not found:
         raise SystemExit("matrix: no `archgen` command found; install archgen (pip install -e .) first")
     return [found]
+
+
+def read_record(path: Path) -> dict[str, dict[str, Any]]:
+    """The rows an earlier call recorded, by cell name (none when ``path`` does not exist yet).
+
+    A record that cannot be read is one line naming it, never a silently emptied matrix.
+    """
+    if not path.exists():
+        return {}
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))["rows"]
+        return {f"{row['generator']}-{row['space']}": row for row in rows}
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise SystemExit(f"matrix: cannot read the recorded rows {str(path)!r}: {error}; fix or remove the file") from None
 
 
 def run_cell(cell: Cell, run_dir: Path, seeds: int, samples: int | None) -> dict[str, Any]:
@@ -290,6 +306,8 @@ def render(cells: list[Cell], rows: dict[str, dict[str, Any]], states: dict[str,
         lines += ["", "`not run`: this command has not trained the cell into these runs yet (it resumes there on its "
                   "next call); figures measured earlier by hand, with their commands, are on the topic pages "
                   "(arch-vq.md, pnag.md, arch-llm.md)."]
+    lines += ["", "Every row is also recorded in the `.json` file beside this page, which outlives the run directories: "
+              "a recorded cell keeps its row when its run is gone and is not retrained unless `--rerun` names it."]
     lines += ["", "Reproduce a cell: `archgen run --config <profile> --seeds <seeds>` (the default profile is written "
               "beside the run as `<generator>-<space>.toml`)."]
     return "\n".join(lines) + "\n"
@@ -306,6 +324,8 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=RESULTS_MD)
     parser.add_argument("--plan", action="store_true", help="list the cells and their state; run nothing")
     parser.add_argument("--collect-only", action="store_true", help="write the matrix from finished cells; run nothing")
+    parser.add_argument("--rerun", action="store_true",
+                        help="train the chosen cells again even where the record holds their row (a finished run is still kept)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     installed = {"generator": names("generator"), "space": names("space")}
@@ -318,15 +338,21 @@ def main() -> None:
     table = read_table(args.table)
     cells = plan(chosen["generator"], chosen["space"], table)
     runs_dir = args.runs_dir.resolve()
+    record_path = args.output.with_suffix(".json")
+    recorded = read_record(record_path)
     if args.plan:
         for cell in cells:
             done = (runs_dir / cell.name / "metrics.json").exists()
+            state = "finished" if done else "recorded" if cell.name in recorded else "to run"
             profile = cell.profile.relative_to(ROOT) if cell.profile else "default profile"
-            print(f"{cell.listed_space:>12} {cell.generator:<10} {'finished' if done else 'to run':<9} {profile}")
+            print(f"{cell.listed_space:>12} {cell.generator:<10} {state:<9} {profile}")
         return
     states: dict[str, dict[str, Any]] = {}
     if not args.collect_only:
         for cell in {cell.name: cell for cell in cells}.values():  # a referred space shares its stand-in's run
+            if cell.name in recorded and not args.rerun and not (runs_dir / cell.name).exists():
+                print(f"matrix: {cell.name}: recorded in {shown(record_path)}; not retrained (--rerun does)", flush=True)
+                continue
             states[cell.name] = run_cell(cell, runs_dir / cell.name, args.seeds, args.n)
     # The page always shows every installed cell, whichever subset this call ran.
     every_cell = plan(installed["generator"], installed["space"], table)
@@ -334,9 +360,10 @@ def main() -> None:
     rows = {}
     for cell in measured:
         if (runs_dir / cell.name / "metrics.json").exists():
-            rows[cell.name] = collect(cell, runs_dir / cell.name)
-    json_path = RESULTS_JSON if args.output == RESULTS_MD else args.output.with_suffix(".json")
-    write_json(json_path, {"runs_dir": str(runs_dir), "rows": list(rows.values()), "states": states})
+            rows[cell.name] = {**collect(cell, runs_dir / cell.name), "run": shown(runs_dir / cell.name)}
+        elif cell.name in recorded:
+            rows[cell.name] = recorded[cell.name]
+    write_json(record_path, {"rows": [rows[name] for name in sorted(rows)]})
     write_text(args.output, render(every_cell, rows, states, table, runs_dir))
     print(f"matrix: {len(rows)} of {len(measured)} cells measured; wrote {args.output}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tomllib
@@ -83,3 +84,37 @@ def test_a_cell_runs_and_lands_in_the_matrix_with_its_baseline(matrix, tmp_path)
     assert "matrix: uniform-nb201:" not in again.stdout
     every = {cell.name for cell in matrix.plan(names("generator"), names("space"), matrix.read_table())}
     assert f"1 of {len(every)} cells measured" in again.stdout
+
+
+def test_a_recorded_row_outlives_its_run_and_is_not_retrained(tmp_path):
+    # runs/ is not committed; the record beside the page is, so a clean clone keeps every measured cell.
+    output = tmp_path / "matrix.md"
+    row = {"generator": "uniform", "space": "nb201", "listed_space": "nb201", "profile": "default", "seeds": [0],
+           "reconstruction": None, "reconstruction_std": None, "paper_validity": 100.0, "strict_validity": 99.0,
+           "strict_validity_std": None, "paper_absolute_uniqueness": 70.0, "paper_uniqueness_ceiling": 73.86,
+           "strict_absolute_uniqueness": 30.0, "strict_uniqueness_ceiling": 50.89, "strict_absolute_novelty": 1.0,
+           "heldout_coverage": 60.0, "uniform_strict_validity": 100.0, "uniform_paper_absolute_uniqueness": 73.99,
+           "uniform_strict_absolute_uniqueness": 35.42, "uniform_heldout_coverage": 68.71, "samples_per_second": 5.0,
+           "training_seconds_per_seed": 0.0, "cpu": "recorded CPU", "precision": ["fp32"], "threads": [1]}
+    output.with_suffix(".json").write_text(json.dumps({"rows": [row]}), encoding="utf-8")
+    command = [sys.executable, str(ROOT / "benchmarks" / "matrix.py"), "--generators", "uniform", "--spaces", "nb201",
+               "--n", "200", "--runs-dir", str(tmp_path / "runs"), "--output", str(output)]
+    ran = subprocess.run(command, check=True, cwd=ROOT, capture_output=True, text=True)
+    assert "not retrained" in ran.stdout and not (tmp_path / "runs" / "uniform-nb201").exists()
+    assert "| uniform | nb201 | yes | 1 | – | 100.00 | 99.00 |" in output.read_text(encoding="utf-8")
+    assert json.loads(output.with_suffix(".json").read_text(encoding="utf-8"))["rows"] == [row]
+    # --rerun measures it again, and the new row replaces the recorded one.
+    subprocess.run([*command, "--rerun"], check=True, cwd=ROOT, capture_output=True, text=True)
+    (rerun,) = json.loads(output.with_suffix(".json").read_text(encoding="utf-8"))["rows"]
+    assert rerun["strict_validity"] == 100.0 and rerun["run"].endswith("uniform-nb201")
+
+
+def test_an_unreadable_record_is_one_line_naming_it(tmp_path):
+    output = tmp_path / "matrix.md"
+    output.with_suffix(".json").write_text("{not json", encoding="utf-8")
+    command = [sys.executable, str(ROOT / "benchmarks" / "matrix.py"), "--collect-only", "--runs-dir",
+               str(tmp_path / "runs"), "--output", str(output)]
+    failed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    assert failed.returncode != 0 and "Traceback" not in failed.stderr
+    assert f"cannot read the recorded rows {str(output.with_suffix('.json'))!r}" in failed.stderr
+    assert output.with_suffix(".json").read_text(encoding="utf-8") == "{not json"  # nothing overwritten
