@@ -112,3 +112,13 @@ def test_the_searchers_default_surrogate_is_the_canonical_ranking_gin():
     # Each searcher gets its own copy: editing one default leaves the next untouched.
     GuidedOptions().predictor.options["epochs"] = 1
     assert GuidedOptions().predictor.options["epochs"] == 100
+
+
+def test_a_space_is_listed_once_however_many_fits_ask(monkeypatch):
+    # guided refits its surrogate every round: the listing is kept per space object, not redone.
+    space = archgen.load("space", "nb201")
+    first = CanonicalForms(space)
+    monkeypatch.setattr(space, "enumerate", lambda: pytest.fail("the space was listed again"))
+    again = CanonicalForms(space)
+    assert again.classes == first.classes == 6466
+    assert CanonicalForms(archgen.load("space", "nb201")).classes == 6466  # a new space object is listed anew
