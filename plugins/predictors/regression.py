@@ -121,6 +121,10 @@ class NeuralRegressor:
         """A fresh module mapping a featurized batch (``*tensors``) to ``[B]`` predictions."""
         raise NotImplementedError
 
+    def prepare(self, space: SearchSpace, runtime: Runtime) -> dict[str, Any]:
+        """Work done once per fit before the members are built (e.g. pre-training); returns fit statistics."""
+        return {}
+
     def forward(self, model: nn.Module, batch: tuple[torch.Tensor, ...], generator: torch.Generator | None) -> torch.Tensor:
         """Runs ``model`` on a batch; ``generator`` is set while training (for random augmentation)."""
         return model(*batch)
@@ -157,6 +161,7 @@ class NeuralRegressor:
             self.mean, self.scale = 0.0, 1.0
         y = torch.as_tensor((values - self.mean) / self.scale, dtype=torch.float32, device=runtime.device)
         self.forms = CanonicalForms(space) if o.canonical_inputs else None
+        prepared = self.prepare(space, runtime)
         features = [tensor.to(runtime.device) for tensor in self.featurize(space, self._inputs(archs))]
         self.members, logs = [], []
         for member in range(o.ensemble):
@@ -168,7 +173,7 @@ class NeuralRegressor:
             self.members.append(model.eval())
         summary = {key: float(np.mean([log[key] for log in logs])) for key in ("loss", "mse", "rank", "seconds_per_epoch")}
         forms = self.forms.method if self.forms is not None else "off"
-        return {"epochs": o.epochs, "members": o.ensemble, "canonical_inputs": forms, **summary}
+        return {"epochs": o.epochs, "members": o.ensemble, "canonical_inputs": forms, **summary, **prepared}
 
     def _inputs(self, archs: Sequence[Architecture]) -> list[Architecture]:
         return self.forms(archs) if self.forms is not None else list(archs)
