@@ -57,6 +57,8 @@ class PretrainOptions(BaseModel):
         objective: ``"masked_graph"`` (masked op and adjacency reconstruction) or ``"off"``.
         epochs: Passes over the unlabelled architectures.
         mask_rate: Share of each graph's real nodes whose op is hidden (at least one per graph).
+        adjacency_weight: Weight of the adjacency reconstruction beside the op term (0: ops only,
+            for a space whose topology never varies, NAS-Bench-201's among them).
         max_archs: The space is listed whole when it has at most this many members, else this
             many architectures are sampled (seed ``seed``).
         batch_size: Graphs per step.
@@ -69,6 +71,7 @@ class PretrainOptions(BaseModel):
     objective: Literal["off", "masked_graph"] = "off"
     epochs: int = Field(20, ge=1, le=10_000)
     mask_rate: float = Field(0.3, gt=0.0, le=1.0)
+    adjacency_weight: float = Field(1.0, ge=0.0, le=1000.0)
     max_archs: int = Field(100_000, ge=2, le=10_000_000)
     batch_size: int = Field(256, ge=2, le=1_000_000)
     lr: float = Field(1e-3, gt=0.0, le=10.0)
@@ -102,6 +105,7 @@ def masked_graph_loss(
     ops: torch.Tensor,
     mask_rate: float,
     generator: torch.Generator,
+    adjacency_weight: float = 1.0,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """The masked objective on one batch: op cross-entropy on hidden nodes + adjacency BCE on real pairs.
 
@@ -111,6 +115,7 @@ def masked_graph_loss(
         ops: ``[B, N, K]`` one-hot ops (all-zero rows are padding).
         mask_rate: Share of real nodes hidden per graph (at least one).
         generator: Draws the masks (CPU generator; the masks are moved to the batch's device).
+        adjacency_weight: Weight of the adjacency term.
 
     Returns:
         ``(loss, {"loss", "op", "adjacency", "op_accuracy"})``.
@@ -126,7 +131,7 @@ def masked_graph_loss(
     pairs = real[:, :, None] & real[:, None, :]
     adjacency_loss = F.binary_cross_entropy_with_logits(adjacency_logits[pairs], adjacency[pairs])
     accuracy = (op_logits[hidden].argmax(-1) == ops[hidden].argmax(-1)).float().mean()
-    loss = op_loss + adjacency_loss
+    loss = op_loss + adjacency_weight * adjacency_loss
     return loss, {"loss": loss.detach(), "op": op_loss.detach(), "adjacency": adjacency_loss.detach(), "op_accuracy": accuracy.detach()}
 
 
@@ -210,7 +215,7 @@ def pretrained_encoder_state(
     masks = torch.Generator().manual_seed(options.seed)
 
     def step(wrapped: nn.Module, batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        return masked_graph_loss(wrapped, batch[0], batch[1], options.mask_rate, masks)
+        return masked_graph_loss(wrapped, batch[0], batch[1], options.mask_rate, masks, options.adjacency_weight)
 
     result = train_epochs(
         model, torch.optim.Adam(model.parameters(), lr=options.lr), data, step,

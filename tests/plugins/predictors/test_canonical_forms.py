@@ -100,7 +100,7 @@ def test_canonical_inputs_give_equal_networks_one_prediction(nb201, cls):
 
 
 def test_the_searchers_default_surrogate_is_the_canonical_ranking_gin():
-    """guided and generate_sort fit the predictor of examples/predict/nb201.toml (less its ensemble) by default."""
+    """guided and generate_sort fit the predictor of examples/predict/nb201.toml (less its ensemble and pre-training) by default."""
     from archgen.config import load_config
     from archgen.plugins.searchers.generate_sort import GenerateSortOptions
     from archgen.plugins.searchers.guided import GuidedOptions
@@ -108,7 +108,9 @@ def test_the_searchers_default_surrogate_is_the_canonical_ranking_gin():
     example = load_config("examples/predict/nb201.toml").predictor
     for options in (GuidedOptions(), GenerateSortOptions()):
         assert options.predictor.name == example.name == "gin"
-        assert options.predictor.options == {key: value for key, value in example.options.items() if key != "ensemble"}
+        assert options.predictor.options == {
+            key: value for key, value in example.options.items() if key not in ("ensemble", "pretrain")
+        }
     # Each searcher gets its own copy: editing one default leaves the next untouched.
     GuidedOptions().predictor.options["epochs"] = 1
     assert GuidedOptions().predictor.options["epochs"] == 100
