@@ -27,7 +27,6 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, Literal
 
 import torch
