@@ -49,7 +49,7 @@ class CanonicalForms:
     def __init__(self, space: SearchSpace, enumerate_limit: int = ENUMERATE_LIMIT):
         self.space = space
         self._representatives: dict[Hashable, Architecture] = {}
-        size = _finite_size(space)
+        size = finite_size(space)
         if size is not None and size <= enumerate_limit:
             self.method = "enumerated"
             listed = _LISTED.get(space)
@@ -90,7 +90,8 @@ def _list_representatives(space: SearchSpace) -> dict[Hashable, Architecture]:
     return representatives
 
 
-def _finite_size(space: SearchSpace) -> int | None:
+def finite_size(space: SearchSpace) -> int | None:
+    """``space.size()`` where the space knows it as an int, else ``None`` (an unbounded or unsized space)."""
     try:
         size = space.size()
     except (NotImplementedError, OverflowError, TypeError):
@@ -98,4 +99,4 @@ def _finite_size(space: SearchSpace) -> int | None:
     return size if isinstance(size, int) else None
 
 
-__all__ = ["CanonicalForms", "ENUMERATE_LIMIT"]
+__all__ = ["CanonicalForms", "ENUMERATE_LIMIT", "finite_size"]

@@ -38,7 +38,7 @@ from archgen.architecture import Architecture
 from archgen.errors import CheckpointError
 from archgen.io import cache_dir
 from archgen.io.module_checkpoint import load_module, save_module
-from archgen.plugins.predictors.canonical_forms import CanonicalForms
+from archgen.plugins.predictors.canonical_forms import CanonicalForms, finite_size
 from archgen.protocols import SearchSpace
 from archgen.runtime import Runtime
 from archgen.training import train_epochs
@@ -140,11 +140,8 @@ def unlabelled_architectures(space: SearchSpace, options: PretrainOptions, forms
     With ``forms`` (the predictor's ``canonical_inputs``), each class's representative appears once,
     as the predictor will see it.
     """
-    try:
-        size = space.size()
-    except (NotImplementedError, OverflowError, TypeError):
-        size = None
-    if isinstance(size, int) and size <= options.max_archs:
+    size = finite_size(space)
+    if size is not None and size <= options.max_archs:
         archs = list(space.enumerate())
     else:
         archs = list(space.sample(options.max_archs, seed=options.seed))
