@@ -38,7 +38,8 @@ from archgen.architecture import Architecture
 from archgen.errors import CheckpointError
 from archgen.io import cache_dir
 from archgen.io.module_checkpoint import load_module, save_module
-from archgen.plugins.predictors.canonical_forms import CanonicalForms, finite_size
+from archgen.plugins.predictors.canonical_forms import CanonicalForms
+from archgen.plugins.predictors.unlabelled import unlabelled_architectures
 from archgen.protocols import SearchSpace
 from archgen.runtime import Runtime
 from archgen.training import train_epochs
@@ -134,25 +135,6 @@ def masked_graph_loss(
     return loss, {"loss": loss.detach(), "op": op_loss.detach(), "adjacency": adjacency_loss.detach(), "op_accuracy": accuracy.detach()}
 
 
-def unlabelled_architectures(space: SearchSpace, options: PretrainOptions, forms: CanonicalForms | None) -> list[Architecture]:
-    """What the encoder is pre-trained on: the space listed whole when small enough, else a sample.
-
-    With ``forms`` (the predictor's ``canonical_inputs``), each class's representative appears once,
-    as the predictor will see it.
-    """
-    size = finite_size(space)
-    if size is not None and size <= options.max_archs:
-        archs = list(space.enumerate())
-    else:
-        archs = list(space.sample(options.max_archs, seed=options.seed))
-    if forms is None:
-        return archs
-    distinct: dict[str, Architecture] = {}
-    for arch in forms(archs):
-        distinct.setdefault(space.to_string(arch), arch)
-    return list(distinct.values())
-
-
 def cache_key(space: SearchSpace, encoder_config: dict[str, Any], options: PretrainOptions, archs: Sequence[Architecture]) -> str:
     """A 16-hex-digit hash of everything that changes the pre-trained weights."""
     listed = hashlib.sha256("\n".join(space.to_string(arch) for arch in archs).encode("utf-8")).hexdigest()
@@ -192,7 +174,7 @@ def pretrained_encoder_state(
         ``(state_dict of the encoder on the CPU, {"path", "cached", "architectures", "seconds", ...})``.
     """
     runtime = runtime or Runtime()
-    archs = unlabelled_architectures(space, options, forms)
+    archs = unlabelled_architectures(space, options.max_archs, options.seed, forms)
     key = cache_key(space, encoder_config, options, archs)
     path = cache_dir("pretrained", space.name) / f"{key}.pt"
     signature = {"space": space.name, "key": key}
@@ -236,5 +218,5 @@ def _encoder_state(model: MaskedGraphAutoEncoder) -> dict[str, torch.Tensor]:
 
 __all__ = [
     "CACHE_FORMAT", "MaskedGraphAutoEncoder", "PretrainOptions", "cache_key", "masked_graph_loss",
-    "pretrained_encoder_state", "unlabelled_architectures",
+    "pretrained_encoder_state",
 ]

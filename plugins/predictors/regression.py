@@ -4,8 +4,10 @@ The options the predictor literature found to matter are the same for every mode
 once, here: targets standardised to zero mean and unit variance (``normalise_targets``), a
 pairwise ranking loss beside the MSE (``rank_weight``; the figure of merit is Kendall's τ, a
 ranking statistic, and a ranking term is what TNASP-style and NPENAS-style predictors add),
-ensembles of independently initialised members whose predictions are averaged (``ensemble``), and
-one written form per network (``canonical_inputs``: the space's equal cells featurized alike).
+ensembles of independently initialised members whose predictions are averaged (``ensemble``),
+one written form per network (``canonical_inputs``: the space's equal cells featurized alike), and
+students trained on the ensemble's own predictions over unlabelled architectures
+(``self_training``, :mod:`~archgen.plugins.predictors.self_training`).
 A model plugs in by saying how architectures become tensors (:meth:`NeuralRegressor.featurize`)
 and which module maps them to one number each (:meth:`NeuralRegressor.build_model`).
 """
@@ -24,6 +26,7 @@ from torch import nn
 from archgen.architecture import Architecture
 from archgen.errors import ConfigError
 from archgen.plugins.predictors.canonical_forms import CanonicalForms
+from archgen.plugins.predictors.self_training import SelfTrainingOptions, pseudo_label_draws
 from archgen.protocols import SearchSpace
 from archgen.runtime import Runtime
 from archgen.training import train_epochs
@@ -43,6 +46,8 @@ class RegressorOptions(BaseModel):
         canonical_inputs: Featurize each architecture's class representative instead of the
             architecture as written (:class:`~archgen.plugins.predictors.canonical_forms.CanonicalForms`),
             so equal networks written apart get one prediction and share their labels.
+        self_training: Pseudo-labelling rounds after the labelled fit
+            (:class:`~archgen.plugins.predictors.self_training.SelfTrainingOptions`; off by default).
     """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -54,9 +59,10 @@ class RegressorOptions(BaseModel):
     rank_weight: float = Field(0.5, ge=0.0, le=1000.0)
     ensemble: int = Field(1, ge=1, le=100)
     canonical_inputs: bool = False
+    self_training: SelfTrainingOptions = Field(default_factory=SelfTrainingOptions)
 
 
-def pairwise_rank_loss(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+def pairwise_rank_loss(predicted: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
     """Mean logistic loss over every ordered pair of the batch with different targets.
 
     ``log(1 + exp(-(p_i - p_j)))`` for each pair with ``y_i > y_j``: zero gradient only when the
@@ -65,6 +71,8 @@ def pairwise_rank_loss(predicted: torch.Tensor, target: torch.Tensor) -> torch.T
     Args:
         predicted: ``[B]`` predictions.
         target: ``[B]`` targets.
+        weight: ``[B]`` example weights (``None``: all 1); a pair weighs ``w_i * w_j`` and the
+            mean is weighted.
 
     Returns:
         A scalar (0 when no pair differs).
@@ -73,7 +81,11 @@ def pairwise_rank_loss(predicted: torch.Tensor, target: torch.Tensor) -> torch.T
     if not bool(better.any()):
         return predicted.sum() * 0.0
     margin = predicted[:, None] - predicted[None, :]
-    return F.softplus(-margin[better]).mean()
+    losses = F.softplus(-margin[better])
+    if weight is None:
+        return losses.mean()
+    pair_weight = (weight[:, None] * weight[None, :])[better]
+    return (losses * pair_weight).sum() / pair_weight.sum()
 
 
 def check_labels(archs: Sequence[Architecture], targets: Any) -> np.ndarray:
@@ -144,9 +156,15 @@ class NeuralRegressor:
         Member ``m`` is initialised, shuffled and augmented from ``seed * 1000 + m``, so a fit is
         reproducible and members differ. torch's global random state is left as it was.
 
+        With ``self_training``, each round the ensemble predicts a draw of unlabelled
+        architectures and is replaced by ``ensemble`` students (seeds ``seed * 1000 + 100 * round + m``)
+        trained on the labels and those pseudo-labels together.
+
         Returns:
             ``{"epochs", "members", "canonical_inputs", "loss", "mse", "rank", "seconds_per_epoch"}``
-            (last epoch, member mean; ``canonical_inputs`` is the :class:`CanonicalForms` method or ``"off"``).
+            (last epoch of the last ensemble, member mean; ``canonical_inputs`` is the
+            :class:`CanonicalForms` method or ``"off"``), with ``"self_training"`` (rounds, pseudo-labels
+            per round) when it ran.
 
         Raises:
             ConfigError: If the targets do not match the architectures or are not finite.
@@ -162,40 +180,83 @@ class NeuralRegressor:
         y = torch.as_tensor((values - self.mean) / self.scale, dtype=torch.float32, device=runtime.device)
         self.forms = CanonicalForms(space) if o.canonical_inputs else None
         prepared = self.prepare(space, runtime)
-        features = [tensor.to(runtime.device) for tensor in self.featurize(space, self._inputs(archs))]
-        self.members, logs = [], []
-        for member in range(o.ensemble):
-            member_seed = seed * 1000 + member
+        inputs = self._inputs(archs)
+        features = [tensor.to(runtime.device) for tensor in self.featurize(space, inputs)]
+        logs = self._train_ensemble(space, features, y, None, seed * 1000, o.epochs, runtime)
+        draws = [draw for draw in pseudo_label_draws(space, inputs, o.self_training, self.forms) if draw]
+        for round_index, draw in enumerate(draws, start=1):
+            # The draw is already in the predictor's written forms, so it is featurized beside the labels as is.
+            both = [tensor.to(runtime.device) for tensor in self.featurize(space, inputs + draw)]
+            pseudo = self._predict_standardised(tuple(tensor[len(inputs):] for tensor in both)).float()
+            targets = torch.cat([y, pseudo])
+            weights = torch.cat([torch.ones_like(y), torch.full_like(pseudo, o.self_training.weight)])
+            epochs = o.self_training.epochs or o.epochs
+            logs = self._train_ensemble(space, both, targets, weights, seed * 1000 + 100 * round_index, epochs, runtime)
+        summary = {key: float(np.mean([log[key] for log in logs])) for key in ("loss", "mse", "rank", "seconds_per_epoch")}
+        forms = self.forms.method if self.forms is not None else "off"
+        extra = {"self_training": {"rounds": len(draws), "pseudo_labels": len(draws[0])}} if draws else {}
+        return {"epochs": o.epochs, "members": o.ensemble, "canonical_inputs": forms, **summary, **prepared, **extra}
+
+    def _train_ensemble(
+        self,
+        space: SearchSpace,
+        features: list[torch.Tensor],
+        y: torch.Tensor,
+        weights: torch.Tensor | None,
+        first_seed: int,
+        epochs: int,
+        runtime: Runtime,
+    ) -> list[dict[str, float]]:
+        """Replaces ``self.members`` with ``ensemble`` fresh members (member ``m`` seeded ``first_seed + m``)."""
+        members, logs = [], []
+        for member in range(self.options.ensemble):
+            member_seed = first_seed + member
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(member_seed)
                 model = self.build_model(space).to(runtime.device)
-                logs.append(self._train(model, features, y, member_seed, runtime))
-            self.members.append(model.eval())
-        summary = {key: float(np.mean([log[key] for log in logs])) for key in ("loss", "mse", "rank", "seconds_per_epoch")}
-        forms = self.forms.method if self.forms is not None else "off"
-        return {"epochs": o.epochs, "members": o.ensemble, "canonical_inputs": forms, **summary, **prepared}
+                logs.append(self._train(model, features, y, weights, member_seed, epochs, runtime))
+            members.append(model.eval())
+        self.members = members
+        return logs
 
     def _inputs(self, archs: Sequence[Architecture]) -> list[Architecture]:
         return self.forms(archs) if self.forms is not None else list(archs)
 
-    def _train(self, model: nn.Module, features: list[torch.Tensor], y: torch.Tensor, seed: int, runtime: Runtime) -> dict[str, float]:
+    def _train(
+        self,
+        model: nn.Module,
+        features: list[torch.Tensor],
+        y: torch.Tensor,
+        weights: torch.Tensor | None,
+        seed: int,
+        epochs: int,
+        runtime: Runtime,
+    ) -> dict[str, float]:
         o = self.options
         optimizer = torch.optim.AdamW(model.parameters(), lr=o.lr, weight_decay=o.weight_decay)
         augment = torch.Generator().manual_seed(seed)
+        weighted = weights is not None
 
         def step(wrapped: nn.Module, batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-            *inputs, target = batch
+            if weighted:
+                *inputs, target, weight = batch
+            else:
+                (*inputs, target), weight = batch, None
             predicted = self.forward(wrapped, tuple(inputs), augment).float()
-            mse = F.mse_loss(predicted, target)
-            rank = pairwise_rank_loss(predicted, target) if o.rank_weight else mse.detach() * 0.0
+            if weight is None:
+                mse = F.mse_loss(predicted, target)
+            else:
+                mse = (weight * (predicted - target) ** 2).sum() / weight.sum()
+            rank = pairwise_rank_loss(predicted, target, weight) if o.rank_weight else mse.detach() * 0.0
             loss = mse + o.rank_weight * rank
             return loss, {"loss": loss.detach(), "mse": mse.detach(), "rank": rank.detach()}
 
         # Fewer labels than a batch (N = 78 at batch 128) train as one full batch per epoch.
         batch_size = min(o.batch_size, len(y))
+        data = [*features, y, weights] if weighted else [*features, y]
         result = train_epochs(
-            model, optimizer, [*features, y], step,
-            stage="predictor", epochs=o.epochs, batch_size=batch_size, seed=seed, runtime=runtime,
+            model, optimizer, data, step,
+            stage="predictor", epochs=epochs, batch_size=batch_size, seed=seed, runtime=runtime,
         )
         return {**result.logs, "seconds_per_epoch": result.seconds_per_epoch}
 
@@ -215,9 +276,18 @@ class NeuralRegressor:
         for start in range(0, len(archs), batch_size):
             chunk = archs[start : start + batch_size]
             features = tuple(tensor.to(self.device) for tensor in self.featurize(space, self._inputs(chunk)))
-            total = sum(self.forward(member, features, None).double() for member in self.members)
-            out[start : start + len(chunk)] = (total / len(self.members)).cpu().numpy()
+            out[start : start + len(chunk)] = self._predict_standardised(features).cpu().numpy()
         return out * self.scale + self.mean
+
+    @torch.no_grad()
+    def _predict_standardised(self, features: tuple[torch.Tensor, ...], batch_size: int = 4096) -> torch.Tensor:
+        """The members' mean prediction (float64) of featurized architectures, in standardised units."""
+        rows = len(features[0])
+        parts = []
+        for start in range(0, rows, batch_size):
+            batch = tuple(tensor[start : start + batch_size] for tensor in features)
+            parts.append(sum(self.forward(member, batch, None).double() for member in self.members) / len(self.members))
+        return torch.cat(parts) if parts else torch.zeros(0, dtype=torch.float64, device=self.device)
 
 
 def mlp_head(in_dim: int, hidden: int, layers: int = 2) -> nn.Sequential:

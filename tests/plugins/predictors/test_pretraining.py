@@ -15,8 +15,8 @@ from archgen.plugins.predictors.pretraining import (
     cache_key,
     masked_graph_loss,
     pretrained_encoder_state,
-    unlabelled_architectures,
 )
+from archgen.plugins.predictors.unlabelled import unlabelled_architectures
 
 TINY = {"hidden_dims": [16], "embedding_dim": 8, "head_hidden": 8, "epochs": 2, "batch_size": 64}
 PRETRAIN = {"objective": "masked_graph", "epochs": 2, "max_archs": 300, "batch_size": 64}
@@ -36,6 +36,10 @@ def nb101():
 def own_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     return tmp_path / "xdg" / "archgen" / "pretrained"
+
+
+def _pool(options):
+    return options.max_archs, options.seed
 
 
 def _encoder(space):
@@ -63,7 +67,7 @@ def test_the_mask_hides_a_share_of_real_nodes_never_padding_and_at_least_one(nb1
 
 def test_the_objective_is_learned(nb201):
     # The same masks before and after: pre-training lowers the masked objective on the space's cells.
-    archs = unlabelled_architectures(nb201, PretrainOptions(**PRETRAIN), None)
+    archs = unlabelled_architectures(nb201, *_pool(PretrainOptions(**PRETRAIN)), None)
     adjacency, ops = nb201.to_tensors(archs)
     options = PretrainOptions(**{**PRETRAIN, "epochs": 8, "cache": False})
     torch.manual_seed(options.seed)
@@ -83,10 +87,10 @@ def test_the_objective_is_learned(nb201):
 
 def test_a_small_space_is_listed_whole_and_deduplicated_with_canonical_forms(nb201):
     whole = PretrainOptions(objective="masked_graph", max_archs=20_000)
-    assert len(unlabelled_architectures(nb201, whole, None)) == 15_625
+    assert len(unlabelled_architectures(nb201, *_pool(whole), None)) == 15_625
     # NAS-Bench-201's 15,625 cells are 6,466 networks (NATS-Bench get_unique_str).
-    assert len(unlabelled_architectures(nb201, whole, CanonicalForms(nb201))) == 6_466
-    assert len(unlabelled_architectures(nb201, PretrainOptions(max_archs=500), None)) == 500
+    assert len(unlabelled_architectures(nb201, *_pool(whole), CanonicalForms(nb201))) == 6_466
+    assert len(unlabelled_architectures(nb201, *_pool(PretrainOptions(max_archs=500)), None)) == 500
 
 
 def test_the_cache_is_reused_keyed_by_every_option_and_a_corrupt_file_is_replaced(nb201, own_cache, caplog):
@@ -95,7 +99,7 @@ def test_the_cache_is_reused_keyed_by_every_option_and_a_corrupt_file_is_replace
     again, reread = pretrained_encoder_state(nb201, lambda: _encoder(nb201), {"tiny": 1}, options)
     assert (meta["cached"], reread["cached"]) == (False, True)
     assert all(torch.equal(first[name], again[name]) for name in first)
-    archs = unlabelled_architectures(nb201, options, None)
+    archs = unlabelled_architectures(nb201, *_pool(options), None)
     assert meta["path"] == str(own_cache / "nb201" / f"{cache_key(nb201, {'tiny': 1}, options, archs)}.pt")
     changed = PretrainOptions(**{**PRETRAIN, "mask_rate": 0.5})
     assert cache_key(nb201, {"tiny": 1}, changed, archs) != cache_key(nb201, {"tiny": 1}, options, archs)
