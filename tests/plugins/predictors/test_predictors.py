@@ -13,19 +13,6 @@ from archgen.plugins.predictors.regression import check_labels, pairwise_rank_lo
 from archgen.plugins.predictors.tart import TARTPredictor
 
 
-@pytest.fixture(scope="module")
-def space():
-    return archgen.load("space", "nb201")
-
-
-@pytest.fixture(scope="module")
-def labelled(space):
-    archs = space.sample(60, seed=1)
-    # A target the ops determine: the number of 3x3 convolutions, plus a little of the 1x1 ones.
-    y = np.array([arch.ops.count("nor_conv_3x3") + 0.5 * arch.ops.count("nor_conv_1x1") for arch in archs])
-    return archs, y
-
-
 def test_pairwise_rank_loss_on_a_toy():
     # One ordered pair (target 1 > 0) predicted the wrong way round by 1: softplus(1) = log(1 + e).
     loss = pairwise_rank_loss(torch.tensor([0.0, 1.0]), torch.tensor([1.0, 0.0]))

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 
-import archgen
 from archgen.plugins.predictors.canonical_forms import CanonicalForms
 from archgen.plugins.predictors.gin import GINPredictor
 from archgen.plugins.predictors.regression import pairwise_rank_loss
@@ -16,15 +15,8 @@ TINY = {"hidden_dims": [16], "embedding_dim": 8, "head_hidden": 8, "epochs": 3, 
 
 
 @pytest.fixture(scope="module")
-def nb201():
-    return archgen.load("space", "nb201")
-
-
-@pytest.fixture(scope="module")
-def labelled(nb201):
-    archs = nb201.sample(40, seed=1)
-    y = np.array([arch.ops.count("nor_conv_3x3") + 0.5 * arch.ops.count("nor_conv_1x1") for arch in archs])
-    return archs, y
+def nb201(space):
+    return space
 
 
 def test_draws_skip_the_labelled_networks_and_hold_one_form_per_network(nb201):
