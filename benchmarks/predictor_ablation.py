@@ -1,13 +1,15 @@
 """What each ingredient of ``examples/predict/nb201.toml``'s predictor adds at small N (issue 29).
 
-The profile is ``gin`` with ``canonical_inputs`` (each cell featurized as the representative of its
-network, one of NAS-Bench-201's 6,466), ``rank_weight = 2`` (the pairwise ranking loss beside the
-MSE), ``ensemble = 5``, 100 epochs, and the encoder pre-trained on the unlabelled networks
-(``pretrain``: masked ops, 50 epochs). Each row takes one ingredient out and runs ``archgen
+The profile is ``gin`` 128 wide with ``canonical_inputs`` (each cell featurized as the representative
+of its network, one of NAS-Bench-201's 6,466), ``rank_weight = 2`` (the pairwise ranking loss beside
+the MSE), ``ensemble = 5``, 100 epochs, and the encoder pre-trained on the unlabelled networks
+(``pretrain``: masked ops, 50 epochs). Each row takes one ingredient out (or adds one) and runs ``archgen
 predict``'s pipeline on the profile's own space, labels and TNASP protocol (N random cells, Kendall τ
 on all the rest), with the same trial seeds for every row:
 
 * ``profile``: the file as it is;
+* ``64 wide``: ``gin``'s default width (the profile before the width changed);
+* ``with self-training``: one round of 1,000 pseudo-labels weighted 0.5, 30 student epochs;
 * ``without pre-training``: encoders start from random weights;
 * ``ensemble 3``: three members;
 * ``ensemble 3, without pre-training``: both (the profile before pre-training was built);
@@ -51,6 +53,8 @@ PROFILE = ROOT / "examples" / "predict" / "nb201.toml"
 #: row name -> changes to the profile's predictor options (``None``: the predictor's defaults).
 VARIANTS: dict[str, dict[str, Any] | None] = {
     "profile": {},
+    "64 wide": {"hidden_dims": [64, 64, 64], "embedding_dim": 64, "head_hidden": 64},
+    "with self-training": {"self_training": {"rounds": 1, "pseudo_labels": 1000, "weight": 0.5, "epochs": 30}},
     "without pre-training": {"pretrain": {"objective": "off"}},
     "ensemble 3": {"ensemble": 3},
     "ensemble 3, without pre-training": {"ensemble": 3, "pretrain": {"objective": "off"}},
