@@ -235,6 +235,8 @@ class NeuralRegressor:
         o = self.options
         optimizer = torch.optim.AdamW(model.parameters(), lr=o.lr, weight_decay=o.weight_decay)
         augment = torch.Generator().manual_seed(seed)
+        # An unweighted fit keeps F.mse_loss rather than a mean weighted by ones: the two differ in the
+        # last bits, and every recorded τ was measured on the unweighted path.
         weighted = weights is not None
 
         def step(wrapped: nn.Module, batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
