@@ -10,6 +10,9 @@ on all the rest), with the same trial seeds for every row:
 * ``profile``: the file as it is;
 * ``64 wide``: ``gin``'s default width (the profile before the width changed);
 * ``with self-training``: one round of 1,000 pseudo-labels weighted 0.5, 30 student epochs;
+* ``contrastive pre-training``: the encoders pre-trained by telling two masked written forms of a
+  network from the batch's other networks (``pretrain.objective = "contrastive"``, 50 epochs)
+  instead of by naming masked ops;
 * ``without pre-training``: encoders start from random weights;
 * ``ensemble 3``: three members;
 * ``ensemble 3, without pre-training``: both (the profile before pre-training was built);
@@ -55,6 +58,7 @@ VARIANTS: dict[str, dict[str, Any] | None] = {
     "profile": {},
     "64 wide": {"hidden_dims": [64, 64, 64], "embedding_dim": 64, "head_hidden": 64},
     "with self-training": {"self_training": {"rounds": 1, "pseudo_labels": 1000, "weight": 0.5, "epochs": 30}},
+    "contrastive pre-training": {"pretrain": {"objective": "contrastive", "epochs": 50}},
     "without pre-training": {"pretrain": {"objective": "off"}},
     "ensemble 3": {"ensemble": 3},
     "ensemble 3, without pre-training": {"ensemble": 3, "pretrain": {"objective": "off"}},

@@ -14,6 +14,9 @@ input), and arch2vec's inner-product decoder, ``sigmoid(z_i · z_j)``, rebuilds 
 cross-entropy over the real node pairs; it teaches topology where the space varies it, NAS-Bench-101
 and DARTS). The pre-trained encoder initialises every ensemble member; the heads are dropped.
 
+The other objective, ``"contrastive"``, tells two written forms of one network from the rest of
+a batch (:mod:`~archgen.plugins.predictors.contrastive`).
+
 Pre-training runs once per space and configuration: its weights are cached under
 ``$XDG_CACHE_HOME/archgen/pretrained/<space>/<hash>.pt``, the hash covering everything that
 changes them (space, vocabulary, encoder shape, pre-training options, which architectures it saw),
@@ -39,6 +42,8 @@ from archgen.errors import CheckpointError
 from archgen.io import cache_dir
 from archgen.io.module_checkpoint import load_module, save_module
 from archgen.plugins.predictors.canonical_forms import CanonicalForms
+from archgen.plugins.predictors.contrastive import ContrastiveGraphEncoder, contrastive_loss, written_forms
+from archgen.plugins.predictors.masking import hide_ops
 from archgen.plugins.predictors.unlabelled import unlabelled_architectures
 from archgen.protocols import SearchSpace
 from archgen.runtime import Runtime
@@ -49,16 +54,21 @@ log = logging.getLogger(__name__)
 CACHE_FORMAT = "archgen-pretrained-encoder-1"
 """Bumped whenever the objective's code changes what a cached file holds."""
 
+OBJECTIVE_OPTIONS = {"masked_graph": {"adjacency_weight"}, "contrastive": {"temperature"}}
+"""The options only one objective reads: the others' are left out of its cache key."""
+
 
 class PretrainOptions(BaseModel):
     """How the encoder is pre-trained before the labels are seen (``objective = "off"``: it is not).
 
     Attributes:
-        objective: ``"masked_graph"`` (masked op and adjacency reconstruction) or ``"off"``.
+        objective: ``"masked_graph"`` (masked op and adjacency reconstruction), ``"contrastive"``
+            (two masked written forms of a network against the batch's other networks) or ``"off"``.
         epochs: Passes over the unlabelled architectures.
         mask_rate: Share of each graph's real nodes whose op is hidden (at least one per graph).
         adjacency_weight: Weight of the adjacency reconstruction beside the op term (0: ops only,
-            for a space whose topology never varies, NAS-Bench-201's among them).
+            for a space whose topology never varies, NAS-Bench-201's among them); ``masked_graph`` only.
+        temperature: Softmax temperature of the contrastive similarities; ``contrastive`` only.
         max_archs: The space is listed whole when it has at most this many members, else this
             many architectures are sampled (seed ``seed``).
         batch_size: Graphs per step.
@@ -68,10 +78,11 @@ class PretrainOptions(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    objective: Literal["off", "masked_graph"] = "off"
+    objective: Literal["off", "masked_graph", "contrastive"] = "off"
     epochs: int = Field(20, ge=1, le=10_000)
     mask_rate: float = Field(0.3, gt=0.0, le=1.0)
     adjacency_weight: float = Field(1.0, ge=0.0, le=1000.0)
+    temperature: float = Field(0.1, gt=0.0, le=100.0)
     max_archs: int = Field(100_000, ge=2, le=10_000_000)
     batch_size: int = Field(256, ge=2, le=1_000_000)
     lr: float = Field(1e-3, gt=0.0, le=10.0)
@@ -121,11 +132,7 @@ def masked_graph_loss(
         ``(loss, {"loss", "op", "adjacency", "op_accuracy"})``.
     """
     real = ops.sum(-1) > 0  # [B, N]
-    scores = torch.rand(real.shape, generator=generator).to(ops.device)
-    scores = scores.masked_fill(~real, 2.0)  # padding is never hidden
-    counts = (real.sum(1).float() * mask_rate).ceil().clamp(min=1).long()
-    ranks = scores.argsort(1).argsort(1)
-    hidden = (ranks < counts[:, None]) & real
+    hidden = hide_ops(ops, mask_rate, generator)
     op_logits, adjacency_logits = model(adjacency, ops * (~hidden).unsqueeze(-1).to(ops.dtype))
     op_loss = F.cross_entropy(op_logits[hidden], ops[hidden].argmax(-1))
     pairs = real[:, :, None] & real[:, None, :]
@@ -144,7 +151,7 @@ def cache_key(space: SearchSpace, encoder_config: dict[str, Any], options: Pretr
         "op_vocabulary": list(space.op_vocabulary),
         "max_nodes": int(space.max_nodes),
         "encoder": encoder_config,
-        "pretrain": options.model_dump(exclude={"cache"}),
+        "pretrain": options.model_dump(exclude={"cache", *_unread_options(options.objective)}),
         "architectures": listed,
         "torch": torch.__version__.split("+")[0],
     }
@@ -180,20 +187,31 @@ def pretrained_encoder_state(
     signature = {"space": space.name, "key": key}
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(options.seed)
-        model = MaskedGraphAutoEncoder(build_encoder(), len(space.op_vocabulary))
+        model: nn.Module
+        if options.objective == "contrastive":
+            model = ContrastiveGraphEncoder(build_encoder())
+        else:
+            model = MaskedGraphAutoEncoder(build_encoder(), len(space.op_vocabulary))
     if options.cache and path.exists():
         try:
             meta = load_module(path, model, checkpoint_format=CACHE_FORMAT, signature=signature)
             return _encoder_state(model), {**meta, "path": str(path), "cached": True}
         except CheckpointError as error:
             log.warning("pre-trained encoder cache unusable, training it again: %s", error)
-    adjacency, ops = space.to_tensors(archs)
-    data = [adjacency.float().to(runtime.device), ops.float().to(runtime.device)]
     model = model.to(runtime.device)
     masks = torch.Generator().manual_seed(options.seed)
+    if options.objective == "contrastive":
+        forms = written_forms(space, archs, options.seed).to(runtime.device)
+        data = [torch.arange(len(archs), device=runtime.device)]
 
-    def step(wrapped: nn.Module, batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        return masked_graph_loss(wrapped, batch[0], batch[1], options.mask_rate, masks, options.adjacency_weight)
+        def step(wrapped: nn.Module, batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+            return contrastive_loss(wrapped, forms, batch[0], options.mask_rate, options.temperature, masks)
+    else:
+        adjacency, ops = space.to_tensors(archs)
+        data = [adjacency.float().to(runtime.device), ops.float().to(runtime.device)]
+
+        def step(wrapped: nn.Module, batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+            return masked_graph_loss(wrapped, batch[0], batch[1], options.mask_rate, masks, options.adjacency_weight)
 
     result = train_epochs(
         model, torch.optim.Adam(model.parameters(), lr=options.lr), data, step,
@@ -212,11 +230,15 @@ def pretrained_encoder_state(
     return _encoder_state(model), {**meta, "path": str(path), "cached": False}
 
 
-def _encoder_state(model: MaskedGraphAutoEncoder) -> dict[str, torch.Tensor]:
+def _unread_options(objective: str) -> set[str]:
+    return {name for other, names in OBJECTIVE_OPTIONS.items() if other != objective for name in names}
+
+
+def _encoder_state(model: nn.Module) -> dict[str, torch.Tensor]:
     return {name: tensor.detach().cpu().clone() for name, tensor in model.encoder.state_dict().items()}
 
 
 __all__ = [
-    "CACHE_FORMAT", "MaskedGraphAutoEncoder", "PretrainOptions", "cache_key", "masked_graph_loss",
+    "CACHE_FORMAT", "MaskedGraphAutoEncoder", "OBJECTIVE_OPTIONS", "PretrainOptions", "cache_key", "masked_graph_loss",
     "pretrained_encoder_state",
 ]

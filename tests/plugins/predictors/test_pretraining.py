@@ -129,5 +129,17 @@ def test_gin_members_start_from_the_pretrained_encoder(nb201):
 
 
 def test_an_unknown_objective_names_the_accepted_ones():
-    with pytest.raises(ConfigError, match="masked_graph"):
-        archgen.load("predictor", "gin", pretrain={"objective": "contrastive"})
+    with pytest.raises(ConfigError, match="masked_graph.*contrastive"):
+        archgen.load("predictor", "gin", pretrain={"objective": "context_prediction"})
+
+
+def test_an_option_only_the_other_objective_reads_leaves_the_cache_key_alone(nb201):
+    archs = nb201.sample(20, seed=0)
+
+    def key(**changes):
+        return cache_key(nb201, {"tiny": 1}, PretrainOptions(**{**PRETRAIN, **changes}), archs)
+
+    assert key(temperature=0.5) == key()  # masked_graph does not read the temperature
+    assert key(objective="contrastive", temperature=0.5) != key(objective="contrastive")
+    assert key(objective="contrastive", adjacency_weight=0.0) == key(objective="contrastive")
+    assert key(adjacency_weight=0.0) != key()
