@@ -173,6 +173,25 @@ class EvaluateSection(BaseModel):
     baseline: str = "uniform"
 
 
+class RankProtocol(BaseModel):
+    """Another way to rank the same fits: a second test metric or test set, scored beside the first.
+
+    PINAT's released protocol (the test accuracy over every cell) beside TNASP's (the validation
+    accuracy over the untrained rest) from one set of fits: the training sets and the fitted
+    predictors are the trial's own, only what is ranked differs.
+
+    Attributes:
+        name: The protocol's column heading (e.g. ``"PINAT protocol"``).
+        test_metric: The metric the predictions are ranked against (``None``: ``[predict] metric``).
+        test_on: ``"rest"`` or ``"all"``, as ``[predict] test_on``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=40)
+    test_metric: str | None = None
+    test_on: Literal["rest", "all"] = "rest"
+
+
 class PredictSection(BaseModel):
     """How ``archgen predict`` trains and ranks a ``[predictor]`` (issue 9: predictors).
 
@@ -185,6 +204,8 @@ class PredictSection(BaseModel):
             ``"all"`` ranks the whole labelled pool (Arch-VQ's convention).
         test_size: Cap on the ranked architectures (a random subset); ``None`` = all of them.
         trials: Independent repetitions, each with its own training set and seed (mean ± std).
+        also_rank: Further protocols each fit is also scored under (:class:`RankProtocol`), with
+            ``test_size`` applied to each; their τ and ρ sit beside the first's.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -194,6 +215,16 @@ class PredictSection(BaseModel):
     test_on: Literal["rest", "all"] = "rest"
     test_size: int | None = Field(None, ge=2)
     trials: int = Field(10, ge=1, le=1000)
+    also_rank: list[RankProtocol] = Field(default_factory=list, max_length=8)
+
+    @field_validator("also_rank")
+    @classmethod
+    def _distinct_names(cls, protocols: list[RankProtocol]) -> list[RankProtocol]:
+        names = [protocol.name for protocol in protocols]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"also_rank names {repeated} more than once; each protocol needs its own name")
+        return protocols
 
 
 class SearchConstraint(BaseModel):

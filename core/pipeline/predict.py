@@ -5,7 +5,8 @@ holding the metric when the space has one (every row, in table order), else the
 ``[data]`` architectures that the oracle answers for. Labels come from ``space.oracle(metric)``,
 so isomorphic cells share one value (the mean of their rows). Each trial draws a random training
 set of N architectures and ranks the rest -- the TNASP / PINAT protocol -- or the whole pool
-(``test_on = "all"``: Arch-VQ's convention, and what PINAT's released code does).
+(``test_on = "all"``: Arch-VQ's convention, and what PINAT's released code does). ``also_rank``
+scores the same fits under further protocols, so TNASP's and PINAT's figures come from one run.
 """
 
 from __future__ import annotations
@@ -186,6 +187,11 @@ def predict(session: Session) -> dict[str, Any]:
     test_metric = settings.test_metric or metric
     archs, labels = labelled_pool(space, metric, config.data)
     truth = labels if test_metric == metric else _labels_of(space, test_metric, archs)
+    others = [
+        (protocol, _labels_of(space, protocol.test_metric, archs, key=f"also_rank {protocol.name!r} test_metric")
+         if protocol.test_metric not in (None, metric) else labels)
+        for protocol in settings.also_rank
+    ]
     check_settings(settings, len(archs))
     base_seed = config.run.seed
     published = space.published_results() if isinstance(space, PublishesResults) else PublishedResults()
@@ -202,19 +208,32 @@ def predict(session: Session) -> dict[str, Any]:
             fitted = time.perf_counter()
             stats = check_statistics(stats, plugin=plugin)
             predicted = check_predictions(predictor.predict(space, [archs[i] for i in test]), len(test), plugin=plugin)
+            predicted_at = time.perf_counter()
+            also = {}
+            for protocol, protocol_truth in others:
+                _, protocol_test = split_trial(len(archs), n, seed, protocol.test_on, settings.test_size)
+                protocol_predicted = predicted if np.array_equal(protocol_test, test) else check_predictions(
+                    predictor.predict(space, [archs[i] for i in protocol_test]), len(protocol_test), plugin=plugin
+                )
+                also[protocol.name] = {"test_size": int(len(protocol_test)), **rank_correlations(protocol_predicted, protocol_truth[protocol_test])}
             trials.append({
                 "seed": seed,
                 "test_size": int(len(test)),
                 **rank_correlations(predicted, truth[test]),
                 "fit_seconds": fitted - started,
-                "predict_seconds": time.perf_counter() - fitted,
+                "predict_seconds": predicted_at - fitted,
                 "fit": stats,
+                **({"also": also} if others else {}),
             })
         points.append({
             "n": n,
             "kendall_tau": mean_std([t["kendall_tau"] for t in trials]),
             "spearman": mean_std([t["spearman"] for t in trials]),
             "fit_seconds": mean_std([t["fit_seconds"] for t in trials]),
+            **({"also": {
+                protocol.name: {figure: mean_std([t["also"][protocol.name][figure] for t in trials]) for figure in ("kendall_tau", "spearman")}
+                for protocol, _ in others
+            }} if others else {}),
             "reference": published.kendall_tau_at(n, metric),
             "trials": trials,
         })
@@ -225,6 +244,7 @@ def predict(session: Session) -> dict[str, Any]:
         "test_metric": test_metric,
         "pool_size": len(archs),
         "test_on": settings.test_on,
+        "also_rank": [protocol.model_dump(mode="json") for protocol in settings.also_rank],
         "trials": settings.trials,
         "points": points,
         "reference_note": published.rank_correlation_note if any(p["reference"] for p in points) else "",
@@ -236,20 +256,24 @@ def predict(session: Session) -> dict[str, Any]:
     return result
 
 
-def _labels_of(space: Any, metric: str, archs: list[Architecture]) -> np.ndarray:
+def _labels_of(space: Any, metric: str, archs: list[Architecture], key: str = "test_metric") -> np.ndarray:
     oracle = space.oracle(metric)
     try:
         values = np.array([oracle.query(arch) for arch in archs], dtype=np.float64)
     except InvalidArchitectureError as error:
-        raise ConfigError(f"[predict] test_metric {metric!r} does not label every architecture of the pool: {error}") from None
+        raise ConfigError(f"[predict] {key} {metric!r} does not label every architecture of the pool: {error}") from None
     if not np.isfinite(values).all():
-        raise ConfigError(f"[predict] test_metric {metric!r} has no value for {int((~np.isfinite(values)).sum())} architecture(s) of the pool")
+        raise ConfigError(f"[predict] {key} {metric!r} has no value for {int((~np.isfinite(values)).sum())} architecture(s) of the pool")
     return values
 
 
 def _rows(result: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     names = sorted({name for p in result["points"] for name in p["reference"]})
-    header = ["N", "test", f"{result['predictor']['name']} τ", "Spearman ρ", "fit s", *(f"{name} τ" for name in names)]
+    protocols = [protocol["name"] for protocol in result.get("also_rank", [])]
+    header = [
+        "N", "test", f"{result['predictor']['name']} τ", "Spearman ρ", "fit s",
+        *(f"{protocol} τ" for protocol in protocols), *(f"{name} τ" for name in names),
+    ]
     rows = []
     for p in result["points"]:
         test_sizes = {t["test_size"] for t in p["trials"]}
@@ -259,6 +283,7 @@ def _rows(result: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
             cell(p["kendall_tau"], result["trials"], digits=3),
             cell(p["spearman"], result["trials"], digits=3),
             f"{p['fit_seconds']['mean']:.0f}",
+            *(cell(p["also"][protocol]["kendall_tau"], result["trials"], digits=3) for protocol in protocols),
             *(f"{p['reference'][name]:.3f}" if name in p["reference"] else "" for name in names),
         ])
     return header, rows
@@ -275,9 +300,10 @@ def predict_legend(result: dict[str, Any]) -> str:
     """The legend under the predict table: what is ranked, on what, over how many trials."""
     seeds = [t["seed"] for t in result["points"][0]["trials"]] if result["points"] else result["trials"]
     test = "every architecture of the pool" if result["test_on"] == "all" else "the rest of the pool"
+    also = "".join(f"; {_also_ranked(protocol, result['metric'])}" for protocol in result.get("also_rank", []))
     return (f"legend: rank correlation of predicted and true {result['test_metric']} on {test} "
             f"({result['pool_size']:,} labelled); trained on N labelled by {result['metric']}; "
-            f"{replicates_text(seeds, 'trial')}; fit s: mean seconds per fit")
+            f"{replicates_text(seeds, 'trial')}; fit s: mean seconds per fit{also}")
 
 
 def _markdown(result: dict[str, Any]) -> str:
@@ -291,7 +317,14 @@ def _markdown(result: dict[str, Any]) -> str:
         "",
         markdown_table(*_rows(result)),
     ]
+    if result.get("also_rank"):
+        lines += ["", *(f"{_also_ranked(protocol, result['metric'])}." for protocol in result["also_rank"])]
     if result["reference_note"]:
         lines += ["", f"Reference: {result['reference_note']}."]
     return "\n".join(lines) + "\n"
+
+
+def _also_ranked(protocol: dict[str, Any], metric: str) -> str:
+    test = "every architecture of the pool" if protocol["test_on"] == "all" else "the rest of the pool"
+    return f"{protocol['name']} τ: the same fits ranked against {protocol['test_metric'] or metric} on {test}"
 

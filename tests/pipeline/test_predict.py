@@ -42,10 +42,12 @@ def registry(tmp_path):
     """An NB201 registry whose benchmark labels 60 cells with a function of their ops."""
     space = archgen.load("space", "nb201")
     archs = space.sample(60, seed=0)
-    lines = ["index,arch_str,cifar10_valid_val_200"]
+    lines = ["index,arch_str,cifar10_valid_val_200,cifar10_test_200"]
     for i, arch in enumerate(archs):
         value = 80 + 3 * arch.ops.count("nor_conv_3x3") + arch.ops.count("nor_conv_1x1") + 0.01 * i
-        lines.append(f"{i},{space.to_string(arch)},{value}")
+        # A test accuracy that ranks the cells otherwise: the 1x1 convolutions count more.
+        test = 80 + arch.ops.count("nor_conv_3x3") + 2 * arch.ops.count("nor_conv_1x1") - 0.01 * i
+        lines.append(f"{i},{space.to_string(arch)},{value},{test}")
     table = tmp_path / "labels.csv.gz"
     with gzip.open(table, "wt") as handle:
         handle.write("\n".join(lines) + "\n")
@@ -99,6 +101,47 @@ def test_seed_flag_moves_every_trial_to_new_splits(registry, tmp_path):
     trials = json.loads((tmp_path / "runs" / "s" / "predict.json").read_text())["points"][0]["trials"]
     assert [t["seed"] for t in trials] == [100, 101]
     assert json.loads((tmp_path / "runs" / "s" / "config.json").read_text())["run"]["seed"] == 100
+
+
+def test_also_rank_scores_the_same_fits_as_a_run_under_that_protocol(registry, tmp_path, capsys):
+    """PINAT's protocol beside TNASP's from one set of fits equals a run ranked that way alone."""
+    text = registry.read_text()
+    registry.write_text(text + '[[predict.also_rank]]\nname = "PINAT protocol"\ntest_metric = "cifar10/test@200"\ntest_on = "all"\n')
+    assert main(["predict", "--config", str(registry), "--name", "both"]) == 0
+    out = capsys.readouterr().out
+    assert "PINAT protocol τ" in out and "ranked against cifar10/test@200 on every architecture" in out
+    both = json.loads((tmp_path / "runs" / "both" / "predict.json").read_text())
+    registry.write_text(text.replace("trials = 2\n", 'trials = 2\ntest_metric = "cifar10/test@200"\ntest_on = "all"\n'))
+    assert main(["predict", "--config", str(registry), "--name", "alone"]) == 0
+    alone = json.loads((tmp_path / "runs" / "alone" / "predict.json").read_text())
+    registry.write_text(text)
+    assert main(["predict", "--config", str(registry), "--name", "first"]) == 0
+    first = json.loads((tmp_path / "runs" / "first" / "predict.json").read_text())
+    for point, single, plain in zip(both["points"], alone["points"], first["points"]):
+        for trial, other, own in zip(point["trials"], single["trials"], plain["trials"]):
+            protocol = trial["also"]["PINAT protocol"]
+            assert protocol["test_size"] == other["test_size"] == 60
+            assert (protocol["kendall_tau"], protocol["spearman"]) == (other["kendall_tau"], other["spearman"])
+            assert (trial["kendall_tau"], trial["spearman"]) == (own["kendall_tau"], own["spearman"])
+            assert protocol["kendall_tau"] != trial["kendall_tau"]  # another truth, another τ
+        assert point["also"]["PINAT protocol"]["kendall_tau"] == single["kendall_tau"]
+    assert "PINAT protocol τ" in (tmp_path / "runs" / "both" / "predict.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("protocols", "message"),
+    [
+        ('[[predict.also_rank]]\nname = "a"\n[[predict.also_rank]]\nname = "a"\n', "also_rank names ['a'] more than once"),
+        ('[[predict.also_rank]]\nname = "a"\ntest_metric = "cifar10/tset@200"\n', "unknown metric 'cifar10/tset@200'"),
+        ('[[predict.also_rank]]\nname = "a"\ntest_on = "most"\n', "test_on"),
+    ],
+)
+def test_a_bad_also_rank_protocol_is_one_line(registry, tmp_path, capsys, protocols, message):
+    registry.write_text(registry.read_text() + protocols)
+    assert main(["predict", "--config", str(registry)]) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], lines
+    assert not (tmp_path / "runs" / "pred").exists()
 
 
 def test_the_nb201_reference_is_printed_only_at_its_sizes(registry, capsys):
