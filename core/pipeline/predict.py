@@ -20,18 +20,19 @@ import numpy as np
 
 from archgen.architecture import Architecture
 from archgen.atomic import write_text
-from archgen.config import DataSection, PredictSection, RegistryConfig
+from archgen.config import DataSection, PredictSection, RankProtocol, RegistryConfig
 from archgen.errors import ConfigError, DataFileError, InvalidArchitectureError
 from archgen.overrides import with_overrides
 from archgen.pipeline import dataset as datasets
 from archgen.pipeline.predict_figure import plot_predict  # noqa: F401 - also imported from here
-from archgen.pipeline.report import cell, markdown_table, mean_std, replicates_text, text_table
+from archgen.pipeline.predict_report import predict_legend, predict_markdown, predict_table  # noqa: F401 - also imported from here
+from archgen.pipeline.report import mean_std
 from archgen.pipeline.session import Session
 from archgen.plugin_outputs import PluginRef, check_predictions, check_statistics
 from archgen.progress import progress
 from archgen.protocols import ListsLabelled, PublishesResults, TabulatesOracles
 from archgen.published import PublishedResults
-from archgen.registry import load
+from archgen.registry import PluginChoice, load
 
 
 def override_config(
@@ -199,32 +200,7 @@ def predict(session: Session) -> dict[str, Any]:
     for n in settings.train_sizes:
         trials = []
         for trial in progress(range(settings.trials), desc=f"predict N={n}", total=settings.trials):
-            seed = base_seed + trial
-            train, test = split_trial(len(archs), n, seed, settings.test_on, settings.test_size)
-            predictor = load("predictor", spec.name, **spec.options)
-            plugin = PluginRef("predictor", spec.name, predictor)
-            started = time.perf_counter()
-            stats = predictor.fit(space, [archs[i] for i in train], labels[train], runtime=session.runtime, seed=seed)
-            fitted = time.perf_counter()
-            stats = check_statistics(stats, plugin=plugin)
-            predicted = check_predictions(predictor.predict(space, [archs[i] for i in test]), len(test), plugin=plugin)
-            predicted_at = time.perf_counter()
-            also = {}
-            for protocol, protocol_truth in others:
-                _, protocol_test = split_trial(len(archs), n, seed, protocol.test_on, settings.test_size)
-                protocol_predicted = predicted if np.array_equal(protocol_test, test) else check_predictions(
-                    predictor.predict(space, [archs[i] for i in protocol_test]), len(protocol_test), plugin=plugin
-                )
-                also[protocol.name] = {"test_size": int(len(protocol_test)), **rank_correlations(protocol_predicted, protocol_truth[protocol_test])}
-            trials.append({
-                "seed": seed,
-                "test_size": int(len(test)),
-                **rank_correlations(predicted, truth[test]),
-                "fit_seconds": fitted - started,
-                "predict_seconds": predicted_at - fitted,
-                "fit": stats,
-                **({"also": also} if others else {}),
-            })
+            trials.append(_trial(session, spec, archs, labels, truth, others, n, base_seed + trial))
         points.append({
             "n": n,
             "kendall_tau": mean_std([t["kendall_tau"] for t in trials]),
@@ -250,10 +226,44 @@ def predict(session: Session) -> dict[str, Any]:
         "reference_note": published.rank_correlation_note if any(p["reference"] for p in points) else "",
     }
     session.run.write_json("predict.json", result)
-    write_text(session.run.path / "predict.md", _markdown(result))
+    write_text(session.run.path / "predict.md", predict_markdown(result))
     plot_predict(result, session.run.path / "predict.png")
     session.summary = {"kendall_tau": {str(p["n"]): p["kendall_tau"]["mean"] for p in points}}
     return result
+
+
+def _trial(
+    session: Session, spec: PluginChoice, archs: list[Architecture], labels: np.ndarray, truth: np.ndarray,
+    others: list[tuple[RankProtocol, np.ndarray]], n: int, seed: int,
+) -> dict[str, Any]:
+    """One (N, seed) experiment: fit on N, rank the test set, and score each ``also_rank`` protocol."""
+    settings = session.run_config.predict
+    space = session.space
+    train, test = split_trial(len(archs), n, seed, settings.test_on, settings.test_size)
+    predictor = load("predictor", spec.name, **spec.options)
+    plugin = PluginRef("predictor", spec.name, predictor)
+    started = time.perf_counter()
+    stats = predictor.fit(space, [archs[i] for i in train], labels[train], runtime=session.runtime, seed=seed)
+    fitted = time.perf_counter()
+    stats = check_statistics(stats, plugin=plugin)
+    predicted = check_predictions(predictor.predict(space, [archs[i] for i in test]), len(test), plugin=plugin)
+    predicted_at = time.perf_counter()
+    also = {}
+    for protocol, protocol_truth in others:
+        _, protocol_test = split_trial(len(archs), n, seed, protocol.test_on, settings.test_size)
+        protocol_predicted = predicted if np.array_equal(protocol_test, test) else check_predictions(
+            predictor.predict(space, [archs[i] for i in protocol_test]), len(protocol_test), plugin=plugin
+        )
+        also[protocol.name] = {"test_size": int(len(protocol_test)), **rank_correlations(protocol_predicted, protocol_truth[protocol_test])}
+    return {
+        "seed": seed,
+        "test_size": int(len(test)),
+        **rank_correlations(predicted, truth[test]),
+        "fit_seconds": fitted - started,
+        "predict_seconds": predicted_at - fitted,
+        "fit": stats,
+        **({"also": also} if others else {}),
+    }
 
 
 def _labels_of(space: Any, metric: str, archs: list[Architecture], key: str = "test_metric") -> np.ndarray:
@@ -265,66 +275,3 @@ def _labels_of(space: Any, metric: str, archs: list[Architecture], key: str = "t
     if not np.isfinite(values).all():
         raise ConfigError(f"[predict] {key} {metric!r} has no value for {int((~np.isfinite(values)).sum())} architecture(s) of the pool")
     return values
-
-
-def _rows(result: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
-    names = sorted({name for p in result["points"] for name in p["reference"]})
-    protocols = [protocol["name"] for protocol in result.get("also_rank", [])]
-    header = [
-        "N", "test", f"{result['predictor']['name']} τ", "Spearman ρ", "fit s",
-        *(f"{protocol} τ" for protocol in protocols), *(f"{name} τ" for name in names),
-    ]
-    rows = []
-    for p in result["points"]:
-        test_sizes = {t["test_size"] for t in p["trials"]}
-        rows.append([
-            str(p["n"]),
-            f"{min(test_sizes):,}",
-            cell(p["kendall_tau"], result["trials"], digits=3),
-            cell(p["spearman"], result["trials"], digits=3),
-            f"{p['fit_seconds']['mean']:.0f}",
-            *(cell(p["also"][protocol]["kendall_tau"], result["trials"], digits=3) for protocol in protocols),
-            *(f"{p['reference'][name]:.3f}" if name in p["reference"] else "" for name in names),
-        ])
-    return header, rows
-
-
-def predict_table(result: dict[str, Any]) -> str:
-    """The terminal table: τ and ρ (mean ± std over trials) per N, beside the published τ."""
-    table = text_table(*_rows(result))
-    note = f"\n({result['reference_note']})" if result["reference_note"] else ""
-    return f"{table}\n{predict_legend(result)}{note}"
-
-
-def predict_legend(result: dict[str, Any]) -> str:
-    """The legend under the predict table: what is ranked, on what, over how many trials."""
-    seeds = [t["seed"] for t in result["points"][0]["trials"]] if result["points"] else result["trials"]
-    test = "every architecture of the pool" if result["test_on"] == "all" else "the rest of the pool"
-    also = "".join(f"; {_also_ranked(protocol, result['metric'])}" for protocol in result.get("also_rank", []))
-    return (f"legend: rank correlation of predicted and true {result['test_metric']} on {test} "
-            f"({result['pool_size']:,} labelled); trained on N labelled by {result['metric']}; "
-            f"{replicates_text(seeds, 'trial')}; fit s: mean seconds per fit{also}")
-
-
-def _markdown(result: dict[str, Any]) -> str:
-    predictor = result["predictor"]
-    lines = [
-        f"# {predictor['name']} on {result['space']}: Kendall τ against training size",
-        "",
-        f"Trained on N architectures labelled by `{result['metric']}`, ranked on "
-        f"{'all' if result['test_on'] == 'all' else 'the remaining'} of {result['pool_size']:,} "
-        f"by `{result['test_metric']}`; mean ± std over {result['trials']} trial(s).",
-        "",
-        markdown_table(*_rows(result)),
-    ]
-    if result.get("also_rank"):
-        lines += ["", *(f"{_also_ranked(protocol, result['metric'])}." for protocol in result["also_rank"])]
-    if result["reference_note"]:
-        lines += ["", f"Reference: {result['reference_note']}."]
-    return "\n".join(lines) + "\n"
-
-
-def _also_ranked(protocol: dict[str, Any], metric: str) -> str:
-    test = "every architecture of the pool" if protocol["test_on"] == "all" else "the rest of the pool"
-    return f"{protocol['name']} τ: the same fits ranked against {protocol['test_metric'] or metric} on {test}"
-
