@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -187,10 +186,9 @@ def predict(session: Session) -> dict[str, Any]:
     metric = settings.metric or next(iter(space.oracle_metrics()))
     test_metric = settings.test_metric or metric
     archs, labels = labelled_pool(space, metric, config.data)
-    truth = labels if test_metric == metric else _labels_of(space, test_metric, archs)
+    truth = _truth(space, test_metric, metric, archs, labels)
     others = [
-        (protocol, _labels_of(space, protocol.test_metric, archs, key=f"also_rank {protocol.name!r} test_metric")
-         if protocol.test_metric not in (None, metric) else labels)
+        (protocol, _truth(space, protocol.test_metric or metric, metric, archs, labels, key=f"also_rank {protocol.name!r} test_metric"))
         for protocol in settings.also_rank
     ]
     check_settings(settings, len(archs))
@@ -266,12 +264,15 @@ def _trial(
     }
 
 
-def _labels_of(space: Any, metric: str, archs: list[Architecture], key: str = "test_metric") -> np.ndarray:
-    oracle = space.oracle(metric)
+def _truth(space: Any, test_metric: str, metric: str, archs: list[Architecture], labels: np.ndarray, key: str = "test_metric") -> np.ndarray:
+    """What the predictions are ranked against: the labels themselves, or ``test_metric``'s values of the pool."""
+    if test_metric == metric:
+        return labels
+    oracle = space.oracle(test_metric)
     try:
         values = np.array([oracle.query(arch) for arch in archs], dtype=np.float64)
     except InvalidArchitectureError as error:
-        raise ConfigError(f"[predict] {key} {metric!r} does not label every architecture of the pool: {error}") from None
+        raise ConfigError(f"[predict] {key} {test_metric!r} does not label every architecture of the pool: {error}") from None
     if not np.isfinite(values).all():
-        raise ConfigError(f"[predict] {key} {metric!r} has no value for {int((~np.isfinite(values)).sum())} architecture(s) of the pool")
+        raise ConfigError(f"[predict] {key} {test_metric!r} has no value for {int((~np.isfinite(values)).sum())} architecture(s) of the pool")
     return values
